@@ -1,0 +1,161 @@
+"""Fixtures: a fresh app per test on a real database.
+
+SQLite by default (a file in a temporary folder); PostgreSQL when
+TEST_DATABASE_URL is set, in a schema made for this run and dropped after it.
+Tables are created once per run and emptied after every test.
+"""
+
+import os
+import re
+import secrets
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from watchparty import create_app
+from watchparty.config import TestConfig, normalise_database_url
+from watchparty.extensions import db, limiter
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class Database:
+    """Where the tests' tables live: a URL plus the engine options to reach them."""
+
+    def __init__(self, url: str, engine_options: dict, schema: str | None = None):
+        self.url = url
+        self.engine_options = engine_options
+        self.schema = schema
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+
+def make_postgres_schema(url: str, prefix: str) -> Database:
+    """A fresh schema in the PostgreSQL database at `url`, with search_path pointing at it."""
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return Database(url, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}, schema)
+
+
+def drop_postgres_schema(database: Database) -> None:
+    engine = sa.create_engine(database.url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{database.schema}" CASCADE'))
+    engine.dispose()
+
+
+def new_database(tmp_path_factory, prefix: str) -> Database:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return make_postgres_schema(normalise_database_url(url), prefix)
+    path = tmp_path_factory.mktemp(prefix) / "test.db"
+    return Database(f"sqlite:///{path}", {"connect_args": {"timeout": 15}})
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server would.
+
+    Without this, a test holding an app context would share `g` (and so the
+    logged-in user) and the database session with every request it makes.
+    Afterwards the test's own session is ended, so it reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
+
+
+def make_app(database: Database, instance_path, **overrides):
+    config = TestConfig(instance_path, database.url, database.engine_options)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    database = new_database(tmp_path_factory, "wp_test")
+    app = make_app(database, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield database
+    if database.is_postgres:
+        drop_postgres_schema(database)
+
+
+def empty_all_tables() -> None:
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_factory(database, tmp_path):
+    """Build an app on the test database with config overrides; cleaned up after the test."""
+    apps = []
+
+    def factory(**overrides):
+        app = make_app(database, tmp_path / f"instance{len(apps)}", **overrides)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            empty_all_tables()
+            db.engine.dispose()
+            if app.config["RATELIMIT_ENABLED"]:
+                limiter.reset()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app):
+    """The emails the app has written to its outbox folder, oldest first."""
+    from pathlib import Path
+
+    from tests.mailbox import Outbox
+
+    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no csrf_token in the page"
+    return match.group(1)

@@ -1,0 +1,300 @@
+import sqlalchemy as sa
+import time_machine
+
+from tests.factories import DEFAULT_PASSWORD, log_in, make_user
+from tests.mailbox import first_link, text_body
+from watchparty.extensions import db
+from watchparty.models import User
+
+
+def register(client, **fields):
+    data = {
+        "email": "bob@example.com",
+        "display_name": "Bob",
+        "password": "a long enough pass",
+        "confirm": "a long enough pass",
+    }
+    data.update(fields)
+    return client.post("/accounts/register", data=data)
+
+
+def user_count():
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_register_logs_in_and_home_greets_by_name(client):
+    response = register(client, display_name="Bobby Tables")
+    assert response.status_code == 302
+    home = client.get("/")
+    assert "Hi, Bobby Tables!" in home.text
+    user = db.session.scalar(sa.select(User))
+    assert user.email == "bob@example.com"
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_register_takes_the_browser_time_zone_or_falls_back_to_utc(client):
+    register(client, timezone="America/New_York")
+    register(client.application.test_client(), email="c@example.com", timezone="Mars/Olympus")
+    zones = dict(db.session.execute(sa.select(User.email, User.timezone)).all())
+    assert zones == {"bob@example.com": "America/New_York", "c@example.com": "UTC"}
+
+
+def test_duplicate_email_in_another_case_is_refused(client):
+    make_user(email="bob@example.com")
+    response = register(client, email="BOB@Example.COM", display_name="Other Bob")
+    assert response.status_code == 409
+    assert "already exists" in response.text
+    assert 'value="Other Bob"' in response.text  # the rest of the form stays filled
+    assert user_count() == 1
+
+
+def test_the_database_refuses_a_second_spelling_of_the_same_email(app):
+    make_user(email="bob@example.com")
+    from watchparty.accounts.service import EmailTaken, register_user
+
+    try:
+        register_user("Bob@EXAMPLE.com", "Bob again", "another password")
+    except EmailTaken:
+        db.session.rollback()
+    else:
+        raise AssertionError("a duplicate email was accepted")
+    assert user_count() == 1
+
+
+def test_register_refuses_bad_input_and_keeps_the_form_filled(client):
+    cases = [
+        ({"email": ""}, "Enter your email address."),
+        ({"email": "not-an-email"}, "Enter a valid email address"),
+        ({"display_name": ""}, "Enter the name your friends know you by."),
+        ({"display_name": "x" * 10_000}, "Field cannot be longer than 80 characters."),
+        ({"email": "a" * 10_000 + "@example.com"}, "Field cannot be longer than 254 characters."),
+        ({"password": "short", "confirm": "short"}, "Use between 10 and 200 characters."),
+        ({"confirm": "something else entirely"}, "The two passwords differ."),
+        ({"display_name": "Bob\x00"}, "Remove control characters"),
+        ({"display_name": "Bob\x1b[31m"}, "Remove control characters"),
+        ({"password": "bob@example.com", "confirm": "bob@example.com"}, "not your email address"),
+    ]
+    for fields, message in cases:
+        response = register(client, **fields)
+        assert response.status_code == 422, fields
+        assert message in response.text, fields
+        assert 'value="bob@example.com"' in response.text or "email" in fields
+    assert user_count() == 0
+
+
+def test_login_logout_and_remember_me(client):
+    make_user()
+    response = log_in(client, remember="y")
+    assert response.status_code == 302
+    assert "remember_token" in response.headers.get("Set-Cookie", "")
+    assert "Hi, Alice!" in client.get("/").text
+
+    response = client.post("/accounts/logout")
+    assert response.status_code == 302
+    assert "Hi, Alice!" not in client.get("/").text
+
+
+def test_remember_me_cookie_logs_in_a_new_session(client):
+    make_user()
+    log_in(client, remember="y")
+    remember = client.get_cookie("remember_token")
+    assert remember is not None
+    fresh = client.application.test_client()
+    fresh.set_cookie("remember_token", remember.value)
+    assert "Hi, Alice!" in fresh.get("/").text
+
+
+def test_login_without_remember_sets_no_remember_cookie(client):
+    make_user()
+    response = log_in(client)
+    assert "remember_token" not in response.headers.get("Set-Cookie", "")
+
+
+def test_logout_is_post_only(client):
+    make_user()
+    log_in(client)
+    assert client.get("/accounts/logout").status_code == 405
+    assert "Hi, Alice!" in client.get("/").text
+
+
+def test_login_does_not_reveal_whether_an_account_exists(client):
+    make_user()
+    wrong_password = log_in(client, password="not the password")
+    unknown = log_in(client, email="nobody@example.com", password="whatever it is")
+    assert wrong_password.status_code == unknown.status_code == 403
+    message = "That email and password do not match an account."
+    assert message in wrong_password.text and message in unknown.text
+
+
+def test_login_redirects_to_a_safe_next_only(client):
+    make_user()
+    response = log_in(client, next="/accounts/settings")
+    assert response.headers["Location"] == "/accounts/settings"
+    client.post("/accounts/logout")
+    for hostile in ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]:
+        response = log_in(client, next=hostile)
+        assert response.headers["Location"] == "/", hostile
+        client.post("/accounts/logout")
+
+
+def test_login_page_keeps_next_from_the_query_string(client):
+    make_user()
+    page = client.get("/accounts/settings", follow_redirects=True)
+    assert 'name="next" type="hidden" value="/accounts/settings"' in page.text
+
+
+def test_settings_change_name_email_and_time_zone(client):
+    make_user()
+    log_in(client)
+    response = client.post(
+        "/accounts/settings",
+        data={"display_name": "Alice B.", "email": "ALICE.B@example.com", "timezone": "Asia/Tokyo"},
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User))
+    assert (user.display_name, user.email, user.timezone) == ("Alice B.", "alice.b@example.com", "Asia/Tokyo")
+
+
+def test_settings_refuse_unknown_time_zone_and_taken_email(client):
+    make_user()
+    make_user(email="carol@example.com", display_name="Carol")
+    log_in(client)
+    response = client.post(
+        "/accounts/settings", data={"display_name": "Alice", "email": "alice@example.com", "timezone": "Nowhere/Land"}
+    )
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.text
+    response = client.post(
+        "/accounts/settings", data={"display_name": "Alice", "email": "carol@example.com", "timezone": "UTC"}
+    )
+    assert response.status_code == 409
+    assert "already exists" in response.text
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User).where(User.display_name == "Alice"))
+    assert (user.email, user.timezone) == ("alice@example.com", "Europe/London")
+
+
+def test_settings_need_login(client):
+    response = client.get("/accounts/settings")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/accounts/login?next=")
+
+
+def test_password_change_needs_the_current_password(client):
+    make_user()
+    log_in(client)
+    response = client.post(
+        "/accounts/settings/password",
+        data={"current_password": "wrong wrong wrong", "password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.status_code == 403
+    assert "That is not your current password." in response.text
+    response = client.post(
+        "/accounts/settings/password",
+        data={"current_password": DEFAULT_PASSWORD, "password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.status_code == 302
+    # This browser stays logged in; the new password works.
+    assert "Hi, Alice!" in client.get("/").text
+    client.post("/accounts/logout")
+    assert log_in(client, password="brand new password").status_code == 302
+
+
+def test_password_change_logs_out_other_sessions(app):
+    make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop)
+    log_in(phone)
+    laptop.post(
+        "/accounts/settings/password",
+        data={"current_password": DEFAULT_PASSWORD, "password": "brand new password", "confirm": "brand new password"},
+    )
+    assert "Hi, Alice!" in laptop.get("/").text
+    assert "Hi, Alice!" not in phone.get("/").text
+
+
+def test_reset_flow_end_to_end_through_the_outbox(client, outbox):
+    make_user()
+    response = client.post("/accounts/reset", data={"email": "ALICE@example.com"})
+    assert response.status_code == 302
+    message = outbox.last()
+    assert message["To"] == "alice@example.com"
+    assert "Reset your Watchparty password" in message["Subject"]
+    assert message.get_body(("html",)) is not None
+    link = first_link(message, "/accounts/reset/")
+
+    assert client.get(link).status_code == 200
+    response = client.post(link, data={"password": "a fresh password!", "confirm": "a fresh password!"})
+    assert response.status_code == 302
+    assert "Hi, Alice!" in client.get("/").text
+
+    # Used once: the same link no longer works.
+    client.post("/accounts/logout")
+    reused = client.post(link, data={"password": "yet another one!", "confirm": "yet another one!"})
+    assert reused.status_code == 400
+    assert "no longer works" in reused.text
+    assert log_in(client, password="a fresh password!").status_code == 302
+
+
+def test_reset_link_expires_after_an_hour(client, outbox):
+    make_user()
+    with time_machine.travel("2026-11-21 10:00:00+00:00", tick=False):
+        client.post("/accounts/reset", data={"email": "alice@example.com"})
+    link = first_link(outbox.last(), "/accounts/reset/")
+    with time_machine.travel("2026-11-21 10:59:00+00:00", tick=False):
+        assert client.get(link).status_code == 200
+    with time_machine.travel("2026-11-21 11:01:00+00:00", tick=False):
+        assert client.get(link).status_code == 400
+        response = client.post(link, data={"password": "a fresh password!", "confirm": "a fresh password!"})
+        assert response.status_code == 400
+    assert log_in(client).status_code == 302
+
+
+def test_password_change_invalidates_reset_tokens(client, outbox):
+    make_user()
+    client.post("/accounts/reset", data={"email": "alice@example.com"})
+    link = first_link(outbox.last(), "/accounts/reset/")
+    log_in(client)
+    client.post(
+        "/accounts/settings/password",
+        data={"current_password": DEFAULT_PASSWORD, "password": "changed it myself", "confirm": "changed it myself"},
+    )
+    client.post("/accounts/logout")
+    assert client.get(link).status_code == 400
+
+
+def test_reset_for_unknown_address_answers_the_same_and_sends_nothing(client, outbox):
+    make_user()
+    unknown = client.post("/accounts/reset", data={"email": "nobody@example.com"}, follow_redirects=True)
+    known = client.post("/accounts/reset", data={"email": "alice@example.com"}, follow_redirects=True)
+    assert unknown.status_code == known.status_code == 200
+    assert "If nobody@example.com has an account" in unknown.text
+    assert "If alice@example.com has an account" in known.text
+    assert len(outbox) == 1
+
+
+def test_malformed_reset_tokens_are_refused(client):
+    for token in ["x", "a" * 500, "eyJhIjoxfQ.abc.def", "%00", "..%2F..%2Fetc"]:
+        response = client.get(f"/accounts/reset/{token}")
+        assert response.status_code in (400, 404), token
+
+
+def test_account_deletion_needs_the_password(client):
+    make_user()
+    log_in(client)
+    response = client.post("/accounts/delete", data={"password": "not my password"})
+    assert response.status_code == 403
+    assert user_count() == 1
+    response = client.post("/accounts/delete", data={"password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    assert user_count() == 0
+    assert "Hi, Alice!" not in client.get("/").text
+    assert log_in(client).status_code == 403
+
+
+def test_demo_command_is_idempotent(runner):
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert "host@watchparty.test" in first.output
+    assert user_count() == 1

@@ -1,0 +1,3 @@
+from watchparty.accounts.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,108 @@
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+
+from watchparty.forms import BaseForm, lower, strip
+from watchparty.timezones import timezone_choices
+
+PASSWORD_MIN = 10
+PASSWORD_HELP = f"At least {PASSWORD_MIN} characters. A few unrelated words work well."
+
+
+def email_field(label="Email"):
+    return EmailField(
+        label,
+        filters=[strip, lower],
+        validators=[DataRequired("Enter your email address."), Length(max=254), Email("Enter a valid email address, like name@example.com.")],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+def display_name_field():
+    return StringField(
+        "Display name",
+        filters=[strip],
+        validators=[DataRequired("Enter the name your friends know you by."), Length(max=80)],
+        description="Shown to your guests.",
+        render_kw={"autocomplete": "nickname"},
+    )
+
+
+def new_password_fields(label="Password", extra_validators=()):
+    password = PasswordField(
+        label,
+        validators=[
+            InputRequired("Choose a password."),
+            Length(min=PASSWORD_MIN, max=200, message=f"Use between {PASSWORD_MIN} and 200 characters."),
+            *extra_validators,
+        ],
+        description=PASSWORD_HELP,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+class NotTheEmail:
+    """A password equal to the email address or display name is the first one guessed."""
+
+    def __call__(self, form, field):
+        guesses = {(form.data.get(name) or "").lower() for name in ("email", "display_name")}
+        if field.data and field.data.lower() in guesses - {""}:
+            raise ValidationError("Choose a password that is not your email address or name.")
+
+
+class RegisterForm(BaseForm):
+    email = email_field()
+    display_name = display_name_field()
+    password, confirm = new_password_fields(extra_validators=[NotTheEmail()])
+
+
+class LoginForm(BaseForm):
+    email = email_field()
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me logged in on this device")
+    next = HiddenField()
+
+
+class SettingsForm(BaseForm):
+    display_name = display_name_field()
+    email = email_field()
+    timezone = SelectField(
+        "Time zone",
+        choices=timezone_choices,
+        validate_choice=True,
+        description="Parties you host default to this zone.",
+    )
+
+
+class PasswordChangeForm(BaseForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired("Enter your current password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = new_password_fields("New password")
+
+
+class ResetRequestForm(BaseForm):
+    email = email_field()
+
+
+class ResetPasswordForm(BaseForm):
+    password, confirm = new_password_fields("New password")
+
+
+class DeleteAccountForm(BaseForm):
+    password = PasswordField(
+        "Your password",
+        validators=[InputRequired("Enter your password to confirm."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -1,0 +1,172 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from watchparty.accounts import service
+from watchparty.accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordChangeForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SettingsForm,
+)
+from watchparty.errors import DomainError
+from watchparty.extensions import db, limiter, login_manager
+from watchparty.security import next_url
+from watchparty.views import refuse, render_form
+
+bp = Blueprint("accounts", __name__)
+login_manager.user_loader(service.load_user)
+
+
+def rate_limit(setting: str):
+    """A POST-only limit whose value comes from config, so deployments can tune it."""
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_REGISTER")
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register_user(
+                form.email.data, form.display_name.data, form.password.data,
+                timezone=request.form.get("timezone", "UTC"),
+            )
+        except DomainError as error:
+            return refuse("accounts/register.html", form, error)
+        db.session.commit()
+        login_user(user)
+        flash(f"Welcome to Watchparty, {user.display_name}!", "success")
+        return redirect(next_url(url_for("main.index")))
+    return render_form("accounts/register.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_LOGIN")
+def login():
+    if current_user.is_authenticated:
+        return redirect(next_url(url_for("main.index")))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            return refuse("accounts/login.html", form, error)
+        login_user(user, remember=form.remember.data)
+        return redirect(next_url(url_for("main.index")))
+    return render_form("accounts/login.html", form)
+
+
+@bp.post("/logout")
+def logout():
+    # A POST, so CSRFProtect has checked the token before we get here.
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+def _settings_page(settings_form=None, password_form=None, delete_form=None, status=200):
+    settings_form = settings_form or SettingsForm(obj=current_user)
+    return (
+        render_template(
+            "accounts/settings.html",
+            form=settings_form,
+            password_form=password_form or PasswordChangeForm(formdata=None),
+            delete_form=delete_form or DeleteAccountForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    if not form.validate_on_submit():
+        return _settings_page(form, status=422 if form.errors else 200)
+    try:
+        service.update_settings(current_user, form.display_name.data, form.email.data, form.timezone.data)
+    except DomainError as error:
+        db.session.rollback()
+        form.email.errors = [*form.email.errors, error.message]
+        return _settings_page(form, status=error.status)
+    db.session.commit()
+    flash("Settings saved.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _settings_page(password_form=form, status=422)
+    try:
+        service.change_password(current_user, form.current_password.data, form.password.data)
+    except DomainError as error:
+        db.session.rollback()
+        form.current_password.errors = [*form.current_password.errors, error.message]
+        return _settings_page(password_form=form, status=error.status)
+    db.session.commit()
+    # The session token changed with the password: log this browser in again.
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(current_user._get_current_object(), remember=remember)
+    flash("Password changed. Other devices have been logged out.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/delete")
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _settings_page(delete_form=form, status=422)
+    user = current_user._get_current_object()
+    try:
+        service.delete_account(user, form.password.data)
+    except DomainError as error:
+        db.session.rollback()
+        form.password.errors = [*form.password.errors, error.message]
+        return _settings_page(delete_form=form, status=error.status)
+    db.session.commit()
+    logout_user()
+    flash("Your account is deleted. Thanks for the film nights.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_RESET")
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        # The same answer whether or not the address has an account.
+        flash(
+            f"If {form.email.data} has an account, a reset link is on its way. It works for one hour.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_form("accounts/reset_request.html", form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_RESET")
+def reset_password(token):
+    if service.user_for_reset_token(token) is None:
+        return render_template("accounts/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = service.reset_password(token, form.password.data)
+        except DomainError as error:
+            return refuse("accounts/reset_password.html", form, error)
+        db.session.commit()
+        login_user(user)
+        flash("Your password is changed and you are logged in.", "success")
+        return redirect(url_for("main.index"))
+    return render_form("accounts/reset_password.html", form)

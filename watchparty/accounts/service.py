@@ -1,0 +1,181 @@
+"""Accounts: registration, authentication, settings, password reset, deletion."""
+
+import hashlib
+import hmac
+from functools import cache
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from watchparty import mail
+from watchparty.errors import DomainError, NotAllowed
+from watchparty.extensions import db
+from watchparty.models import User
+from watchparty.models.user import new_session_token
+from watchparty.timezones import is_timezone
+
+
+class EmailTaken(DomainError):
+    status = 409
+    field = "email"
+
+
+class WrongPassword(NotAllowed):
+    field = "password"
+
+
+class InvalidCredentials(NotAllowed):
+    pass
+
+
+class InvalidResetLink(DomainError):
+    status = 400
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hash("a password nobody has")
+
+
+def _email_taken_message() -> str:
+    return "An account with this email address already exists. Log in, or reset the password."
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the id and the session token must both match."""
+    id_part, _, token = user_id.partition(":")
+    if not (id_part.isdigit() and len(id_part) <= 9 and token):
+        return None
+    user = db.session.get(User, int(id_part))
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
+    """Create an account; the unique constraint on email decides duplicates."""
+    user = User(
+        email=email.strip().lower(),
+        display_name=display_name,
+        password_hash=_hash(password),
+        timezone=timezone if is_timezone(timezone) else "UTC",
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise EmailTaken(_email_taken_message()) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with this email and password, or InvalidCredentials.
+
+    An unknown address costs the same hash check as a wrong password, so the
+    answer's timing does not tell whether the address has an account.
+    """
+    user = user_by_email(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise InvalidCredentials("That email and password do not match an account.")
+    if not check_password_hash(user.password_hash, password):
+        raise InvalidCredentials("That email and password do not match an account.")
+    return user
+
+
+def update_settings(user: User, display_name: str, email: str, timezone: str) -> None:
+    """Change name, email and time zone; a taken email is refused."""
+    user.display_name = display_name
+    user.email = email.strip().lower()
+    user.timezone = timezone if is_timezone(timezone) else user.timezone
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise EmailTaken(_email_taken_message()) from None
+
+
+def set_password(user: User, password: str) -> None:
+    """New hash and a new session token: other sessions and reset links die."""
+    user.password_hash = _hash(password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password after checking the current one."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise WrongPassword("That is not your current password.", field="current_password")
+    set_password(user, new_password)
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="watchparty.password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token: any password change (including using the token) makes
+    # every earlier token stop matching, so links are single-use.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps([user.id, _password_fingerprint(user)])
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The user a reset token was made for, if it is unexpired and unused."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        user_id, fingerprint = _reset_serializer().loads(token, max_age=max_age)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(fingerprint, str):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not hmac.compare_digest(_password_fingerprint(user), fingerprint):
+        return None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an account; say nothing either way."""
+    user = user_by_email(email)
+    if user is None:
+        return
+    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
+    mail.send_template(
+        user.email,
+        "Reset your Watchparty password",
+        "reset_password",
+        user=user,
+        link=link,
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password through a reset token; the token is then spent."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise InvalidResetLink("This reset link has expired or was already used. Ask for a new one.")
+    set_password(user, new_password)
+    return user
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete the account after the password confirms it."""
+    if not check_password_hash(user.password_hash, password):
+        raise WrongPassword("That is not your password.")
+    db.session.delete(user)
+    db.session.flush()

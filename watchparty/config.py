@@ -1,0 +1,115 @@
+"""Settings, read from environment variables when the app is created.
+
+Nothing here is computed at import time: `Config()` reads the environment it
+is given, so tests and the CLI can build as many apps as they like.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Send every PostgreSQL URL through psycopg 3, whatever scheme it was given with."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Pool settings per backend; SQLite pragmas are set on connect (see database.py)."""
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
+    return {"connect_args": {"timeout": 15}}
+
+
+def development_secret_key(instance_path: Path) -> str:
+    """A key generated once and kept in instance/, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+class Config:
+    """Every setting the app reads, with its default; see the README's table."""
+
+    def __init__(self, instance_path: str | Path, environ=os.environ):
+        instance_path = Path(instance_path)
+        env = environ.get
+        self.INSTANCE_PATH = str(instance_path)
+        self.WATCHPARTY_ENV = env("WATCHPARTY_ENV", "development")
+        production = self.WATCHPARTY_ENV == "production"
+
+        secret = env("SECRET_KEY")
+        if production and not secret:
+            raise RuntimeError("WATCHPARTY_ENV=production needs SECRET_KEY to be set.")
+        self.SECRET_KEY = secret or development_secret_key(instance_path)
+
+        url = normalise_database_url(
+            env("DATABASE_URL") or f"sqlite:///{instance_path / 'watchparty.db'}"
+        )
+        self.SQLALCHEMY_DATABASE_URI = url
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(url)
+
+        # Cookies: HttpOnly and SameSite=Lax always; Secure only in production so
+        # that plain HTTP on loopback keeps working in development.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = production
+        self.PREFERRED_URL_SCHEME = "https" if production else "http"
+        self.HSTS = production
+
+        self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+        # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
+        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
+        # Where links in emails point; empty means "the host of the current request".
+        self.SERVER_NAME = env("SERVER_NAME") or None
+
+        self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+        self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;30 per hour")
+        self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per minute;20 per hour")
+
+        self.MAIL_SERVER = env("MAIL_SERVER", "")
+        self.MAIL_PORT = int(env("MAIL_PORT", "587"))
+        self.MAIL_USE_TLS = _flag(env("MAIL_USE_TLS"), True)
+        self.MAIL_USE_SSL = _flag(env("MAIL_USE_SSL"), False)
+        self.MAIL_USERNAME = env("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD", "")
+        self.MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", "10"))
+        self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Watchparty <noreply@watchparty.local>")
+        self.MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR") or str(instance_path / "outbox")
+
+        self.PASSWORD_RESET_MAX_AGE = int(env("PASSWORD_RESET_MAX_AGE", "3600"))
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a given database, no rate limits unless a test asks."""
+
+    TESTING = True
+
+    def __init__(self, instance_path, database_url: str, engine_options: dict | None = None):
+        super().__init__(instance_path, environ={})
+        self.SECRET_KEY = "test-secret-key-not-for-production"
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options or {}
+        self.RATELIMIT_ENABLED = False
+        # CSRF is proved per form by tests that switch it back on.
+        self.WTF_CSRF_ENABLED = False

@@ -1,0 +1,41 @@
+"""What every form shares: the base class, its text checks and small field helpers."""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+from wtforms.fields import StringField, TextAreaField
+
+# Control characters (and NUL, which PostgreSQL cannot store). Long text may
+# keep tabs and newlines; one-line fields may not.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """FlaskForm that refuses control characters in every text field."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or not isinstance(field.data, str):
+                continue
+            pattern = _CONTROL if isinstance(field, TextAreaField) else _CONTROL_ONE_LINE
+            if pattern.search(field.data):
+                field.errors = [*field.errors, "Remove control characters from this field."]
+                valid = False
+        return valid
+
+
+class EmptyForm(BaseForm):
+    """For POST-only buttons: carries the CSRF token and nothing else."""
+
+    submit = SubmitField("Submit")

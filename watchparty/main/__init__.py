@@ -1,0 +1,3 @@
+from watchparty.main.routes import bp
+
+__all__ = ["bp"]

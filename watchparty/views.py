@@ -1,0 +1,24 @@
+"""Small helpers every blueprint's views share: rendering forms and refusals."""
+
+from flask import render_template
+from wtforms import Form
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+
+
+def render_form(template: str, form: Form, **context):
+    """A form page: 200 when fresh, 422 when the submitted data was invalid."""
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def refuse(template: str, form: Form, error: DomainError, **context):
+    """Undo the request's changes and show the rule's message beside its field."""
+    db.session.rollback()
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+    return render_template(template, form=form, **context), error.status
