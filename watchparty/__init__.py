@@ -76,10 +76,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from watchparty.accounts import bp as accounts_bp
+    from watchparty.films import bp as films_bp
     from watchparty.main import bp as main_bp
+    from watchparty.parties import bp as parties_bp
+    from watchparty.rsvp import bp as rsvp_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp, url_prefix="/accounts")
+    app.register_blueprint(films_bp, url_prefix="/films")
+    app.register_blueprint(parties_bp, url_prefix="/parties")
+    app.register_blueprint(rsvp_bp, url_prefix="/p")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -11,16 +11,27 @@ DEMO_HOST_PASSWORD = "popcorn-and-credits"  # noqa: S105  (printed on purpose: d
 
 @click.command("demo")
 def demo_command():
-    """Load the demo data (idempotent): a host account to log in with."""
+    """Load the demo data (idempotent): a host, the film catalogue, a party."""
     from watchparty.accounts import service as accounts
+    from watchparty.films.demo import load_demo_films
+    from watchparty.parties.demo import create_demo_party
 
     host = accounts.user_by_email(DEMO_HOST_EMAIL)
     if host is None:
         host = accounts.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
         click.echo(f"Created the demo host {DEMO_HOST_EMAIL}.")
+    for line in load_demo_films(host):
+        click.echo(line)
+    for line in create_demo_party(host):
+        click.echo(line)
     db.session.commit()
     click.echo(f"Log in at /accounts/login as {DEMO_HOST_EMAIL} with the password {DEMO_HOST_PASSWORD}")
 
 
 def register_commands(app: Flask) -> None:
+    from watchparty.films.cli import films_group
+    from watchparty.parties.cli import parties_group
+
     app.cli.add_command(demo_command)
+    app.cli.add_command(films_group)
+    app.cli.add_command(parties_group)

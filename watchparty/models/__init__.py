@@ -1,6 +1,19 @@
 """Every model, re-exported so that Alembic and the app see them all."""
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
+from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.user import User
 
-__all__ = ["Base", "UTCDateTime", "User", "utcnow"]
+__all__ = [
+    "CREDIT_ROLES",
+    "WATCH_FORMATS",
+    "Award",
+    "Base",
+    "Credit",
+    "Film",
+    "Person",
+    "Trivia",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

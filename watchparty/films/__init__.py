@@ -1,0 +1,3 @@
+from watchparty.films.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,109 @@
+"""The film catalogue: films, the people in them, awards and trivia."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from watchparty.models.base import Base, UTCDateTime, utcnow
+
+CREDIT_ROLES = ("director", "writer", "producer", "editor", "cinematographer", "composer", "cast")
+WATCH_FORMATS = ("cinema", "dvd", "bluray", "digital", "streaming")
+
+
+class Film(Base):
+    __tablename__ = "film"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    # Title folded to lower-case ASCII, for case- and accent-insensitive search.
+    search_title: Mapped[str] = mapped_column(sa.String(200), index=True)
+    year: Mapped[int]
+    runtime_minutes: Mapped[int | None]
+    tagline: Mapped[str] = mapped_column(sa.String(300), default="")
+    synopsis: Mapped[str] = mapped_column(sa.Text, default="")
+    genres: Mapped[str] = mapped_column(sa.String(200), default="")  # comma-separated
+    # Where to watch: comma-separated WATCH_FORMATS plus free-text service names.
+    watch_formats: Mapped[str] = mapped_column(sa.String(200), default="")
+    streaming_services: Mapped[str] = mapped_column(sa.String(300), default="")
+    poster_filename: Mapped[str | None] = mapped_column(sa.String(100))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    credits: Mapped[list["Credit"]] = relationship(
+        back_populates="film", cascade="all, delete-orphan", order_by="Credit.position"
+    )
+    awards: Mapped[list["Award"]] = relationship(
+        back_populates="film", cascade="all, delete-orphan", order_by="Award.position"
+    )
+    trivia: Mapped[list["Trivia"]] = relationship(
+        back_populates="film", cascade="all, delete-orphan", order_by="Trivia.position"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("year >= 1888 AND year <= 2200", name="year_range"),
+        sa.CheckConstraint("runtime_minutes IS NULL OR runtime_minutes > 0", name="runtime_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Film {self.slug}>"
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    search_name: Mapped[str] = mapped_column(sa.String(200), index=True)
+
+
+class Credit(Base):
+    __tablename__ = "credit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    character: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Billing order for cast, listing order for crew.
+    position: Mapped[int] = mapped_column(default=0)
+
+    film: Mapped[Film] = relationship(back_populates="credits")
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN (" + ", ".join(f"'{role}'" for role in CREDIT_ROLES) + ")", name="role_known"
+        ),
+    )
+
+
+class Award(Base):
+    __tablename__ = "award"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="CASCADE"), index=True)
+    ceremony: Mapped[str] = mapped_column(sa.String(200))  # "97th Academy Awards"
+    year: Mapped[int]
+    category: Mapped[str] = mapped_column(sa.String(200))
+    nominee: Mapped[str] = mapped_column(sa.String(200), default="")
+    won: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    film: Mapped[Film] = relationship(back_populates="awards")
+
+
+class Trivia(Base):
+    __tablename__ = "trivia"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    is_spoiler: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    film: Mapped[Film] = relationship(back_populates="trivia")

@@ -1,0 +1,3 @@
+from watchparty.parties.routes import bp
+
+__all__ = ["bp"]

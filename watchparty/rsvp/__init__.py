@@ -1,0 +1,3 @@
+from watchparty.rsvp.routes import bp
+
+__all__ = ["bp"]
