@@ -120,7 +120,8 @@ def app_factory(database, tmp_path):
     for app in apps:
         with app.app_context():
             db.session.remove()
-            empty_all_tables()
+            if app.config["SQLALCHEMY_DATABASE_URI"] == database.url:
+                empty_all_tables()
             db.engine.dispose()
             if app.config["RATELIMIT_ENABLED"]:
                 limiter.reset()

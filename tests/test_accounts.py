@@ -2,7 +2,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests.factories import DEFAULT_PASSWORD, log_in, make_user
-from tests.mailbox import first_link, text_body
+from tests.mailbox import first_link
 from watchparty.extensions import db
 from watchparty.models import User
 
@@ -185,7 +185,11 @@ def test_password_change_needs_the_current_password(client):
     log_in(client)
     response = client.post(
         "/accounts/settings/password",
-        data={"current_password": "wrong wrong wrong", "password": "brand new password", "confirm": "brand new password"},
+        data={
+            "current_password": "wrong wrong wrong",
+            "password": "brand new password",
+            "confirm": "brand new password",
+        },
     )
     assert response.status_code == 403
     assert "That is not your current password." in response.text

@@ -107,7 +107,7 @@ class TestConfig(Config):
 
     def __init__(self, instance_path, database_url: str, engine_options: dict | None = None):
         super().__init__(instance_path, environ={})
-        self.SECRET_KEY = "test-secret-key-not-for-production"
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options or {}
         self.RATELIMIT_ENABLED = False

@@ -12,7 +12,11 @@ def email_field(label="Email"):
     return EmailField(
         label,
         filters=[strip, lower],
-        validators=[DataRequired("Enter your email address."), Length(max=254), Email("Enter a valid email address, like name@example.com.")],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254),
+            Email("Enter a valid email address, like name@example.com."),
+        ],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
 
