@@ -1,0 +1,1 @@
+"""Reviews: importing articles into reviews, and rendering review text safely."""

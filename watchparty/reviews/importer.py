@@ -1,0 +1,887 @@
+"""Turn a plain-text (or light Markdown) article into a draft review.
+
+This module is pure: no Flask, no database. ``parse_article`` reads the text
+line by line, recognises the article's furniture (title, author and image
+credits, rating, cross-promotion links), groups the rest into Markdown
+paragraphs and lists, splits it into sections at headings and flags the
+sections that give the ending away. The editor sees the draft and its warnings
+and decides; nothing here is final, and nothing here ever raises on odd input.
+
+The rules, in the order they are applied:
+
+* Lines are normalised (newlines, control characters, whitespace runs).
+* Furniture lines are taken out of the text: cross-promotion ("Read more: ...")
+  is dropped; author credits ("Text Marco Kokkot", "By ...") set ``author``;
+  image credits ("Images: ...", "(c) ...") go to ``image_credits``; a line that
+  is only a rating ("Rating: 4/5") sets the rating and leaves the text (a
+  verdict line standing over text, "Final Verdict? 10/10", keeps its words as
+  the heading "Final Verdict?").
+* The title is the first remaining line, unless it is too long to be one.
+  Later lines that repeat it are dropped.
+* Paragraphs: blank lines separate paragraphs and consecutive lines are joined,
+  except in articles that put every paragraph on one long line without blank
+  lines between them; there each line is a paragraph.
+* Lists: lines led by ``-``, ``*``, ``\u2022`` become ``- `` items, lines led by
+  ``1.`` or ``1)`` become numbered items; neighbouring items form one list.
+* Headings: a Markdown ``#`` heading, or a stand-alone short line that is
+  ALL CAPS, led by an emoji, or without closing punctuation, and that is
+  followed by body text. When several such lines follow one another, the
+  first is the heading and the others become a subheading (two lines) or a
+  list (three or more), which is how articles lay out award lists.
+* Spoilers: see ``spoiler_reason``.
+* Cast names: exact mentions are linked; near-miss spellings are reported in
+  ``warnings`` and left as written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+# --- Limits ----------------------------------------------------------------
+# Article furniture and headings are short; checking only short lines keeps the
+# work linear and stops a huge single line from being mistaken for anything.
+HEADING_MAX_CHARS = 80
+HEADING_MAX_WORDS = 12
+TITLE_MAX_CHARS = 150
+FURNITURE_MAX_CHARS = 300
+RATING_LINE_MAX_CHARS = 80
+# Author credits without a colon ("Text Marco Kokkot") are only believed near
+# the top or the bottom of the article, where bylines live.
+BYLINE_EDGE_LINES = 6
+# Misspelling checks compare candidate names pairwise; cap the work on huge input.
+NAME_SCAN_MAX_CHARS = 300_000
+NAME_CANDIDATES_MAX = 5_000
+
+EMPTY_TEXT_WARNING = "The text is empty."
+
+# --- Character classes written as escapes so the source stays plain ASCII ----
+_APOSTROPHES = "'\u2019"
+_DASHES = "\\-\u2013\u2014"  # hyphen, en dash, em dash (for use inside [...])
+_OPENING_QUOTES = "\"'\u201c\u2018\u201e\u00ab"
+_CLOSING_QUOTES = "\"'\u201d\u2019\u00bb"
+_CLOSING_PUNCTUATION = ".,;:!?\u2026"
+_ELLIPSIS = "\u2026"
+
+# --- Data ------------------------------------------------------------------
+
+
+@dataclass
+class DraftSection:
+    """One section of a draft review: an optional heading and a Markdown body."""
+
+    heading: str | None
+    body: str
+    is_spoiler: bool = False
+
+
+@dataclass
+class DraftReview:
+    """What ``parse_article`` understood of an article, for an editor to check."""
+
+    title: str = ""
+    author: str | None = None
+    source_name: str | None = None
+    source_url: str | None = None
+    published: date | None = None
+    rating_value: float | None = None
+    rating_scale: int | None = None
+    image_credits: list[str] = field(default_factory=list)
+    sections: list[DraftSection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- Normalising -------------------------------------------------------------
+
+# Line and paragraph separators other than "\n" become newlines...
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# ...and other control characters, byte-order marks, noncharacters and lone
+# surrogates are removed. Tabs are kept (they become spaces later).
+_UNWANTED_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _normalise(text: str) -> str:
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _UNWANTED_CHARACTERS.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def _collapse(line: str) -> str:
+    """Trim a line and collapse its inner whitespace (tabs, no-break spaces) to single spaces."""
+    return " ".join(line.split())
+
+
+def _comparable(text: str) -> str:
+    """A form of a line used to spot repeats: no Markdown heading marks, case or spacing."""
+    return _collapse(text.lstrip("#").strip("*_ ")).casefold()
+
+
+# --- Furniture: promotion, credits, rating, publication data ----------------
+
+_CROSS_PROMOTION = re.compile(
+    rf"""^\W*(?:
+        don[{_APOSTROPHES}]?t\s+miss | do\s+not\s+miss
+        | read\s+(?:more|also|next|this\s+next)
+        | also\s+read | more\s+reading | further\s+reading
+        | you\s+(?:might|may|will|could)\s+also\s+(?:like|enjoy|love)
+        | related(?:\s+(?:article|story|stories|reading|posts?|content))?
+        | see\s+also | more\s+from\s+\w+(?:\s+\w+)? | recommended(?:\s+reading)?
+        | watch\s+next | up\s+next
+    )\s*[:{_DASHES}|>\u00bb]""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# "Text Marco Kokkot", "Words: ...", "Written by ...", "Review by ...", "By ...".
+_BYLINE_LABEL = (
+    r"(?:(?:text|words|story|review|article|written|reviewed)\s+by|text|words|by|author)"
+)
+_AUTHOR_WITH_SEPARATOR = re.compile(
+    rf"^{_BYLINE_LABEL}\s*[:{_DASHES}|]\s*(?P<name>.+)$", re.IGNORECASE
+)
+_AUTHOR_WITHOUT_SEPARATOR = re.compile(rf"^{_BYLINE_LABEL}\s+(?P<name>.+)$", re.IGNORECASE)
+_NAME_CONNECTORS = frozenset({"and", "&", "de", "del", "der", "van", "von", "da", "di", "la", "le"})
+# Capitalised words that start sentences, not names ("By The Way").
+_NOT_NAME_WORDS = frozenset(
+    {"the", "a", "an", "this", "that", "these", "those", "it", "its", "our", "my", "your",
+     "his", "her", "their", "now", "then", "all", "no", "far"}
+)  # fmt: skip
+
+_IMAGE_CREDIT = re.compile(
+    rf"""^(?:
+        (?:(?:header|cover|featured|title|lead|hero|top)\s+)?
+            (?:images?|photos?|photographs?|pictures?|stills?|photography|artwork|illustrations?)
+            (?:\s+credits?)?\s*(?:[:{_DASHES}|]|\s+(?:by|courtesy(?:\s+of)?)\b)
+        | (?:image|photo|picture)\s+credits?\b\s*[:{_DASHES}|]?
+        | \(c\) | \u00a9 | copyright\b
+    )\s*(?P<credit>.+)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_PUBLISHED = re.compile(
+    rf"^(?:published|posted|first\s+published)(?:\s+on)?\s*[:{_DASHES}]?\s*(?P<date>.+)$",
+    re.IGNORECASE,
+)
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%d.%m.%Y",
+)  # fmt: skip
+
+_SOURCE = re.compile(
+    rf"""^(?:source\s*[:{_DASHES}] | originally\s+(?:published|appeared)\s+(?:on|at|in|by)\b[:]?)
+        \s*(?P<source>.+)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_URL = re.compile(r"https?://[^\s<>()\[\]]+", re.IGNORECASE)
+
+_RATING_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,3}(?:[.,]\d{1,2})?)\s*/\s*(\d{1,3})(?![\d/])")
+_RATING_OUT_OF = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s+out\s+of\s+(\d{1,3})(?!\d)", re.IGNORECASE
+)
+_RATING_STARS = re.compile("[\u2605\u2606]{3,10}")  # black and white stars
+_RATING_SCALES = frozenset({5, 10, 20, 100})
+_RATING_KEYWORDS = re.compile(r"\b(?:rating|rated|rate|verdict|score|grade|stars?)\b", re.I)
+# Words that only label a rating; a line made of these plus a rating is "only the rating".
+_RATING_LABEL_WORDS = frozenset(
+    {"rating", "rated", "rate", "score", "verdict", "our", "my", "the", "final", "overall", "stars",
+     "grade", "review", "total", "we", "give", "it", "i", "us", "for"}
+)  # fmt: skip
+# A rating line standing over the text stays as a heading ("Final Verdict?") only
+# if it has words beyond these; "Rating: 4/5" or "We rate it 4/5" just go.
+_RATING_ONLY_HEADING_WORDS = frozenset(
+    {"rating", "rated", "rate", "score", "stars", "grade", "total", "we", "give", "it", "i",
+     "us", "for", "my", "our", "the", "review"}
+)  # fmt: skip
+
+_HORIZONTAL_RULE = re.compile(r"^([-*_=])(?:\s*\1){2,}$")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)(?:\s+#+)?$")
+_BOLD_LINE = re.compile(r"^(\*\*|__)(?P<text>[^*_]+)\1$")
+_BULLET = re.compile("^(?:[-*]\\s+|\u2022\\s*|\u25aa\\s*|\u25cf\\s*)(?P<text>.*)$")
+_NUMBERED = re.compile(r"^(?P<number>\d{1,9})[.)]\s+(?P<text>.*)$")
+
+
+@dataclass
+class _Rating:
+    value: float
+    scale: int
+    label: str  # the line without the rating, e.g. "Final Verdict?"
+    rating_only: bool
+
+
+def _find_rating(line: str) -> _Rating | None:
+    """The rating in a short line, or None. Dates and fractions are not ratings."""
+    if len(line) > RATING_LINE_MAX_CHARS:
+        return None
+    if not any(marker in line for marker in ("/", "\u2605", "\u2606")) and (
+        "out of" not in line.lower()
+    ):
+        return None  # the common case, answered without regular expressions
+    value: float | None = None
+    scale = 0
+    span: tuple[int, int] | None = None
+    for pattern in (_RATING_FRACTION, _RATING_OUT_OF):
+        for match in pattern.finditer(line):
+            candidate = float(match.group(1).replace(",", "."))
+            candidate_scale = int(match.group(2))
+            if candidate_scale in _RATING_SCALES and candidate <= candidate_scale:
+                value, scale, span = candidate, candidate_scale, match.span()
+                break
+        if span:
+            break
+    if span is None or value is None:
+        stars = _RATING_STARS.search(line)
+        if stars is None:
+            return None
+        value, scale, span = float(stars.group().count("\u2605")), len(stars.group()), stars.span()
+    label = _collapse(line[: span[0]] + " " + line[span[1] :]).strip(f" :|{_DASHES}")
+    label_words = re.findall(r"[^\W\d_]+", label.casefold())
+    rating_only = all(word in _RATING_LABEL_WORDS for word in label_words)
+    # "3/5 of critics agree" is not a rating; "Rating: 3/5", "Anora: 4/5" are.
+    at_end = not re.search(r"[^\W_]", line[span[1] :])
+    if not (rating_only or at_end or _RATING_KEYWORDS.search(line)):
+        return None
+    return _Rating(value=value, scale=scale, label=label, rating_only=rating_only)
+
+
+def _author_name(line: str, near_edge: bool) -> str | None:
+    """The name in a byline ("Text Marco Kokkot", "By: Jane Doe"), or None."""
+    match = _AUTHOR_WITH_SEPARATOR.match(line)
+    if match is None and near_edge:
+        match = _AUTHOR_WITHOUT_SEPARATOR.match(line)
+    if match is None:
+        return None
+    name = match.group("name").strip(" .")
+    words = name.split()
+    if not 1 <= len(words) <= 6 or any(character.isdigit() for character in name):
+        return None
+    name_words = [word for word in words if word.casefold() not in _NAME_CONNECTORS]
+    # A name is capitalised words; two of them unless the byline said so with a colon.
+    minimum = 1 if _AUTHOR_WITH_SEPARATOR.match(line) else 2
+    if len(name_words) < minimum:
+        return None
+    for word in name_words:
+        bare = word.strip(",.")
+        if not bare or not bare[0].isupper() or bare.casefold() in _NOT_NAME_WORDS:
+            return None
+        if any(character in ":;!?" for character in bare):
+            return None
+    return name
+
+
+def _published_date(line: str) -> date | None:
+    match = _PUBLISHED.match(line)
+    if match is None:
+        return None
+    raw = _collapse(match.group("date")).strip(" .")
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- Lines -------------------------------------------------------------------
+
+LineKind = Literal["text", "bullet", "number", "heading", "rating"]
+
+
+@dataclass
+class _Line:
+    kind: LineKind
+    text: str
+    indent: int = 0
+    number: int = 0
+    blank_before: bool = False
+
+
+@dataclass
+class _Furniture:
+    """What the furniture pass found, to be copied into the DraftReview."""
+
+    author: str | None = None
+    extra_authors: list[str] = field(default_factory=list)
+    image_credits: list[str] = field(default_factory=list)
+    ratings: list[_Rating] = field(default_factory=list)
+    published: date | None = None
+    source_name: str | None = None
+    source_url: str | None = None
+
+
+def _take_furniture(line: str, near_edge: bool, found: _Furniture) -> bool:
+    """Record ``line`` in ``found`` if it is article furniture; True if it is to leave the body."""
+    if len(line) > FURNITURE_MAX_CHARS:
+        return False
+    if _CROSS_PROMOTION.match(line):
+        return True
+    author = _author_name(line, near_edge)
+    if author is not None:
+        if found.author is None:
+            found.author = author
+        elif author != found.author:
+            found.extra_authors.append(author)
+        return True
+    credit = _IMAGE_CREDIT.match(line)
+    if credit is not None and credit.group("credit").strip():
+        found.image_credits.append(credit.group("credit").strip())
+        return True
+    published = _published_date(line)
+    if published is not None:
+        found.published = found.published or published
+        return True
+    source = _SOURCE.match(line)
+    if source is not None:
+        raw = source.group("source").strip()
+        url = _URL.search(raw)
+        if url and found.source_url is None:
+            found.source_url = url.group().rstrip(".,;")
+        name = _collapse(_URL.sub("", raw)).strip(" ,;:-")
+        if name and found.source_name is None:
+            found.source_name = name
+        return True
+    return False
+
+
+def _classify(line: str, indent: int) -> _Line:
+    """What a (non-furniture, non-blank) line is for the layout pass."""
+    if len(line) <= HEADING_MAX_CHARS * 3:
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading is not None and heading.group("text").strip():
+            return _Line("heading", heading.group("text").strip(), indent)
+    bullet = _BULLET.match(line)
+    if bullet is not None:
+        return _Line("bullet", bullet.group("text").strip(), indent)
+    numbered = _NUMBERED.match(line)
+    if numbered is not None:
+        number = int(numbered.group("number"))
+        return _Line("number", numbered.group("text").strip(), indent, number)
+    return _Line("text", line, indent)
+
+
+# --- Headings ----------------------------------------------------------------
+
+Strength = Literal["strong", "weak"] | None
+
+
+def _is_emoji(character: str) -> bool:
+    return unicodedata.category(character) == "So" or 0x1F000 <= ord(character) <= 0x1FAFF
+
+
+def heading_strength(line: str) -> Strength:
+    """How much ``line`` looks like a heading on its own: "strong", "weak" or None.
+
+    Strong: ALL CAPS, led by an emoji, or a line in bold. Weak: a short line
+    that starts with a capital and has no closing punctuation. Whether it *is*
+    a heading also depends on body text following it (see ``parse_article``).
+    """
+    if not line or len(line) > HEADING_MAX_CHARS:
+        return None
+    if line[0] in _OPENING_QUOTES or line[-1] in _CLOSING_QUOTES:
+        return None  # a quotation, not a heading
+    if _BOLD_LINE.match(line):
+        return "strong"
+    words = [word for word in line.split() if any(character.isalpha() for character in word)]
+    if not 1 <= len(words) <= HEADING_MAX_WORDS:
+        return None
+    last = line[-1]
+    if _is_emoji(line[0]):
+        # "SOME MORE Fun facts about Mickey Madison:" is a heading; "Go see it." is not.
+        return "strong" if last not in ".,;" else None
+    letters = [character for character in line if character.isalpha()]
+    cased = [character for character in letters if character.lower() != character.upper()]
+    if len(cased) >= 3 and all(character.isupper() for character in cased):
+        # "WHAT MAKES ANORA SO SPECIAL?" is a heading; a shouted sentence ends with a full stop.
+        return "strong" if last not in ".,;" else None
+    first_letter = letters[0] if letters else ""
+    starts_like_a_heading = first_letter.isupper() or line[0].isdigit()
+    if starts_like_a_heading and last not in _CLOSING_PUNCTUATION and last not in "\u2013\u2014-":
+        return "weak"
+    return None
+
+
+def _heading_text(line: str) -> str:
+    bold = _BOLD_LINE.match(line)
+    return bold.group("text").strip() if bold else line
+
+
+# --- Spoilers ----------------------------------------------------------------
+
+_SPOILER_IN_HEADING = re.compile(
+    r"""(?<![\w-])(?:
+        endings? | finale | twists? | spoilers? | climax | epilogue | d[e\u00e9]nouement
+        | the\s+end | how\s+it\s+(?:all\s+)?ends
+        | (?:final|last|closing)\s+(?:scenes?|shots?|moments?|minutes|act|frames?|images?
+            |sequences?|reel|showdown|reveal|goodbye)
+        | (?:the\s+)?goodbye | farewell
+    )(?![\w-])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SPOILER_IN_BODY = re.compile(
+    rf"""(?<![\w-])(?:
+        the\s+ending | twist\s+ending | plot\s+twist | (?:the|a|big|final|last)\s+twist
+        | (?:film|movie|story|book)(?:[{_APOSTROPHES}]s)?\s+
+            (?:ending|finale|final\s+(?:scene|shot|act))
+        | (?:final|last|closing)\s+
+            (?:scenes?|shots?|moments?|minutes|frames?|images?|sequences?|reel)
+        | how\s+it\s+(?:all\s+)?ends
+        | (?:it|film|movie|story)\s+(?:all\s+)?ends\s+(?:in|with|on)
+        | in\s+the\s+end | by\s+the\s+end | at\s+the\s+end
+        | (?:his|her|their|a|the|final|last)\s+goodbye | says?\s+goodbye | said\s+goodbye | farewell
+    )(?![\w-])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SUBHEADING = re.compile(r"^#{2,6} (.+)$", re.MULTILINE)
+
+
+def spoiler_reason(heading: str | None, body: str) -> str | None:
+    """Why a section looks like a spoiler, or None.
+
+    A section is a spoiler when its heading (or a subheading in its body)
+    names the ending ("ending", "finale", "twist", "final scene", "how it
+    ends", "goodbye") or its body uses a phrase that points at the ending
+    ("the final shot", "it ends in", "in the end", "his goodbye"). The rules
+    lean towards flagging: a section hidden by mistake costs a click, one
+    shown by mistake spoils the film. The editor can change any flag.
+    """
+    headings = [heading or "", *_SUBHEADING.findall(body)]
+    for text in headings:
+        match = _SPOILER_IN_HEADING.search(text)
+        if match:
+            return f'the heading mentions "{match.group()}"'
+    match = _SPOILER_IN_BODY.search(body)
+    if match:
+        return f'the text mentions "{_collapse(match.group())}"'
+    return None
+
+
+# --- Cast names ----------------------------------------------------------------
+
+# Existing links, images, inline code, autolinks and bare URLs: never link inside them.
+_PROTECTED_SPANS = re.compile(
+    r"!?\[[^\[\]\n]*\]\([^()\n]*\)|`[^`\n]*`|<[^<>\s]+>|https?://\S+", re.IGNORECASE
+)
+_WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
+_POSSESSIVE = re.compile(f"[{_APOSTROPHES}]s$")
+
+
+def _markdown_destination(anchor: str) -> str:
+    # Spaces, brackets and parentheses would end a Markdown link destination early.
+    return "".join(f"%{ord(c):02X}" if c in " ()<>[]\\\n\t" else c for c in anchor)
+
+
+def link_cast_names(body: str, cast_names: Sequence[str], cast_anchor: Callable[[str], str]) -> str:
+    """Link every exact (case-sensitive, whole-word) mention of a cast name in Markdown ``body``.
+
+    Text already inside a link, inline code or a URL is left alone; longer
+    names win over shorter ones they contain.
+    """
+    unique_names = {name.strip() for name in cast_names if name and name.strip()}
+    names = sorted(unique_names, key=len, reverse=True)
+    if not names:
+        return body
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(name) for name in names) + r")(?!\w)")
+    anchors: dict[str, str] = {}
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group()
+        if name not in anchors:
+            anchors[name] = _markdown_destination(cast_anchor(name))
+        label = name.replace("[", "\\[").replace("]", "\\]")
+        return f"[{label}]({anchors[name]})"
+
+    pieces: list[str] = []
+    position = 0
+    for protected in _PROTECTED_SPANS.finditer(body):
+        pieces.append(pattern.sub(link, body[position : protected.start()]))
+        pieces.append(protected.group())
+        position = protected.end()
+    pieces.append(pattern.sub(link, body[position:]))
+    return "".join(pieces)
+
+
+def _edit_distance(first: str, second: str, limit: int) -> int:
+    """Levenshtein distance, or ``limit + 1`` as soon as it is known to exceed ``limit``.
+
+    Only a band of width ``2 * limit + 1`` around the diagonal is computed.
+    """
+    too_far = limit + 1
+    if abs(len(first) - len(second)) > limit:
+        return too_far
+    if first == second:
+        return 0
+    previous = [column if column <= limit else too_far for column in range(len(second) + 1)]
+    for row in range(1, len(first) + 1):
+        low, high = max(1, row - limit), min(len(second), row + limit)
+        current = [too_far] * (len(second) + 1)
+        current[0] = row if row <= limit else too_far
+        for column in range(low, high + 1):
+            cost = first[row - 1] != second[column - 1]
+            current[column] = min(
+                previous[column] + 1, current[column - 1] + 1, previous[column - 1] + cost
+            )
+        if min(current[low - 1 : high + 1]) > limit:
+            return too_far
+        previous = current
+    return min(previous[-1], too_far)
+
+
+def _allowed_distance(name: str) -> int:
+    # One slip in a short name, two in a long one; very short names are too risky.
+    if len(name) >= 10:
+        return 2
+    return 1 if len(name) >= 5 else 0
+
+
+def _capitalised_phrases(text: str, lengths: set[int]) -> dict[str, str]:
+    """Runs of capitalised words of the given word counts: casefolded form -> spelling seen.
+
+    A title-case spelling is preferred over an ALL-CAPS one for messages.
+    """
+    phrases: dict[str, str] = {}
+    run: list[str] = []
+    previous_end = -1
+
+    def collect() -> None:
+        if len(phrases) >= NAME_CANDIDATES_MAX:
+            return
+        for length in lengths:
+            for start in range(len(run) - length + 1):
+                words = run[start : start + length]
+                words[-1] = _POSSESSIVE.sub("", words[-1])
+                spelling = " ".join(words)
+                key = spelling.casefold()
+                if key not in phrases:
+                    if len(phrases) < NAME_CANDIDATES_MAX:
+                        phrases[key] = spelling
+                elif phrases[key].isupper() and not spelling.isupper():
+                    phrases[key] = spelling
+
+    for match in _WORD.finditer(text):
+        word = match.group()
+        joined = previous_end >= 0 and text[previous_end : match.start()] == " "
+        if not word[0].isupper():
+            collect()
+            run, previous_end = [], -1
+            continue
+        if not joined:
+            collect()
+            run = []
+        run.append(word)
+        previous_end = match.end()
+    collect()
+    return phrases
+
+
+def near_miss_warnings(text: str, cast_names: Sequence[str]) -> list[str]:
+    """Warnings for names in ``text`` that are spelt almost, but not exactly, like a cast name."""
+    names = {
+        name.strip(): _collapse(name).casefold() for name in cast_names if name and name.strip()
+    }
+    if not names:
+        return []
+    known = set(names.values())
+    lengths = {len(folded.split()) for folded in known}
+    warnings: list[str] = []
+    for folded, spelling in _capitalised_phrases(text[:NAME_SCAN_MAX_CHARS], lengths).items():
+        if folded in known:
+            continue
+        for name, name_folded in names.items():
+            if len(name_folded.split()) != len(folded.split()):
+                continue
+            limit = _allowed_distance(name_folded)
+            if limit and _edit_distance(folded, name_folded, limit) <= limit:
+                warnings.append(
+                    f'Possible misspelling "{spelling}" \u2014 did you mean "{name}"? '
+                    "The text is left as written."
+                )
+                break
+    return warnings
+
+
+# --- Layout --------------------------------------------------------------------
+
+ElementKind = Literal["paragraph", "list", "heading", "candidate", "rating_heading"]
+
+
+@dataclass
+class _Element:
+    kind: ElementKind
+    lines: list[str] = field(default_factory=list)  # paragraph lines, list items or heading text
+    ordered: bool = False
+    start: int = 1
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+    def markdown(self) -> str:
+        if self.kind == "list":
+            if self.ordered:
+                numbered = enumerate(self.lines, start=self.start)
+                return "\n".join(f"{number}. {item}" for number, item in numbered)
+            return "\n".join(f"- {item}" for item in self.lines)
+        return self.text
+
+
+def _uses_one_line_per_paragraph(lines: list[str]) -> bool:
+    """True for articles that put each paragraph on one long line with no blank lines between.
+
+    Hard-wrapped text (short lines, blank lines between paragraphs) is the other kind.
+    """
+    non_empty = [line for line in lines if line.strip()]
+    blank_runs = sum(
+        1
+        for index in range(1, len(lines))
+        if not lines[index].strip() and lines[index - 1].strip()
+    )
+    longest = max((len(line) for line in non_empty), default=0)
+    return blank_runs * 10 < len(non_empty) and longest > 100
+
+
+def _elements(lines: list[_Line], one_line_per_paragraph: bool) -> list[_Element]:
+    """Group classified lines into paragraphs, lists and heading candidates."""
+    elements: list[_Element] = []
+    for line in lines:
+        last = elements[-1] if elements else None
+        if line.kind == "heading":
+            elements.append(_Element("heading", [line.text]))
+        elif line.kind == "rating":
+            elements.append(_Element("rating_heading", [line.text]))
+        elif line.kind in ("bullet", "number"):
+            if not line.text:
+                continue
+            ordered = line.kind == "number"
+            if last is not None and last.kind == "list" and last.ordered == ordered:
+                last.lines.append(line.text)
+            else:
+                elements.append(_Element("list", [line.text], ordered=ordered, start=line.number))
+        elif (
+            last is not None
+            and last.kind == "list"
+            and line.indent >= 2
+            and not line.blank_before
+            and not one_line_per_paragraph
+        ):
+            last.lines[-1] += " " + line.text  # an indented continuation of the last item
+        elif (
+            last is not None
+            and last.kind == "paragraph"
+            and not line.blank_before
+            and not one_line_per_paragraph
+        ):
+            last.lines.append(line.text)
+        else:
+            elements.append(_Element("paragraph", [line.text]))
+    return _mark_heading_candidates(elements)
+
+
+def _mark_heading_candidates(elements: list[_Element]) -> list[_Element]:
+    """Turn stand-alone heading-like lines into candidates.
+
+    A strong heading line (ALL CAPS, emoji-led, bold) is also split off the top
+    of a longer paragraph.
+    """
+    marked: list[_Element] = []
+    for element in elements:
+        if element.kind != "paragraph":
+            marked.append(element)
+            continue
+        strength = heading_strength(element.lines[0])
+        if len(element.lines) == 1 and strength:
+            marked.append(_Element("candidate", [_heading_text(element.lines[0])]))
+        elif len(element.lines) > 1 and strength == "strong":
+            marked.append(_Element("candidate", [_heading_text(element.lines[0])]))
+            marked.append(_Element("paragraph", element.lines[1:]))
+        else:
+            marked.append(element)
+    return marked
+
+
+def _resolve_headings(elements: list[_Element]) -> list[_Element]:
+    """Decide which candidates are headings: only those followed by body text."""
+    resolved: list[_Element] = []
+    index = 0
+    while index < len(elements):
+        element = elements[index]
+        if element.kind == "rating_heading":
+            # "Final Verdict? 10/10" over a paragraph stays as the heading "Final Verdict?".
+            if element.lines[0] and _is_body(elements, index + 1):
+                resolved.append(_Element("heading", element.lines))
+            index += 1
+            continue
+        if element.kind != "candidate":
+            resolved.append(element)
+            index += 1
+            continue
+        end = index
+        while end < len(elements) and elements[end].kind == "candidate":
+            end += 1
+        run = elements[index:end]
+        if not _is_body(elements, end):
+            resolved.extend(_Element("paragraph", candidate.lines) for candidate in run)
+        else:
+            resolved.append(_Element("heading", run[0].lines))
+            if len(run) == 2:
+                resolved.append(_Element("paragraph", ["### " + run[1].text]))
+            elif len(run) > 2:
+                resolved.append(_Element("list", [candidate.text for candidate in run[1:]]))
+        index = end
+    return resolved
+
+
+def _is_body(elements: list[_Element], index: int) -> bool:
+    return index < len(elements) and elements[index].kind in ("paragraph", "list")
+
+
+def _sections(elements: list[_Element], warnings: list[str]) -> list[DraftSection]:
+    """Split resolved elements into sections at headings."""
+    raw: list[tuple[str | None, list[str]]] = []
+    for element in elements:
+        if element.kind == "heading":
+            raw.append((element.text, []))
+        else:
+            if not raw:
+                raw.append((None, []))
+            raw[-1][1].append(element.markdown())
+    sections: list[DraftSection] = []
+    pending_headings: list[str] = []
+    for heading, parts in raw:
+        if not parts:
+            if heading is not None:
+                pending_headings.append(heading)
+            continue
+        if pending_headings:
+            # A heading with nothing under it is kept as the first heading of the
+            # next section, and that section's own heading becomes a subheading.
+            if heading is not None:
+                parts = [f"### {heading}", *parts]
+            heading = pending_headings[0]
+            parts = [f"### {extra}" for extra in pending_headings[1:]] + parts
+            pending_headings = []
+        body = "\n\n".join(parts)
+        sections.append(DraftSection(heading=heading, body=body, is_spoiler=False))
+    for heading in pending_headings:
+        warnings.append(f'The heading "{heading}" has no text under it and was left out.')
+    return sections
+
+
+# --- The whole article ----------------------------------------------------------
+
+
+def parse_article(
+    text: str,
+    cast_names: Sequence[str] = (),
+    cast_anchor: Callable[[str], str] | None = None,
+) -> DraftReview:
+    """Read a plain-text or light-Markdown article into a ``DraftReview``.
+
+    ``cast_names`` are the film's cast as the catalogue spells them. With
+    ``cast_anchor`` (name -> URL) each exact mention in a body becomes a
+    Markdown link; near-miss spellings are reported in ``warnings`` either way
+    and never rewritten. Never raises for any ``str``: empty text gives a draft
+    without sections and the warning "The text is empty.".
+    """
+    review = DraftReview()
+    raw_lines = _normalise(text if isinstance(text, str) else "").split("\n")
+    if not any(line.strip() for line in raw_lines):
+        review.warnings.append(EMPTY_TEXT_WARNING)
+        return review
+
+    one_line_per_paragraph = _uses_one_line_per_paragraph(raw_lines)
+    content_positions = [index for index, line in enumerate(raw_lines) if line.strip()]
+    edge = set(content_positions[:BYLINE_EDGE_LINES] + content_positions[-BYLINE_EDGE_LINES:])
+
+    furniture = _Furniture()
+    kept: list[_Line] = []
+    title_key: str | None = None
+    blank_before = False
+    for position, raw_line in enumerate(raw_lines):
+        line = _collapse(raw_line)
+        if not line:
+            blank_before = True
+            continue
+        if _HORIZONTAL_RULE.match(line) or _take_furniture(line, position in edge, furniture):
+            blank_before = True  # a removed line still separates what was around it
+            continue
+        rating = _find_rating(line)
+        if rating is not None:
+            furniture.ratings.append(rating)
+            if rating.rating_only:
+                label_words = set(re.findall(r"[^\W\d_]+", rating.label.casefold()))
+                meaningful = bool(label_words - _RATING_ONLY_HEADING_WORDS)
+                kept.append(_Line("rating", rating.label if meaningful else "", blank_before=True))
+                blank_before = True
+                continue
+        if title_key is None:
+            title_key = _take_title(line, review)
+            if review.title:
+                blank_before = True
+                continue
+        elif len(line) <= 2 * len(title_key) + 10 and _comparable(line) == title_key:
+            blank_before = True
+            continue  # the title repeated (page header, social card...)
+        indent = len(raw_line) - len(raw_line.lstrip())
+        classified = _classify(line, indent)
+        classified.blank_before = blank_before
+        kept.append(classified)
+        blank_before = False
+
+    _copy_furniture(furniture, review)
+    elements = _resolve_headings(_elements(kept, one_line_per_paragraph))
+    review.sections = _sections(elements, review.warnings)
+    for section in review.sections:
+        section.is_spoiler = spoiler_reason(section.heading, section.body) is not None
+
+    if cast_names:
+        searchable = "\n".join(
+            [review.title, *(f"{s.heading or ''}\n{s.body}" for s in review.sections)]
+        )
+        review.warnings.extend(near_miss_warnings(searchable, cast_names))
+        if len(searchable) > NAME_SCAN_MAX_CHARS:
+            review.warnings.append(
+                f"Only the first {NAME_SCAN_MAX_CHARS:,} characters were checked "
+                "for misspelt cast names."
+            )
+        if cast_anchor is not None:
+            for section in review.sections:
+                section.body = link_cast_names(section.body, cast_names, cast_anchor)
+    if not review.sections:
+        review.warnings.append("No body text was found.")
+    return review
+
+
+def _take_title(line: str, review: DraftReview) -> str:
+    """Use ``line`` as the title if it can be one; return the key that spots its repeats."""
+    heading = _MARKDOWN_HEADING.match(line) if len(line) <= TITLE_MAX_CHARS * 2 else None
+    candidate = heading.group("text").strip() if heading else _heading_text(line)
+    if candidate and len(candidate) <= TITLE_MAX_CHARS and not _BULLET.match(line):
+        review.title = candidate
+        return _comparable(candidate)
+    review.warnings.append("The first line does not look like a title, so the review has none yet.")
+    return "\0"  # matches no line: nothing to collapse
+
+
+def _copy_furniture(found: _Furniture, review: DraftReview) -> None:
+    review.author = found.author
+    review.image_credits = found.image_credits
+    review.published = found.published
+    review.source_name = found.source_name
+    review.source_url = found.source_url
+    if found.extra_authors:
+        review.warnings.append(
+            "More than one byline was found; the author is set to the first, "
+            f'"{found.author}" (also found: {", ".join(found.extra_authors)}).'
+        )
+    preferred = [rating for rating in found.ratings if rating.rating_only] or found.ratings
+    if preferred:
+        chosen = preferred[0]
+        review.rating_value, review.rating_scale = chosen.value, chosen.scale
+        distinct = {(rating.value, rating.scale) for rating in found.ratings}
+        if len(distinct) > 1:
+            review.warnings.append(
+                f"Several ratings were found; using {chosen.value:g}/{chosen.scale}."
+            )
