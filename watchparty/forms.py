@@ -4,7 +4,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
-from wtforms.fields import StringField, TextAreaField
+from wtforms.fields import FieldList, FormField, StringField, TextAreaField
 
 # Control characters (and NUL, which PostgreSQL cannot store). Long text may
 # keep tabs and newlines; one-line fields may not.
@@ -25,14 +25,24 @@ class BaseForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        for field in self:
-            if not isinstance(field, StringField) or not isinstance(field.data, str):
-                continue
+        for field in _text_fields(self):
             pattern = _CONTROL if isinstance(field, TextAreaField) else _CONTROL_ONE_LINE
             if pattern.search(field.data):
                 field.errors = [*field.errors, "Remove control characters from this field."]
                 valid = False
         return valid
+
+
+def _text_fields(form):
+    """Every text field of a form, including those inside FieldList and FormField."""
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                yield from _text_fields([entry])
+        elif isinstance(field, FormField):
+            yield from _text_fields(field.form)
+        elif isinstance(field, StringField) and isinstance(field.data, str):
+            yield field
 
 
 class EmptyForm(BaseForm):

@@ -8,8 +8,9 @@ from watchparty.extensions import db
 
 
 def render_form(template: str, form: Form, **context):
-    """A form page: 200 when fresh, 422 when the submitted data was invalid."""
-    status = 422 if form.errors else 200
+    """A form page: 200 when fresh, 422 when it was submitted but not accepted
+    (a view that accepts a form redirects instead of rendering it)."""
+    status = 422 if form.is_submitted() else 200
     return render_template(template, form=form, **context), status
 
 

@@ -1,1 +1,5 @@
-"""Reviews: importing articles into reviews, and rendering review text safely."""
+"""Reviews: importing articles, rendering them safely, and the spoiler guard."""
+
+from watchparty.reviews.routes import bp
+
+__all__ = ["bp"]

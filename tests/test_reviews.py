@@ -1,0 +1,263 @@
+"""Reviews through the web: import with preview, save, the full review page, the CLI."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import log_in, make_film, make_user
+from watchparty.extensions import db
+from watchparty.models import Review, ReviewSection
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DANCE_SCENE = SEEDS / "004_bd74a17a0caa1327.txt"
+ANORA_REVIEW = SEEDS / "000_d69a6fef286d92b2.txt"
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed articles are not at {SEEDS}")
+
+ARTICLE = """A fine night out
+
+By Jo Critic
+
+Rating: 4/5
+
+THE SET-UP
+
+Mikey Madison is terrific from the first scene. Mickey Madison fans will agree.
+
+THE ENDING
+
+In the final scene everything turns. This sentence is a spoiler.
+"""
+
+
+@pytest.fixture
+def editor(app):
+    return make_user(email="editor@example.com", display_name="Editor")
+
+
+@pytest.fixture
+def film(editor):
+    return make_film(created_by=editor, runtime_minutes=139, cast=[("Mikey Madison", "Ani"), ("Yura Borisov", "Igor")])
+
+
+def multipart_upload(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    """A multipart body built in memory: Werkzeug's test client would spool a large
+    upload to a temporary file that it never closes (a ResourceWarning)."""
+    boundary = "----watchparty-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def review_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Review))
+
+
+def save_form(title="A fine night out", sections=(("Intro", "Some **bold** text", False),), **fields):
+    data = {"title": title, "author": "Jo Critic", "source_name": "The Paper", "rating_value": "4", "rating_scale": "5"}
+    data.update(fields)
+    for index, (heading, body, spoiler) in enumerate(sections):
+        data[f"sections-{index}-heading"] = heading
+        data[f"sections-{index}-body"] = body
+        if spoiler:
+            data[f"sections-{index}-is_spoiler"] = "y"
+    return data
+
+
+def test_import_previews_every_section_then_saves(client, film):
+    log_in(client, email="editor@example.com")
+    preview = client.post(f"/films/{film.slug}/reviews/import", data={"text": ARTICLE})
+    assert preview.status_code == 200
+    assert 'value="A fine night out"' in preview.text
+    assert 'value="Jo Critic"' in preview.text
+    assert "THE ENDING" in preview.text
+    assert "Possible misspelling" in preview.text and "Mickey Madison" in preview.text
+    assert review_count() == 0  # nothing is saved by a preview
+
+    response = client.post(
+        f"/films/{film.slug}/reviews",
+        data=save_form(
+            sections=[("THE SET-UP", "Mikey Madison is terrific.", False), ("THE ENDING", "The final twist.", True)]
+        ),
+    )
+    assert response.status_code == 302
+    review = db.session.scalar(sa.select(Review))
+    assert (review.title, review.author, review.rating_value, review.rating_scale) == (
+        "A fine night out",
+        "Jo Critic",
+        4,
+        5,
+    )
+    assert [s.is_spoiler for s in review.sections] == [False, True]
+    assert "final twist" not in review.excerpt
+
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert "Mikey Madison is terrific." in page.text
+    # The spoiler section is folded, closed.
+    details = page.text[page.text.index('<details class="spoiler"') :]
+    assert details.startswith('<details class="spoiler">')
+    assert "Contains spoilers — show" in details and "The final twist." in details
+
+
+def test_import_links_cast_names_to_the_film_page(client, film):
+    log_in(client, email="editor@example.com")
+    client.post(
+        f"/films/{film.slug}/reviews",
+        data=save_form(sections=[("Cast", "[Mikey Madison](/films/anora-2024#cast-mikey-madison) shines", False)]),
+    )
+    page = client.get(f"/films/{film.slug}/reviews/{db.session.scalar(sa.select(Review.id))}")
+    assert f'href="/films/{film.slug}#cast-mikey-madison"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("anonymous", 302), ("other", 403), ("admin", 200), ("creator", 200)],
+)
+def test_only_the_films_creator_or_an_admin_may_import(client, film, who, expected):
+    if who == "other":
+        make_user(email="other@example.com")
+        log_in(client, email="other@example.com")
+    elif who == "admin":
+        make_user(email="admin@example.com", is_admin=True)
+        log_in(client, email="admin@example.com")
+    elif who == "creator":
+        log_in(client, email="editor@example.com")
+    assert client.get(f"/films/{film.slug}/reviews/import").status_code == expected
+    post_expected = 200 if expected == 200 else expected
+    assert client.post(f"/films/{film.slug}/reviews/import", data={"text": ARTICLE}).status_code == post_expected
+    saved = client.post(f"/films/{film.slug}/reviews", data=save_form())
+    assert saved.status_code == (302 if expected == 200 else expected)
+    assert review_count() == (1 if expected == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        ((b"\x89PNG\r\n\x1a\n\x00\x00binary", "article.txt"), "not text"),
+        ((b"caf\xe9 au lait", "article.txt"), "not UTF-8"),
+        ((b"fine text", "article.exe"), "Upload a .txt or .md file."),
+        ((b"a" * (1024 * 1024 + 1), "big.txt"), "larger than 1 MB"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_message(client, film, upload, message):
+    log_in(client, email="editor@example.com")
+    content, name = upload
+    body, content_type = multipart_upload("file", name, content)
+    response = client.post(f"/films/{film.slug}/reviews/import", data=body, content_type=content_type)
+    assert response.status_code == 422
+    assert message in response.text
+    assert review_count() == 0
+
+
+def test_uploaded_markdown_file_is_previewed(client, film):
+    log_in(client, email="editor@example.com")
+    response = client.post(
+        f"/films/{film.slug}/reviews/import",
+        data={"file": (io.BytesIO(ARTICLE.encode("utf-8-sig")), "review.md")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert 'value="A fine night out"' in response.text
+
+
+def test_empty_text_is_refused(client, film):
+    log_in(client, email="editor@example.com")
+    response = client.post(f"/films/{film.slug}/reviews/import", data={"text": "   \n  "})
+    assert response.status_code == 422
+    assert "Paste the article" in response.text
+
+
+def test_saving_refuses_bad_fields_and_keeps_them_filled(client, film):
+    log_in(client, email="editor@example.com")
+    cases = [
+        (save_form(title=""), "Give the review a title."),
+        (save_form(rating_value="6", rating_scale="5"), "cannot be above its scale"),
+        (save_form(rating_value="4", rating_scale=""), "Give both the rating and its scale"),
+        (save_form(source_url="javascript:alert(1)"), "http"),
+        (save_form(sections=[("Intro", "bad \x00 byte", False)]), "Remove control characters"),
+        (save_form(title="x" * 10_000), "cannot be longer than 300"),
+    ]
+    for data, message in cases:
+        response = client.post(f"/films/{film.slug}/reviews", data=data)
+        assert response.status_code == 422, message
+        assert message in response.text
+        assert "Jo Critic" in response.text  # the rest stays filled
+    assert review_count() == 0
+
+
+def test_hostile_markup_in_a_review_is_harmless(client, film):
+    log_in(client, email="editor@example.com")
+    body = (
+        "<script>alert(1)</script> [click](javascript:alert(1)) "
+        "<img src=x onerror=alert(1)> ![p](http://evil.example/x.png)"
+    )
+    client.post(
+        f"/films/{film.slug}/reviews", data=save_form(title="<b>Bold</b>", sections=[("<i>h</i>", body, False)])
+    )
+    review_id = db.session.scalar(sa.select(Review.id))
+    page = client.get(f"/films/{film.slug}/reviews/{review_id}").text
+    article = page[page.index("<article") : page.index("</article>")]
+    tags = re.findall(r"<[^>]+>", article)
+    assert not [tag for tag in tags if re.match(r"<(script|img|iframe)", tag, re.I)]
+    assert not [tag for tag in tags if re.search(r"\son\w+=|javascript:", tag, re.I)]
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in article  # shown as text, not run
+
+
+def test_review_page_404s_for_unknown_ids_and_other_films(client, film, editor):
+    other = make_film(title="Moonlight", year=2016, created_by=editor)
+    log_in(client, email="editor@example.com")
+    client.post(f"/films/{film.slug}/reviews", data=save_form())
+    review_id = db.session.scalar(sa.select(Review.id))
+    assert client.get(f"/films/{film.slug}/reviews/{review_id}").status_code == 200
+    assert client.get(f"/films/{other.slug}/reviews/{review_id}").status_code == 404
+    assert client.get(f"/films/{film.slug}/reviews/{review_id + 1}").status_code == 404
+    assert client.get(f"/films/{film.slug}/reviews/99999999999").status_code == 404
+    assert client.get(f"/films/no-such-film/reviews/{review_id}").status_code == 404
+
+
+@needs_seeds
+def test_seed_article_keeps_the_ending_out_of_the_excerpt(client, film):
+    from watchparty.reviews.service import import_article
+
+    review, _ = import_article(film, DANCE_SCENE.read_text(encoding="utf-8"))
+    db.session.commit()
+    spoilers = [s for s in review.sections if s.is_spoiler]
+    assert [s.heading for s in spoilers] == ["The Contrast with the Ending"]
+    for section in spoilers:
+        for sentence in section.body.split(". ")[:3]:
+            assert sentence.strip()[:40] not in review.excerpt
+    assert review.title == "The Mikey Madison Dance Scene in Anora: What Most People Get Wrong"
+
+
+@needs_seeds
+def test_cli_import_prints_what_it_found_and_the_warnings(runner, film):
+    result = runner.invoke(args=["reviews", "import", film.slug, str(ANORA_REVIEW)])
+    assert result.exit_code == 0, result.output
+    assert "author: Marco Kokkot" in result.output
+    assert "rating: 10/10" in result.output
+    assert 'warning: Possible misspelling "Mickey Madison"' in result.output
+    assert "[spoiler]" in result.output
+    review = db.session.scalar(sa.select(Review))
+    assert review.author == "Marco Kokkot"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewSection)) == len(review.sections)
+
+
+def test_cli_import_refuses_unknown_films_and_binary_files(runner, film, tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE)
+    assert runner.invoke(args=["reviews", "import", "nope-1999", str(article)]).exit_code != 0
+    binary = tmp_path / "b.txt"
+    binary.write_bytes(b"\x00\x01\x02")
+    result = runner.invoke(args=["reviews", "import", film.slug, str(binary)])
+    assert result.exit_code != 0 and "not text" in result.output
+    assert review_count() == 0

@@ -1,0 +1,102 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db, limiter
+from watchparty.films.service import can_edit, film_by_slug
+from watchparty.reviews import service
+from watchparty.reviews.forms import ImportForm, ReviewForm
+from watchparty.views import refuse, render_form
+
+bp = Blueprint("reviews", __name__)
+
+
+def film_or_404(slug: str):
+    film = film_by_slug(slug)
+    if film is None:
+        abort(404)
+    return film
+
+
+def film_for_editor(slug: str):
+    film = film_or_404(slug)
+    if not can_edit(current_user, film):
+        abort(403)
+    return film
+
+
+def preview_form(draft) -> ReviewForm:
+    data = service.review_input_from_draft(draft)
+    return ReviewForm(
+        formdata=None,
+        title=data.title,
+        author=data.author,
+        source_name=data.source_name,
+        source_url=data.source_url,
+        published_on=data.published_on,
+        rating_value=data.rating_value,
+        rating_scale=data.rating_scale,
+        sections=[s.__dict__ for s in data.sections] or [{}],
+    )
+
+
+@bp.route("/<slug>/reviews/import", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_REVIEW_IMPORT"], methods=["POST"])
+def import_article(slug):
+    film = film_for_editor(slug)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_form("reviews/import.html", form, film=film)
+    try:
+        upload = form.file.data
+        text = service.decode_article(upload.read()) if upload and upload.filename else form.text.data or ""
+        draft = service.draft_from_text(film, text)
+    except DomainError as error:
+        return refuse("reviews/import.html", form, error, film=film)
+    return render_template(
+        "reviews/preview.html",
+        form=preview_form(draft),
+        film=film,
+        warnings=draft.warnings,
+        image_credits=draft.image_credits,
+    )
+
+
+@bp.post("/<slug>/reviews")
+@login_required
+def create(slug):
+    film = film_for_editor(slug)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_form("reviews/preview.html", form, film=film, warnings=[], image_credits=[])
+    data = service.ReviewInput(
+        title=form.title.data,
+        author=form.author.data or "",
+        source_name=form.source_name.data or "",
+        source_url=form.source_url.data or "",
+        published_on=form.published_on.data,
+        rating_value=float(form.rating_value.data) if form.rating_value.data is not None else None,
+        rating_scale=form.rating_scale.data,
+        sections=[
+            service.SectionInput(entry.heading.data or "", entry.body.data or "", entry.is_spoiler.data)
+            for entry in form.sections
+        ],
+    )
+    try:
+        review = service.save_review(film, data, current_user)
+    except DomainError as error:
+        return refuse("reviews/preview.html", form, error, film=film, warnings=[], image_credits=[])
+    db.session.commit()
+    flash("Review saved.", "success")
+    return redirect(url_for("reviews.detail", slug=film.slug, review_id=review.id))
+
+
+@bp.get("/<slug>/reviews/<int:review_id>")
+def detail(slug, review_id):
+    film = film_or_404(slug)
+    review = service.review_for_page(film, review_id)
+    if review is None:
+        abort(404)
+    # On the film's own pages spoilers stay closed until the reader opens them.
+    return render_template("reviews/detail.html", film=film, review=review, spoilers_open=False)
