@@ -300,5 +300,5 @@ def test_demo_command_is_idempotent(runner):
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])
     assert first.exit_code == second.exit_code == 0, first.output
-    assert "host@watchparty.test" in first.output
+    assert "host@example.com" in first.output
     assert user_count() == 1

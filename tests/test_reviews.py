@@ -261,3 +261,35 @@ def test_cli_import_refuses_unknown_films_and_binary_files(runner, film, tmp_pat
     result = runner.invoke(args=["reviews", "import", film.slug, str(binary)])
     assert result.exit_code != 0 and "not text" in result.output
     assert review_count() == 0
+
+
+def test_film_page_lists_reviews_with_spoiler_free_excerpts(client, film):
+    log_in(client, email="editor@example.com")
+    client.post(
+        f"/films/{film.slug}/reviews",
+        data=save_form(sections=[("Opening", "A spoiler-free opening.", False), ("THE ENDING", "Secret ending text.", True)]),
+    )
+    page = client.get(f"/films/{film.slug}").text
+    assert "A fine night out" in page and "A spoiler-free opening." in page
+    assert "Secret ending text." not in page
+    assert 'aria-label="Rated 4 out of 5"' in page
+
+
+def test_film_page_query_count_does_not_grow_with_reviews(client, film, count_queries):
+    from watchparty.reviews.service import ReviewInput, SectionInput, save_review
+
+    def add_reviews(count):
+        for number in range(count):
+            sections = [SectionInput(f"Part {n}", f"Text {n} of review {number}.", n == 9) for n in range(10)]
+            save_review(film, ReviewInput(f"Review {number}", "A", "S", "", None, 8, 10, sections), None)
+        db.session.commit()
+
+    counts = []
+    for count in (1, 9):
+        add_reviews(count)
+        with count_queries() as statements:
+            page = client.get(f"/films/{film.slug}")
+        assert page.status_code == 200
+        counts.append(len(statements))
+    assert page.text.count('class="review-card card"') == 10
+    assert counts[0] == counts[1] <= 10, counts

@@ -5,7 +5,7 @@ from flask import Flask
 
 from watchparty.extensions import db
 
-DEMO_HOST_EMAIL = "host@watchparty.test"
+DEMO_HOST_EMAIL = "host@example.com"
 DEMO_HOST_PASSWORD = "popcorn-and-credits"  # noqa: S105  (printed on purpose: demo data)
 
 
@@ -15,12 +15,15 @@ def demo_command():
     from watchparty.accounts import service as accounts
     from watchparty.films.demo import load_demo_films
     from watchparty.parties.demo import create_demo_party
+    from watchparty.reviews.demo import load_demo_reviews
 
     host = accounts.user_by_email(DEMO_HOST_EMAIL)
     if host is None:
         host = accounts.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
         click.echo(f"Created the demo host {DEMO_HOST_EMAIL}.")
     for line in load_demo_films(host):
+        click.echo(line)
+    for line in load_demo_reviews(host):
         click.echo(line)
     for line in create_demo_party(host):
         click.echo(line)
@@ -31,7 +34,9 @@ def demo_command():
 def register_commands(app: Flask) -> None:
     from watchparty.films.cli import films_group
     from watchparty.parties.cli import parties_group
+    from watchparty.reviews.cli import reviews_group
 
     app.cli.add_command(demo_command)
     app.cli.add_command(films_group)
     app.cli.add_command(parties_group)
+    app.cli.add_command(reviews_group)

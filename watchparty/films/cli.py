@@ -1,3 +1,57 @@
+"""`flask films import FILE.json` and `flask films export [-o FILE]` (format: docs/films-json.md)."""
+
+import json
+from pathlib import Path
+
+import click
 from flask.cli import AppGroup
 
+from watchparty.extensions import db
+
 films_group = AppGroup("films", help="The film catalogue: import and export.")
+
+
+@films_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", metavar="EMAIL", help="Account that may edit the films this creates (default: admins only).")
+def import_command(file: Path, owner: str | None):
+    """Create or update films from a JSON file, all or nothing."""
+    from watchparty.accounts.service import user_by_email
+    from watchparty.films import service
+
+    try:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{file} is not valid UTF-8 JSON: {error}") from None
+    created_by = None
+    if owner:
+        created_by = user_by_email(owner)
+        if created_by is None:
+            raise click.ClickException(f"No account has the email address {owner}.")
+    try:
+        result = service.import_films(payload, created_by=created_by)
+    except service.FilmDataError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.message} Nothing was imported.") from None
+    db.session.commit()
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(
+        f"Imported {file.name}: {len(result.created)} new, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged."
+    )
+
+
+@films_group.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def export_command(output: Path | None):
+    """Write every film as JSON (the format `flask films import` reads)."""
+    from watchparty.films import service
+
+    payload = service.export_films()
+    text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(payload['films'])} films to {output}.", err=True)

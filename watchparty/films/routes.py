@@ -1,3 +1,125 @@
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.films import posters, service
+from watchparty.films.forms import FilmForm
+from watchparty.views import refuse, render_form
 
 bp = Blueprint("films", __name__)
+
+POSTER_MAX_AGE = 31_536_000  # a year: a stored poster's name changes whenever its content does
+GENERATED_POSTER_MAX_AGE = 86_400
+MAX_PAGE = 10_000
+
+
+@bp.app_template_global()
+def film_poster_url(film, external: bool = False) -> str:
+    """The uploaded poster of a film, or its generated SVG."""
+    if film.poster_filename:
+        return url_for("films.poster_file", filename=film.poster_filename, _external=external)
+    return url_for("films.generated_poster", slug=film.slug, _external=external)
+
+
+@bp.app_template_filter("runtime")
+def runtime_filter(minutes: int | None) -> str:
+    return service.format_runtime(minutes)
+
+
+def film_or_404(slug: str, details: bool = False):
+    film = service.film_by_slug(slug, details=details)
+    if film is None:
+        abort(404)
+    return film
+
+
+def editable_film_or_404(slug: str):
+    film = film_or_404(slug, details=True)
+    if not service.can_edit(current_user, film):
+        abort(403)
+    return film
+
+
+@bp.get("/")
+def index():
+    q = service.clean_query(request.args.get("q"))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
+    pagination = db.paginate(service.search_films(q), page=page, per_page=service.PER_PAGE, max_per_page=None)
+    return render_template("films/index.html", pagination=pagination, q=q)
+
+
+@bp.get("/<slug>")
+def detail(slug):
+    page = service.film_page(slug)
+    if page is None:
+        abort(404)
+    return render_template(
+        "films/detail.html", page=page, film=page.film, can_edit=service.can_edit(current_user, page.film)
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = FilmForm()
+    if form.validate_on_submit():
+        try:
+            film = service.create_film(form.film_data(), created_by=current_user, poster=form.poster_bytes())
+        except DomainError as error:
+            return refuse("films/form.html", form, error, film=None)
+        db.session.commit()
+        flash(f"{film.title} is in the catalogue.", "success")
+        return redirect(url_for("films.detail", slug=film.slug))
+    return render_form("films/form.html", form, film=None)
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug):
+    film = editable_film_or_404(slug)
+    form = FilmForm(data=service.film_form_values(film))
+    if form.validate_on_submit():
+        try:
+            unused = service.update_film(
+                film, form.film_data(), poster=form.poster_bytes(), remove_poster=form.remove_poster.data
+            )
+        except DomainError as error:
+            return refuse("films/form.html", form, error, film=film)
+        db.session.commit()
+        service.discard_poster(unused)
+        flash("Film saved.", "success")
+        return redirect(url_for("films.detail", slug=film.slug))
+    return render_form("films/form.html", form, film=film)
+
+
+@bp.get("/posters/<filename>")
+def poster_file(filename):
+    if not posters.is_poster_filename(filename):
+        abort(404)
+    response = send_from_directory(posters.posters_dir(), filename, max_age=POSTER_MAX_AGE)
+    response.headers["Cache-Control"] = f"public, max-age={POSTER_MAX_AGE}, immutable"
+    return response
+
+
+@bp.get("/<slug>/poster.svg")
+def generated_poster(slug):
+    film = film_or_404(slug)
+    response = make_response(posters.generated_poster_svg(film.title, film.year))
+    response.mimetype = "image/svg+xml"
+    # The URL stays when the title changes, so cache for a day, then revalidate by ETag.
+    response.headers["Cache-Control"] = f"public, max-age={GENERATED_POSTER_MAX_AGE}"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,14 +1,32 @@
 """The film catalogue: films, the people in them, awards and trivia."""
 
+import re
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from unidecode import unidecode
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
 
 CREDIT_ROLES = ("director", "writer", "producer", "editor", "cinematographer", "composer", "cast")
 WATCH_FORMATS = ("cinema", "dvd", "bluray", "digital", "streaming")
+
+# Folded search text can be longer than the text it comes from: one CJK
+# character becomes a syllable or two ("北京" -> "bei jing").
+SEARCH_LENGTH = 600
+_SPACES = re.compile(r"\s+")
+
+
+def search_key(text: str) -> str:
+    """Lower-case ASCII form of `text` for case- and accent-insensitive search.
+
+    The same folding runs in Python on both databases, so SQLite and
+    PostgreSQL compare exactly the same strings with a plain LIKE.
+    """
+    folded = unidecode(unicodedata.normalize("NFKC", text or "")).lower()
+    return _SPACES.sub(" ", folded).strip()[:SEARCH_LENGTH]
 
 
 class Film(Base):
@@ -18,7 +36,7 @@ class Film(Base):
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     # Title folded to lower-case ASCII, for case- and accent-insensitive search.
-    search_title: Mapped[str] = mapped_column(sa.String(200), index=True)
+    search_title: Mapped[str] = mapped_column(sa.String(SEARCH_LENGTH), index=True)
     year: Mapped[int]
     runtime_minutes: Mapped[int | None]
     tagline: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -49,6 +67,11 @@ class Film(Base):
         sa.CheckConstraint("runtime_minutes IS NULL OR runtime_minutes > 0", name="runtime_positive"),
     )
 
+    @validates("title")
+    def _fold_title(self, key: str, value: str) -> str:
+        self.search_title = search_key(value)
+        return value
+
     def __repr__(self) -> str:
         return f"<Film {self.slug}>"
 
@@ -58,7 +81,12 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    search_name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    search_name: Mapped[str] = mapped_column(sa.String(SEARCH_LENGTH), index=True)
+
+    @validates("name")
+    def _fold_name(self, key: str, value: str) -> str:
+        self.search_name = search_key(value)
+        return value
 
 
 class Credit(Base):
@@ -69,11 +97,18 @@ class Credit(Base):
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(20))
     character: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Searching "zakharov" finds Anora through Vanya's surname.
+    search_character: Mapped[str] = mapped_column(sa.String(SEARCH_LENGTH), default="")
     # Billing order for cast, listing order for crew.
     position: Mapped[int] = mapped_column(default=0)
 
     film: Mapped[Film] = relationship(back_populates="credits")
     person: Mapped[Person] = relationship()
+
+    @validates("character")
+    def _fold_character(self, key: str, value: str) -> str:
+        self.search_character = search_key(value)
+        return value
 
     __table_args__ = (
         sa.CheckConstraint(

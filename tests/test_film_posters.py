@@ -1,0 +1,215 @@
+"""Posters: uploads checked and re-encoded, served with long caching; generated SVG posters."""
+
+import os
+import re
+import struct
+import zlib
+from io import BytesIO
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from tests.factories import log_in, make_film, make_user
+from watchparty.extensions import db
+from watchparty.films.posters import POSTER_MAX_BYTES, generated_poster_svg
+from watchparty.models import Film
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def image_bytes(kind="PNG", size=(300, 450), colour=(200, 30, 60)) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", size, colour).save(out, kind)
+    return out.getvalue()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def bomb_png(width=30_000, height=30_000) -> bytes:
+    """A valid, tiny PNG that declares a huge canvas."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def stored_posters(app) -> list[str]:
+    folder = Path(app.instance_path) / "uploads" / "posters"
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+def poster_of(slug: str) -> str | None:
+    return db.session.scalar(sa.select(Film.poster_filename).where(Film.slug == slug))
+
+
+@pytest.fixture
+def logged_in(client, app):
+    make_user()
+    log_in(client)
+    return client
+
+
+def post_film(client, poster: bytes | None = None, filename="poster.png", url="/films/new", **fields):
+    data = {"title": "Anora", "year": "2024", **fields}
+    if poster is not None:
+        data["poster"] = FileStorage(BytesIO(poster), filename=filename, content_type="application/octet-stream")
+    # Encoded in memory: the test client would spool a large body to a temporary
+    # file that it never closes (a ResourceWarning, an error under filterwarnings).
+    boundary, body = encode_multipart(data)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("kind, filename", [("PNG", "poster.png"), ("JPEG", "Poster.JPG"), ("WEBP", "p.webp")])
+def test_uploaded_poster_is_reencoded_stored_and_served_with_long_cache(logged_in, app, kind, filename):
+    response = post_film(logged_in, image_bytes(kind), filename)
+    assert response.status_code == 302
+    name = poster_of("anora-2024")
+    assert re.fullmatch(r"[0-9a-f]{32}\.(webp|jpg)", name)
+    assert stored_posters(app) == [name]
+
+    page = logged_in.get("/films/anora-2024").text
+    assert f'src="/films/posters/{name}" alt="Poster for Anora (2024)" width="400" height="600"' in page
+    assert f'<meta property="og:image" content="http://localhost/films/posters/{name}">' in page
+
+    with logged_in.get(f"/films/posters/{name}") as served:
+        assert served.status_code == 200
+        assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert served.mimetype in ("image/webp", "image/jpeg")
+        with Image.open(BytesIO(served.data)) as image:
+            assert image.format in ("WEBP", "JPEG") and image.size == (300, 450)
+
+
+def test_no_file_chosen_means_no_poster(logged_in, app):
+    # A browser sends an empty part with an empty file name when no file is picked.
+    response = logged_in.post(
+        "/films/new",
+        data={"title": "Anora", "year": "2024", "poster": (BytesIO(b""), "")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302 and poster_of("anora-2024") is None and stored_posters(app) == []
+
+
+def test_large_posters_are_scaled_down(logged_in, app):
+    post_film(logged_in, image_bytes("PNG", size=(2000, 3000)))
+    with Image.open(Path(app.instance_path) / "uploads" / "posters" / poster_of("anora-2024")) as image:
+        assert image.size == (800, 1200)
+
+
+@pytest.mark.parametrize(
+    "poster, filename, message",
+    [
+        (b"just some text, not an image\n" * 10, "poster.png", "not a readable JPEG, PNG or WebP image"),
+        (image_bytes("PNG")[:60] + os.urandom(4000), "poster.png", "not a readable JPEG, PNG or WebP image"),
+        (image_bytes("JPEG")[:200] + b"\x00" * 10, "poster.jpg", "not a readable JPEG, PNG or WebP image"),
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(POSTER_MAX_BYTES), "poster.png", "at most 5 MB"),
+        (image_bytes("PNG"), "poster.gif", "Upload a JPEG, PNG or WebP image."),
+        (image_bytes("PNG"), "poster.png.exe", "Upload a JPEG, PNG or WebP image."),
+        (image_bytes("GIF"), "poster.png", "not a readable JPEG, PNG or WebP image"),
+        (bomb_png(), "poster.png", "too many pixels"),
+        (bomb_png(9000, 9000), "poster.png", "at most 40 megapixels"),
+        (b"", "poster.png", "The poster file is empty."),
+    ],
+)
+def test_bad_posters_are_refused_and_nothing_is_stored(logged_in, app, poster, filename, message):
+    response = post_film(logged_in, poster, filename)
+    assert response.status_code == 422
+    errors = re.search(r'<ul class="errors" id="poster-error">(.*?)</ul>', response.text, re.S)
+    assert errors and message in errors.group(1)
+    assert 'value="Anora"' in response.text  # the rest of the form stays filled
+    assert stored_posters(app) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Film)) == 0
+
+
+def test_a_bad_poster_on_edit_changes_nothing(logged_in, app):
+    post_film(logged_in, image_bytes("PNG"))
+    before = poster_of("anora-2024")
+    response = post_film(logged_in, b"GIF89a nope", "x.png", url="/films/anora-2024/edit", title="Changed")
+    assert response.status_code == 422
+    assert poster_of("anora-2024") == before and stored_posters(app) == [before]
+    assert db.session.scalar(sa.select(Film.title)) == "Anora"
+
+
+def test_replacing_and_removing_a_poster_deletes_the_old_file(logged_in, app):
+    post_film(logged_in, image_bytes("PNG"))
+    first = poster_of("anora-2024")
+    assert post_film(logged_in, image_bytes("JPEG"), "new.jpg", url="/films/anora-2024/edit").status_code == 302
+    second = poster_of("anora-2024")
+    assert second != first and stored_posters(app) == [second]
+    edit = logged_in.get("/films/anora-2024/edit").text
+    assert "Remove the current poster" in edit and f"/films/posters/{second}" in edit
+
+    assert post_film(logged_in, url="/films/anora-2024/edit", remove_poster="y").status_code == 302
+    assert poster_of("anora-2024") is None and stored_posters(app) == []
+    assert 'src="/films/anora-2024/poster.svg"' in logged_in.get("/films/anora-2024").text
+    assert logged_in.get(f"/films/posters/{second}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/films/posters/../secret_key",
+        "/films/posters/..%2Fsecret_key",
+        "/films/posters/%2e%2e%2f%2e%2e%2fsecret_key",
+        "/films/posters/secret_key",
+        "/films/posters/.0123456789abcdef0123456789abcdef.webp.part",
+        "/films/posters/0123456789abcdef0123456789abcdef.webp",
+        "/films/posters/0123456789ABCDEF0123456789ABCDEF.webp",
+        "/films/posters/0123456789abcdef0123456789abcdef.svg",
+    ],
+)
+def test_poster_file_names_are_validated(client, app, path):
+    (Path(app.instance_path) / "uploads" / "posters").mkdir(parents=True, exist_ok=True)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"test-secret-key" not in response.data
+
+
+def test_generated_poster_is_valid_cacheable_svg(client, app):
+    make_film(title="Everything Everywhere All at Once", year=2022)
+    response = client.get("/films/everything-everywhere-all-at-once-2022/poster.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.headers["Cache-Control"].startswith("public, max-age=")
+    root = ElementTree.fromstring(response.data)  # noqa: S314  (our own output, parsed to prove it is valid XML)
+    assert root.tag == f"{SVG}svg" and root.get("width") == "400" and root.get("height") == "600"
+    lines = [span.text for span in root.iter(f"{SVG}tspan")]
+    assert len(lines) > 1 and " ".join(lines) == "Everything Everywhere All at Once"  # wrapped
+    assert "2022" in [text.text for text in root.iter(f"{SVG}text")]
+
+    again = client.get(
+        "/films/everything-everywhere-all-at-once-2022/poster.svg",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_generated_poster_escapes_the_title(client, app):
+    title = '<script>alert("x")</script> & ]]> Тест 🎬'
+    film = make_film(title=title)
+    response = client.get(f"/films/{film.slug}/poster.svg")
+    root = ElementTree.fromstring(response.data)  # noqa: S314  (our own output, parsed to prove it is valid XML)
+    assert not list(root.iter(f"{SVG}script")) and not list(root.iter("script"))
+    assert "".join(span.text for span in root.iter(f"{SVG}tspan")).replace(" ", "") == title.replace(" ", "")
+    assert root.get("aria-label") == f"{title} (2024)"
+    assert b"<script>" not in response.data
+
+
+def test_generated_poster_colours_follow_the_title():
+    def colours(svg: str) -> list[str]:
+        return re.findall(r'stop-color="(#[0-9a-f]{6})"', svg)
+
+    assert generated_poster_svg("Anora", 2024) == generated_poster_svg("Anora", 2024)
+    assert colours(generated_poster_svg("Anora", 2024)) != colours(generated_poster_svg("Parasite", 2019))
+    long = generated_poster_svg("word " * 60, 2024)
+    ElementTree.fromstring(long.encode())  # noqa: S314
+    assert long.count("<tspan") == 6 and "…" in long

@@ -1,0 +1,171 @@
+"""Film posters: checking and re-encoding uploads, storing them, and drawing
+a poster for films that have none.
+
+An upload is never stored as sent. Pillow decodes the whole image (so a valid
+header followed by junk fails here, not in a reader's browser), refuses
+anything too large to decode safely, and writes a fresh WebP: metadata,
+trailing bytes and any polyglot payload are left behind.
+"""
+
+import colorsys
+import hashlib
+import os
+import re
+import secrets
+import textwrap
+import warnings
+from io import BytesIO
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from flask import current_app
+from PIL import Image, ImageFile, ImageOps, features
+
+from watchparty.errors import DomainError
+
+POSTER_MAX_BYTES = 5 * 1024 * 1024
+POSTER_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
+# What the decoder may be asked to open. A 5 MB file can declare a huge canvas
+# (a "decompression bomb"); 40 megapixels is far beyond any real poster.
+POSTER_MAX_PIXELS = 40_000_000
+POSTER_MAX_SIDE = 12_000
+# Stored posters fit in this box; the page shows them at 400 x 600 at most.
+POSTER_BOX = (800, 1200)
+POSTER_FILENAME = re.compile(r"\A[0-9a-f]{32}\.(?:webp|jpg)\Z")
+_FORMATS = ("JPEG", "PNG", "WEBP")
+_FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+
+
+class PosterRejected(DomainError):
+    status = 422
+    field = "poster"
+
+
+def posters_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads" / "posters"
+
+
+def is_poster_filename(name: str) -> bool:
+    """Only names this module made: no path, no dot-dot, no other extension."""
+    return bool(POSTER_FILENAME.match(name or ""))
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        # Pillow only warns between its two bomb limits; here that is a refusal.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(BytesIO(data), formats=_FORMATS)
+    width, height = image.size
+    if width < 1 or height < 1 or max(width, height) > POSTER_MAX_SIDE or width * height > POSTER_MAX_PIXELS:
+        raise PosterRejected(
+            f"This image is {width} by {height} pixels; posters can be at most "
+            f"{POSTER_MAX_PIXELS // 1_000_000} megapixels."
+        )
+    return image
+
+
+def encode_poster(data: bytes) -> tuple[bytes, str]:
+    """Check an uploaded image and re-encode it: (bytes, extension) or PosterRejected."""
+    if not data:
+        raise PosterRejected("The poster file is empty.")
+    if len(data) > POSTER_MAX_BYTES:
+        raise PosterRejected("Posters can be at most 5 MB. Try a smaller or more compressed image.")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # never accept half an image, whatever else set this
+        raise RuntimeError("ImageFile.LOAD_TRUNCATED_IMAGES must stay off")
+    try:
+        with _open_checked(data) as image:
+            image.load()  # decodes every byte: junk after a valid header fails here
+            image = ImageOps.exif_transpose(image)
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            image = image.convert("RGBA" if has_alpha else "RGB")
+            image.thumbnail(POSTER_BOX, Image.Resampling.LANCZOS)
+            out = BytesIO()
+            if features.check("webp"):
+                image.save(out, "WEBP", quality=85, method=4)
+                extension = "webp"
+            else:  # a Pillow built without libwebp still gets a usable poster
+                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+                extension = "jpg"
+    except PosterRejected:
+        raise
+    except Image.DecompressionBombError:
+        raise PosterRejected("This image declares too many pixels to be opened safely.") from None
+    except Exception:
+        # A hostile file can make a decoder raise nearly anything; every such
+        # failure is the same answer to the person uploading.
+        raise PosterRejected(
+            "This file is not a readable JPEG, PNG or WebP image (it may be damaged or truncated)."
+        ) from None
+    return out.getvalue(), extension
+
+
+def save_poster(data: bytes, extension: str) -> str:
+    """Write re-encoded poster bytes under a fresh random name; return the name."""
+    folder = posters_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{extension}"
+    partial = folder / f".{name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, folder / name)  # readers never see half a file
+    return name
+
+
+def delete_poster(name: str | None) -> None:
+    """Remove a stored poster file, if the name is one of ours and it exists."""
+    if name and is_poster_filename(name):
+        (posters_dir() / name).unlink(missing_ok=True)
+
+
+def _palette(title: str) -> tuple[str, str, str]:
+    """Three colours picked by the title's hash: the same title, the same poster."""
+    digest = hashlib.sha256(title.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65535
+    hue2 = (hue + 0.08 + digest[2] / 255 * 0.2) % 1.0
+
+    def colour(h: float, lightness: float, saturation: float) -> str:
+        red, green, blue = colorsys.hls_to_rgb(h, lightness, saturation)
+        return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+    return colour(hue, 0.30, 0.45), colour(hue2, 0.14, 0.55), colour(hue, 0.78, 0.85)
+
+
+def _title_lines(title: str, width: int = 12, max_lines: int = 6) -> list[str]:
+    lines = textwrap.wrap(title, width=width, break_long_words=True, break_on_hyphens=True) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return lines
+
+
+def generated_poster_svg(title: str, year: int) -> str:
+    """An SVG poster (400 by 600 pixels) for a film without an uploaded one."""
+    top, bottom, accent = _palette(title)
+    lines = _title_lines(title)
+    # Bold system fonts run about 0.65 em a character: size the text so the
+    # longest line fits the 320 pixels between the margins.
+    longest = max(len(line) for line in lines)
+    font_size = max(20, min(48, int(320 / (0.65 * max(longest, 1)))))
+    line_height = round(font_size * 1.15)
+    first_y = 300 - (len(lines) - 1) * line_height // 2
+    spans = "\n".join(
+        f'    <tspan x="40" y="{first_y + index * line_height}">{escape(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    label = escape(f"{title} ({year})", {'"': "&quot;"})
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="400" height="600" viewBox="0 0 400 600"
+     role="img" aria-label="{label}">
+  <defs>
+    <linearGradient id="bg" x1="0" y1="0" x2="0.4" y2="1">
+      <stop offset="0" stop-color="{top}"/>
+      <stop offset="1" stop-color="{bottom}"/>
+    </linearGradient>
+  </defs>
+  <rect width="400" height="600" fill="url(#bg)"/>
+  <rect x="40" y="96" width="64" height="6" rx="3" fill="{accent}"/>
+  <text font-family="{_FONT}" font-size="{font_size}" font-weight="800" fill="#ffffff">
+{spans}
+  </text>
+  <text x="40" y="540" font-family="{_FONT}" font-size="28" font-weight="600" fill="{accent}">{year}</text>
+</svg>
+"""
