@@ -79,11 +79,13 @@ def register_blueprints(app: Flask) -> None:
     from watchparty.films import bp as films_bp
     from watchparty.main import bp as main_bp
     from watchparty.parties import bp as parties_bp
+    from watchparty.reviews import bp as reviews_bp
     from watchparty.rsvp import bp as rsvp_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp, url_prefix="/accounts")
     app.register_blueprint(films_bp, url_prefix="/films")
+    app.register_blueprint(reviews_bp, url_prefix="/films")
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(rsvp_bp, url_prefix="/p")
 

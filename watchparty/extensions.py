@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,3 +32,20 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLAlchemy, not the sqlite3 module, starts transactions (see _begin_sqlite).
+    dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection):
+    """BEGIN IMMEDIATE for the transactions of POST (and other unsafe) requests.
+
+    A deferred transaction that reads and then writes cannot wait for another
+    writer under WAL: it fails at once with "database is locked". Taking the
+    write lock at BEGIN makes such requests queue on busy_timeout instead.
+    Page views and the CLI keep a plain BEGIN, so readers never wait.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

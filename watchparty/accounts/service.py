@@ -177,5 +177,11 @@ def delete_account(user: User, password: str) -> None:
     """Delete the account after the password confirms it."""
     if not check_password_hash(user.password_hash, password):
         raise WrongPassword("That is not your password.")
+    # Replies stay with the hosts, anonymised; hosted parties stay, cancelled.
+    from watchparty.parties.service import cancel_parties_hosted_by
+    from watchparty.rsvp.service import anonymise_replies_of
+
+    cancel_parties_hosted_by(user)
+    anonymise_replies_of(user)
     db.session.delete(user)
     db.session.flush()

@@ -1,3 +1,200 @@
-from flask import Blueprint
+"""Hosting: create, edit and cancel a party; its dashboard and guest export.
+
+Every route here is the host's alone: anonymous visitors are sent to log in,
+and any other account gets a 404, so a party's id reveals nothing.
+"""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.forms import EmptyForm
+from watchparty.models import Party
+from watchparty.parties import service
+from watchparty.parties.forms import CancelForm, PartyForm
+from watchparty.parties.links import new_film_url
+from watchparty.rsvp import service as rsvp_service
 
 bp = Blueprint("parties", __name__)
+
+
+def party_for_host(party_id: int) -> Party:
+    """The current user's party, or 404 (another host's party looks like no party)."""
+    party = db.session.get(Party, party_id)
+    if party is None or party.host_id is None or party.host_id != current_user.id:
+        abort(404)
+    return party
+
+
+def _fields(form: PartyForm) -> service.PartyFields:
+    return service.PartyFields(
+        title=form.title.data,
+        film=form.film.data,
+        starts_at=form.starts_at.data,
+        timezone=form.timezone.data,
+        area=form.area.data,
+        address=form.address.data,
+        online_url=form.online_url.data,
+        screening_notes=form.screening_notes.data,
+        capacity=form.capacity.data,
+        rsvp_deadline=form.rsvp_deadline.data,
+        max_plus_ones=form.max_plus_ones.data or 0,
+        description=form.description.data,
+        guest_list_visible=form.guest_list_visible.data,
+        show_address_to_guests=form.show_address_to_guests.data,
+    )
+
+
+def _form_page(form: PartyForm, party: Party | None = None, error: DomainError | None = None):
+    """The party form, with a domain error (if any) beside its field."""
+    status = 422 if form.errors else 200
+    missing_film = None
+    if error is not None:
+        db.session.rollback()
+        field = form._fields.get(error.field) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            form.form_errors.append(error.message)
+        status = error.status
+        if isinstance(error, service.FilmNotFound):
+            back = request.path
+            missing_film = {"title": error.text, "url": new_film_url(error.text, back)}
+    return (
+        render_template(
+            "parties/form.html", form=form, party=party,
+            film_options=service.film_options(), missing_film=missing_film,
+        ),
+        status,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = PartyForm()
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone
+        form.film.data = request.args.get("film", "")[:200]
+    if form.validate_on_submit():
+        try:
+            party = service.create_party(current_user, _fields(form))
+        except DomainError as error:
+            return _form_page(form, error=error)
+        db.session.commit()
+        flash("Your party is ready. Share the link below with your guests.", "success")
+        return redirect(url_for("parties.dashboard", party_id=party.id))
+    return _form_page(form)
+
+
+def _dashboard(party: Party, cancel_form: CancelForm | None = None, status: int = 200):
+    return (
+        render_template(
+            "parties/dashboard.html",
+            party=party,
+            overview=service.guest_overview(party),
+            share_link=rsvp_service.share_url(party),
+            closed_reason=rsvp_service.closed_reason(party),
+            cancel_form=cancel_form or CancelForm(formdata=None),
+            button_form=EmptyForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:party_id>")
+@login_required
+def dashboard(party_id: int):
+    return _dashboard(party_for_host(party_id))
+
+
+@bp.route("/<int:party_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(party_id: int):
+    party = party_for_host(party_id)
+    form = PartyForm(obj=party)
+    if request.method == "GET":
+        form.film.data = party.film.slug
+        form.starts_at.data = service.to_local(party.starts_at, party.timezone)
+        form.rsvp_deadline.data = service.to_local(party.rsvp_deadline, party.timezone)
+    if form.validate_on_submit():
+        try:
+            seated = service.update_party(party, _fields(form))
+        except DomainError as error:
+            return _form_page(form, party, error=error)
+        db.session.commit()
+        for rsvp in seated:
+            rsvp_service.send_seated(rsvp)
+        flash("Saved. Guests see the changes on the party page.", "success")
+        return redirect(url_for("parties.dashboard", party_id=party.id))
+    return _form_page(form, party)
+
+
+@bp.post("/<int:party_id>/cancel")
+@login_required
+def cancel(party_id: int):
+    party = party_for_host(party_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _dashboard(party, cancel_form=form, status=422)
+    service.cancel_party(party, form.message.data)
+    db.session.commit()
+    flash("The party is cancelled. Its page says so, and replies are closed.", "info")
+    return redirect(url_for("parties.dashboard", party_id=party.id))
+
+
+@bp.post("/<int:party_id>/share-link")
+@login_required
+def regenerate_link(party_id: int):
+    party = party_for_host(party_id)
+    guests = service.regenerate_share_link(party)
+    db.session.commit()
+    sent = sum(rsvp_service.send_new_link(rsvp) for rsvp in guests)
+    flash(
+        "New link made: the old one no longer works. "
+        + (f"{sent} guest{'s' if sent != 1 else ''} with an email got their new personal link. " if sent else "")
+        + "Send the new link to everyone else.",
+        "success",
+    )
+    return redirect(url_for("parties.dashboard", party_id=party.id))
+
+
+@bp.post("/<int:party_id>/guests/<int:rsvp_id>/remove")
+@login_required
+def remove_guest(party_id: int, rsvp_id: int):
+    party = party_for_host(party_id)
+    seated = rsvp_service.remove_guest(party, rsvp_id)
+    if seated is None:
+        abort(404)
+    db.session.commit()
+    for rsvp in seated:
+        rsvp_service.send_seated(rsvp)
+    message = "Guest removed."
+    if seated:
+        message += f" {len(seated)} from the waitlist got a seat."
+    flash(message, "info")
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#guests")
+
+
+@bp.get("/<int:party_id>/guests.csv")
+@login_required
+def guests_csv(party_id: int):
+    party = party_for_host(party_id)
+    return Response(
+        service.guests_csv(party),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="party-{party.id}-guests.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.app_template_global()
+def my_parties():
+    """The logged-in user's parties for the home page (None for visitors)."""
+    if not current_user.is_authenticated:
+        return None
+    return service.parties_for_user(current_user)

@@ -1,3 +1,330 @@
-from flask import Blueprint
+"""The party page behind the share link, replies, and the guest's manage link."""
+
+import io
+import re
+from datetime import datetime, timedelta
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db, limiter
+from watchparty.forms import EmptyForm
+from watchparty.models import Party, Rsvp, utcnow
+from watchparty.rsvp import service
+from watchparty.rsvp.calendar import party_calendar
+from watchparty.rsvp.forms import RsvpForm
 
 bp = Blueprint("rsvp", __name__)
+
+# token_urlsafe output; anything else is a 404 without touching the database.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+REMEMBER_DAYS = 180
+DEFAULT_RSVP_LIMIT = "20 per minute;200 per hour"
+
+
+def rate_limit():
+    return limiter.limit(
+        lambda: current_app.config.get("RATELIMIT_RSVP", DEFAULT_RSVP_LIMIT), methods=["POST"]
+    )
+
+
+def party_by_token(token: str) -> Party:
+    """The party behind a share link; a wrong, revoked or malformed token is a plain 404."""
+    party = service.party_by_share_token(token) if TOKEN.fullmatch(token) else None
+    if party is None:
+        abort(404)
+    return party
+
+
+def rsvp_by_token(party: Party, manage_token: str) -> Rsvp:
+    rsvp = service.rsvp_by_manage_token(party, manage_token) if TOKEN.fullmatch(manage_token) else None
+    if rsvp is None:
+        abort(404)
+    return rsvp
+
+
+# ---------------------------------------------------------------- remembering a guest
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="watchparty.rsvp-remember")
+
+
+def _cookie_name(party: Party) -> str:
+    return f"wp_guest_{party.id}"
+
+
+def remembered_rsvp(party: Party) -> Rsvp | None:
+    """The reply this browser made to the party (signed cookie holding its manage token)."""
+    raw = request.cookies.get(_cookie_name(party))
+    if not raw:
+        return None
+    try:
+        token = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+        return None
+    return service.rsvp_by_manage_token(party, token)
+
+
+def remember(response: Response, party: Party, rsvp: Rsvp) -> Response:
+    response.set_cookie(
+        _cookie_name(party),
+        _serializer().dumps(rsvp.manage_token),
+        max_age=REMEMBER_DAYS * 24 * 3600,
+        path="/p/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def current_viewer(party: Party) -> service.Viewer:
+    user = current_user if current_user.is_authenticated else None
+    is_host = user is not None and party.host_id == user.id
+    rsvp = service.reply_of_user(party, user) or remembered_rsvp(party)
+    return service.Viewer(party, is_host=is_host, rsvp=rsvp)
+
+
+# ---------------------------------------------------------------- the party page
+
+
+def countdown(starts_at: datetime, now: datetime) -> str:
+    """"in 3 days" — the text the countdown script keeps up to date."""
+    seconds = (starts_at - now).total_seconds()
+    if seconds <= 0:
+        return "started"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"in {max(minutes, 1)} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return f"in {days} days"
+
+
+def _reply_fields(form: RsvpForm) -> service.ReplyFields:
+    return service.ReplyFields(
+        name=form.name.data,
+        email=form.email.data or None,
+        response=form.response.data,
+        plus_ones=form.plus_ones.data or 0,
+        seen_it=form.seen_it.data,
+        dietary=form.dietary.data,
+        note=form.note.data,
+    )
+
+
+def _new_reply_form(party: Party, formdata=None) -> RsvpForm:
+    form = RsvpForm(formdata=formdata, max_plus_ones=party.max_plus_ones)
+    if formdata is None and current_user.is_authenticated:
+        form.name.data = current_user.display_name
+        form.email.data = current_user.email
+    return form
+
+
+def _add_error(form: RsvpForm, error: DomainError) -> None:
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
+    return {
+        "party": party,
+        "viewer": viewer,
+        "summary": service.party_summary(party, viewer),
+        "closed_reason": service.closed_reason(party, now),
+        "countdown": countdown(party.starts_at, now),
+        "ends_at": party.ends_at,
+        "share_link": service.share_url(party),
+        "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
+    }
+
+
+def _party_page(party: Party, viewer: service.Viewer, form: RsvpForm | None, status: int = 200):
+    if form is None and viewer.rsvp is None:
+        form = _new_reply_form(party)
+    context = _page_context(party, viewer, utcnow())
+    return render_template("rsvp/party.html", form=form, **context), status
+
+
+@bp.get("/<token>")
+def party(token: str):
+    party = party_by_token(token)
+    return _party_page(party, current_viewer(party), None)
+
+
+@bp.post("/<token>/rsvp")
+@rate_limit()
+def reply(token: str):
+    party = party_by_token(token)
+    form = _new_reply_form(party, formdata=request.form)
+    if not form.validate_on_submit():
+        return _party_page(party, current_viewer(party), form, 422)
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        rsvp = service.reply_to_party(party, _reply_fields(form), user=user)
+    except service.AlreadyReplied:
+        # Nothing is taken over: the transaction (and any seat it took) is undone,
+        # and the owner of the earlier reply gets their own link again.
+        db.session.rollback()
+        existing = service.existing_reply(party, form.email.data, user)
+        viewer = current_viewer(party)
+        if existing is not None and user is not None and existing.user_id == user.id:
+            error = DomainError("You already replied to this party — change your reply below.")
+            viewer.rsvp = existing
+        else:
+            if existing is not None:
+                service.send_manage_link(existing)
+            error = service.AlreadyReplied(
+                "You already replied — we've emailed your personal link to that address."
+            )
+        _add_error(form, error)
+        return _party_page(party, viewer, form, 409)
+    except DomainError as error:
+        db.session.rollback()
+        _add_error(form, error)
+        return _party_page(party, current_viewer(party), form, error.status)
+    db.session.commit()
+    emailed = service.send_confirmation(rsvp)
+    flash(_reply_message(rsvp, emailed), "success")
+    response = redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
+    return remember(response, party, rsvp)
+
+
+def _reply_message(rsvp: Rsvp, emailed: bool = False, changed: bool = False) -> str:
+    if rsvp.is_waitlisted:
+        message = f"The party is full, so you're #{service.waitlist_place(rsvp)} on the waitlist."
+    elif rsvp.response == "going":
+        message = "You're going!"
+    elif rsvp.response == "maybe":
+        message = "You're down as a maybe."
+    else:
+        message = "You're down as can't make it."
+    if changed:
+        message = "Saved. " + message
+    if emailed:
+        message += " We've emailed you your personal link."
+    return message
+
+
+# ---------------------------------------------------------------- the manage link
+
+
+def _manage_page(party: Party, rsvp: Rsvp, form: RsvpForm, status: int = 200):
+    viewer = service.Viewer(party, is_host=_is_host(party), rsvp=rsvp)
+    now = utcnow()
+    context = _page_context(party, viewer, now)
+    response = Response(
+        render_template(
+            "rsvp/manage.html",
+            form=form,
+            withdraw_form=EmptyForm(formdata=None),
+            manage_link=service.manage_url(rsvp, party),
+            **context,
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    # Opening the bearer link in a browser makes that browser remember the guest.
+    return remember(response, party, rsvp)
+
+
+def _is_host(party: Party) -> bool:
+    return current_user.is_authenticated and party.host_id == current_user.id
+
+
+@bp.route("/<token>/rsvp/<manage_token>", methods=["GET", "POST"])
+@rate_limit()
+def manage(token: str, manage_token: str):
+    party = party_by_token(token)
+    rsvp = rsvp_by_token(party, manage_token)
+    form = RsvpForm(obj=rsvp, max_plus_ones=max(party.max_plus_ones, rsvp.plus_ones))
+    if request.method == "GET":
+        form.email.data = rsvp.email or ""
+        return _manage_page(party, rsvp, form)
+    if not form.validate_on_submit():
+        return _manage_page(party, rsvp, form, 422)
+    before = (rsvp.response, rsvp.state, rsvp.email)
+    try:
+        seated = service.change_reply(rsvp, _reply_fields(form))
+    except DomainError as error:
+        db.session.rollback()
+        _add_error(form, error)
+        return _manage_page(party, rsvp, form, error.status)
+    db.session.commit()
+    if (rsvp.response, rsvp.state, rsvp.email) != before:
+        service.send_confirmation(rsvp)
+    for other in seated:
+        service.send_seated(other)
+    flash(_reply_message(rsvp, changed=True), "success")
+    return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
+
+
+@bp.post("/<token>/rsvp/<manage_token>/withdraw")
+@rate_limit()
+def withdraw(token: str, manage_token: str):
+    party = party_by_token(token)
+    rsvp = rsvp_by_token(party, manage_token)
+    try:
+        seated = service.withdraw_reply(rsvp)
+    except DomainError as error:
+        db.session.rollback()
+        form = RsvpForm(formdata=None, obj=rsvp, max_plus_ones=party.max_plus_ones)
+        form.form_errors.append(error.message)
+        return _manage_page(party, rsvp, form, error.status)
+    db.session.commit()
+    for other in seated:
+        service.send_seated(other)
+    flash("You're down as can't make it. Changed your mind? Reply again below.", "info")
+    return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
+
+
+@bp.post("/<token>/forget")
+def forget(token: str):
+    """"Not you?": this browser stops remembering the reply (the reply itself stays)."""
+    party = party_by_token(token)
+    response = redirect(url_for("rsvp.party", token=party.share_token))
+    response.delete_cookie(_cookie_name(party), path="/p/")
+    return response
+
+
+# ---------------------------------------------------------------- calendar and QR code
+
+
+@bp.get("/<token>/calendar.ics")
+def calendar(token: str):
+    party = party_by_token(token)
+    body = party_calendar(party, current_viewer(party))
+    return Response(
+        body,
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="watchparty-{party.id}.ics"',
+            # The location depends on who asks: never from a shared cache.
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/<token>/qr.svg")
+def qr(token: str):
+    party = party_by_token(token)
+    buffer = io.BytesIO()
+    segno.make(service.share_url(party), error="m").save(
+        buffer, kind="svg", scale=6, border=2, dark="#1d1b26", light="#ffffff",
+        xmldecl=False, title=f"QR code for {party.title}",
+    )
+    response = Response(buffer.getvalue(), content_type="image/svg+xml")
+    response.cache_control.private = True
+    response.cache_control.max_age = int(timedelta(minutes=10).total_seconds())
+    return response

@@ -1,0 +1,150 @@
+"""Watch parties and the replies (RSVPs) of their guests."""
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from watchparty.models.base import Base, UTCDateTime, utcnow
+from watchparty.models.film import Film
+from watchparty.models.user import User
+
+PARTY_STATUSES = ("scheduled", "cancelled")
+RESPONSES = ("going", "maybe", "declined")
+RSVP_STATES = ("confirmed", "waitlisted")
+
+CAPACITY_MAX = 10_000
+PLUS_ONES_MAX = 10
+# How long a party lasts when its film has no runtime.
+DEFAULT_LENGTH = timedelta(hours=3)
+
+
+def new_token() -> str:
+    """A share or manage token: 24 random bytes, 192 bits, 32 URL-safe characters."""
+    return secrets.token_urlsafe(24)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+class Party(Base):
+    __tablename__ = "party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A deleted host's parties stay (cancelled) for their guests: SET NULL.
+    host_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    # A film with parties cannot be deleted from under them.
+    film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    area: Mapped[str] = mapped_column(sa.String(120), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    online_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    screening_notes: Mapped[str] = mapped_column(sa.String(1000), default="")
+    capacity: Mapped[int | None]
+    rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_plus_ones: Mapped[int] = mapped_column(default=0)
+    # False: only the host sees who is coming; True: guests who replied see names too.
+    guest_list_visible: Mapped[bool] = mapped_column(default=False)
+    show_address_to_guests: Mapped[bool] = mapped_column(default=True)
+    share_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
+    cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="")
+    # Seats held by confirmed "going" replies (1 + plus-ones each). Only ever
+    # changed by guarded UPDATE statements in rsvp.service, never from Python.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    # iCalendar SEQUENCE: bumped on every edit so calendars replace the event.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    host: Mapped[User | None] = relationship()
+    film: Mapped[Film] = relationship()
+    rsvps: Mapped[list["Rsvp"]] = relationship(
+        back_populates="party", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+        sa.CheckConstraint(
+            f"capacity IS NULL OR (capacity >= 1 AND capacity <= {CAPACITY_MAX})", name="capacity_range"
+        ),
+        sa.CheckConstraint(
+            f"max_plus_ones >= 0 AND max_plus_ones <= {PLUS_ONES_MAX}", name="max_plus_ones_range"
+        ),
+        sa.CheckConstraint(
+            "rsvp_deadline IS NULL OR rsvp_deadline < starts_at", name="deadline_before_start"
+        ),
+        sa.CheckConstraint(_in("status", PARTY_STATUSES), name="status_known"),
+        sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+    )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def ends_at(self) -> datetime:
+        """When the film should be over: start + runtime, or start + 3 hours."""
+        runtime = self.film.runtime_minutes if self.film is not None else None
+        return self.starts_at + (timedelta(minutes=runtime) if runtime else DEFAULT_LENGTH)
+
+    def __repr__(self) -> str:
+        return f"<Party {self.id} {self.title!r}>"
+
+
+class Rsvp(Base):
+    """One guest's reply to a party (with their plus-ones)."""
+
+    __tablename__ = "rsvp"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    # A deleted account leaves its replies behind, anonymised: SET NULL.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    # Stored lower-cased so that the unique constraint ignores case; NULL when
+    # not given (NULLs never collide, so any number of replies may omit it).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    response: Mapped[str] = mapped_column(sa.String(10))
+    state: Mapped[str] = mapped_column(sa.String(12), default="confirmed")
+    plus_ones: Mapped[int] = mapped_column(default=0)
+    seen_it: Mapped[bool] = mapped_column(default=False)
+    dietary: Mapped[str] = mapped_column(sa.String(200), default="")
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    manage_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    # When the reply joined the waitlist: its place in the queue (ties: id).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    party: Mapped[Party] = relationship(back_populates="rsvps")
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("party_id", "email"),
+        sa.UniqueConstraint("party_id", "user_id"),
+        sa.CheckConstraint(_in("response", RESPONSES), name="response_known"),
+        sa.CheckConstraint(_in("state", RSVP_STATES), name="state_known"),
+        sa.CheckConstraint("state = 'confirmed' OR response = 'going'", name="only_going_waits"),
+        sa.CheckConstraint("plus_ones >= 0", name="plus_ones_not_negative"),
+        sa.CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
+    )
+
+    @property
+    def seats(self) -> int:
+        """Seats this reply holds now."""
+        if self.response == "going" and self.state == "confirmed":
+            return 1 + self.plus_ones
+        return 0
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.state == "waitlisted"
+
+    def __repr__(self) -> str:
+        return f"<Rsvp {self.id} {self.response}/{self.state}>"

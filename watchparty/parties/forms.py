@@ -1,0 +1,120 @@
+from urllib.parse import urlsplit
+
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from watchparty.forms import BaseForm, strip
+from watchparty.models.party import CAPACITY_MAX, PLUS_ONES_MAX
+from watchparty.timezones import timezone_choices
+
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """`YYYY-MM-DDTHH:MM` wall-clock time (the zone is a separate field)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=LOCAL_FORMATS, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a date and time like 2026-03-14T20:00.") from None
+
+
+def http_url(form, field):
+    """Online links must be ordinary web links: no javascript:, data: or the like."""
+    if not field.data:
+        return
+    parts = urlsplit(field.data)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in field.data:
+        raise ValidationError("Use a web link starting with https:// (or http://).")
+
+
+def optional_text(label, max_length, area=False, **kwargs):
+    field_class = TextAreaField if area else StringField
+    return field_class(
+        label,
+        filters=[strip, lambda value: value or ""],
+        validators=[Length(max=max_length, message=f"Keep it under {max_length} characters.")],
+        **kwargs,
+    )
+
+
+class PartyForm(BaseForm):
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[DataRequired("Give the party a title."), Length(max=120)],
+        render_kw={"placeholder": "Friday film night"},
+    )
+    film = StringField(
+        "Film",
+        filters=[strip],
+        validators=[DataRequired("Choose the film from the catalogue."), Length(max=200)],
+        description="Type a title and pick it from the list.",
+        render_kw={"list": "film-options", "autocomplete": "off"},
+    )
+    starts_at = LocalDateTimeField(
+        "Starts at", validators=[InputRequired("Enter the date and time the film starts.")]
+    )
+    timezone = SelectField("Time zone", choices=timezone_choices, validate_choice=True)
+    area = optional_text(
+        "Area", 120, description="Shown to everyone with the link, like “Hackney, London” or “Online”."
+    )
+    address = optional_text(
+        "Exact address", 500, area=True,
+        description="Shown only to you and to guests who reply going or maybe.",
+        render_kw={"rows": 2, "autocomplete": "street-address"},
+    )
+    online_url = URLField(
+        "Online link",
+        filters=[strip, lambda value: value or ""],
+        validators=[Length(max=500), http_url],
+        description="For a watch-along call or stream; shown like the address.",
+    )
+    screening_notes = optional_text(
+        "Screening notes", 1000, area=True,
+        description="Subtitles or captions, language, step-free access, content notes.",
+        render_kw={"rows": 2},
+    )
+    capacity = IntegerField(
+        "Capacity",
+        validators=[
+            Optional(),
+            NumberRange(1, CAPACITY_MAX, f"Enter a number from 1 to {CAPACITY_MAX:,}, or leave it empty."),
+        ],
+        description="Seats including plus-ones; empty for no limit. Further replies join a waitlist. "
+        "Lowering it below the headcount moves nobody out — it only stops new seats.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": CAPACITY_MAX},
+    )
+    rsvp_deadline = LocalDateTimeField(
+        "RSVP deadline",
+        validators=[Optional()],
+        description="Optional, in the party's time zone; replies close then. Must be before the start.",
+    )
+    max_plus_ones = IntegerField(
+        "Plus-ones per guest",
+        default=0,
+        validators=[Optional(), NumberRange(0, PLUS_ONES_MAX, f"Enter a number from 0 to {PLUS_ONES_MAX}.")],
+        render_kw={"inputmode": "numeric", "min": 0, "max": PLUS_ONES_MAX},
+    )
+    description = optional_text(
+        "Description", 5000, area=True,
+        description="Plain text; links starting with https:// become clickable.",
+        render_kw={"rows": 5},
+    )
+    guest_list_visible = BooleanField("Guests who replied can see who else is coming")
+    show_address_to_guests = BooleanField(
+        "Show the exact address and online link to guests who reply going or maybe", default=True
+    )
+
+
+class CancelForm(BaseForm):
+    message = optional_text(
+        "Message to your guests (optional)", 1000, area=True,
+        description="Shown on the party page, e.g. “Sorry — I'm ill. Rain check next week?”",
+        render_kw={"rows": 2},
+    )

@@ -1,0 +1,388 @@
+"""Parties: hosting, editing, cancelling, the host's dashboard and the guest export."""
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.models import Film, Party, Rsvp, User, utcnow
+from watchparty.models.film import search_key
+from watchparty.models.party import new_token
+from watchparty.rsvp import service as rsvp_service
+from watchparty.timezones import is_timezone
+
+# Parties further ahead than this are almost certainly a typo in the year.
+MAX_DAYS_AHEAD = 3 * 366
+
+
+class InvalidParty(DomainError):
+    """The form's values break a rule: shown beside the field as invalid input."""
+
+    status = 422
+
+
+class FilmNotFound(InvalidParty):
+    field = "film"
+
+    def __init__(self, message: str, text: str):
+        super().__init__(message)
+        self.text = text
+
+
+class PartyCancelled(DomainError):
+    status = 409
+
+
+@dataclass
+class PartyFields:
+    """What the party form collects, as plain values (local times are naive)."""
+
+    title: str
+    film: str
+    starts_at: datetime
+    timezone: str
+    area: str = ""
+    address: str = ""
+    online_url: str = ""
+    screening_notes: str = ""
+    capacity: int | None = None
+    rsvp_deadline: datetime | None = None
+    max_plus_ones: int = 0
+    description: str = ""
+    guest_list_visible: bool = False
+    show_address_to_guests: bool = True
+
+
+# ---------------------------------------------------------------- time
+
+
+def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
+    """A wall-clock time in `timezone` as aware UTC.
+
+    A time skipped when the clocks go forward does not exist and is refused;
+    a time that happens twice when they go back means the first of the two.
+    """
+    if not is_timezone(timezone):
+        raise InvalidParty("Choose a time zone from the list.", field="timezone")
+    zone = ZoneInfo(timezone)
+    aware = local.replace(tzinfo=zone, fold=0)
+    try:
+        utc = aware.astimezone(ZoneInfo("UTC"))
+    except OverflowError:
+        raise InvalidParty("Enter a date within the next three years.", field=field_name) from None
+    if utc.astimezone(zone).replace(tzinfo=None) != local:
+        raise InvalidParty(
+            f"{local:%H:%M} does not exist on {local:%-d %b %Y} in {timezone}: the clocks go forward. "
+            "Pick another time.",
+            field=field_name,
+        )
+    return utc
+
+
+def to_local(value: datetime | None, timezone: str) -> datetime | None:
+    """An aware datetime as naive wall-clock time in `timezone` (for form fields)."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- film
+
+
+def film_options() -> list[tuple[str, str, int]]:
+    """(slug, title, year) of every film, for the form's <datalist>."""
+    rows = db.session.execute(sa.select(Film.slug, Film.title, Film.year).order_by(Film.title, Film.year))
+    return [tuple(row) for row in rows]
+
+
+_TITLE_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
+
+
+def find_film(text: str) -> Film:
+    """The catalogue film a host typed: its slug, its exact title (any case or
+    accents), or "Title (Year)". Refuses unknown and ambiguous titles."""
+    text = (text or "").strip()
+    film = db.session.scalar(sa.select(Film).where(Film.slug == text.lower()))
+    if film is not None:
+        return film
+    title, year = text, None
+    match = _TITLE_WITH_YEAR.match(text)
+    if match:
+        title, year = match.group("title"), int(match.group("year"))
+    # search_title is the title folded to lower-case ASCII: "amelie" finds "Amélie".
+    query = sa.select(Film).where(Film.search_title == search_key(title))
+    if year is not None:
+        query = query.where(Film.year == year)
+    films = db.session.scalars(query.order_by(Film.year.desc()).limit(5)).all()
+    if len(films) == 1:
+        return films[0]
+    if films:
+        choices = ", ".join(f"{film.title} ({film.year})" for film in films)
+        raise InvalidParty(f"Several films are called that: {choices}. Pick one from the list.", field="film")
+    raise FilmNotFound(f"No film called “{text}” in the catalogue — add it first.", text)
+
+
+# ---------------------------------------------------------------- host actions
+
+
+def _check_times(fields: PartyFields, now: datetime, *, previous: Party | None) -> tuple[datetime, datetime | None]:
+    starts_at = to_utc(fields.starts_at, fields.timezone, "starts_at")
+    start_changed = previous is None or starts_at != previous.starts_at
+    if start_changed and starts_at <= now:
+        raise InvalidParty("Pick a start time in the future.", field="starts_at")
+    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidParty("Pick a date within the next three years.", field="starts_at")
+    deadline = None
+    if fields.rsvp_deadline is not None:
+        deadline = to_utc(fields.rsvp_deadline, fields.timezone, "rsvp_deadline")
+        if deadline >= starts_at:
+            raise InvalidParty("The RSVP deadline must be before the party starts.", field="rsvp_deadline")
+        deadline_changed = previous is None or deadline != previous.rsvp_deadline
+        if deadline_changed and deadline <= now:
+            raise InvalidParty("That deadline has already passed. Pick a later one.", field="rsvp_deadline")
+    return starts_at, deadline
+
+
+def _check_place(fields: PartyFields) -> None:
+    if not (fields.area or fields.address or fields.online_url):
+        raise InvalidParty("Say where: an area, an address or an online link.", field="area")
+
+
+def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, deadline: datetime | None) -> None:
+    party.title = fields.title
+    party.film = film
+    party.starts_at = starts_at
+    party.timezone = fields.timezone
+    party.area = fields.area
+    party.address = fields.address
+    party.online_url = fields.online_url
+    party.screening_notes = fields.screening_notes
+    party.capacity = fields.capacity
+    party.rsvp_deadline = deadline
+    party.max_plus_ones = fields.max_plus_ones
+    party.description = fields.description
+    party.guest_list_visible = fields.guest_list_visible
+    party.show_address_to_guests = fields.show_address_to_guests
+
+
+def create_party(host: User, fields: PartyFields, now: datetime | None = None) -> Party:
+    """Create a party hosted by `host`; times arrive as local wall-clock in fields.timezone."""
+    now = now or utcnow()
+    film = find_film(fields.film)
+    starts_at, deadline = _check_times(fields, now, previous=None)
+    _check_place(fields)
+    party = Party(host=host)
+    _apply(party, fields, film, starts_at, deadline)
+    db.session.add(party)
+    db.session.flush()
+    return party
+
+
+def update_party(party: Party, fields: PartyFields, now: datetime | None = None) -> list[Rsvp]:
+    """Change a party's details; bumps the calendar SEQUENCE.
+
+    A raised capacity seats whoever on the waitlist now fits (returned); a
+    lowered one moves nobody out.
+    """
+    now = now or utcnow()
+    if party.is_cancelled:
+        raise PartyCancelled("This party is cancelled; it can no longer be changed.")
+    film = find_film(fields.film)
+    starts_at, deadline = _check_times(fields, now, previous=party)
+    _check_place(fields)
+    _apply(party, fields, film, starts_at, deadline)
+    # An SQL expression, not a Python sum: two edits at once both count.
+    party.sequence = Party.sequence + 1
+    db.session.flush()
+    db.session.refresh(party, ["sequence"])
+    return rsvp_service.seat_waitlisted(party)
+
+
+def cancel_party(party: Party, message: str = "") -> None:
+    """Cancel a party: its page says so (with the host's message) and replies close."""
+    if party.is_cancelled:
+        return
+    party.status = "cancelled"
+    party.cancel_message = message
+    party.sequence = Party.sequence + 1
+    db.session.flush()
+
+
+def regenerate_share_link(party: Party) -> list[Rsvp]:
+    """A new share token: the old link (and manage links built on it) stop working.
+
+    Returns the replies with an email address, whose new manage links should be sent.
+    """
+    party.share_token = new_token()
+    db.session.flush()
+    return list(
+        db.session.scalars(
+            sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None)).order_by(Rsvp.id)
+        )
+    )
+
+
+def cancel_parties_hosted_by(user: User) -> None:
+    """Before an account goes: its parties are kept for the guests, and cancelled."""
+    db.session.execute(
+        sa.update(Party)
+        .where(Party.host_id == user.id, Party.status == "scheduled")
+        .values(
+            status="cancelled",
+            cancel_message="The host closed their Watchparty account.",
+            sequence=Party.sequence + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@dataclass
+class GuestOverview:
+    going: list[Rsvp] = field(default_factory=list)
+    maybe: list[Rsvp] = field(default_factory=list)
+    declined: list[Rsvp] = field(default_factory=list)
+    waitlisted: list[Rsvp] = field(default_factory=list)
+    seats_taken: int = 0
+    capacity: int | None = None
+    dietary: list[tuple[str, int, list[str]]] = field(default_factory=list)
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.capacity is not None and self.seats_taken > self.capacity
+
+    @property
+    def waitlisted_seats(self) -> int:
+        return sum(1 + rsvp.plus_ones for rsvp in self.waitlisted)
+
+
+def guest_overview(party: Party) -> GuestOverview:
+    """Everything the host's dashboard shows about the guests, in one query."""
+    rsvps = db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.party_id == party.id).order_by(Rsvp.created_at, Rsvp.id)
+    ).all()
+    overview = GuestOverview(seats_taken=party.seats_taken, capacity=party.capacity)
+    for rsvp in rsvps:
+        if rsvp.is_waitlisted:
+            overview.waitlisted.append(rsvp)
+        else:
+            getattr(overview, rsvp.response).append(rsvp)
+    overview.waitlisted.sort(key=lambda rsvp: (rsvp.queued_at, rsvp.id))
+    overview.dietary = dietary_summary(overview.going + overview.maybe)
+    return overview
+
+
+def dietary_summary(rsvps: list[Rsvp]) -> list[tuple[str, int, list[str]]]:
+    """Dietary notes grouped case-insensitively: (note, how many, who), most common first."""
+    names: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for rsvp in rsvps:
+        note = " ".join(rsvp.dietary.split())
+        if not note:
+            continue
+        key = note.casefold()
+        shown.setdefault(key, note)
+        names.setdefault(key, []).append(rsvp.name)
+        counts[key] += 1
+    return [(shown[key], count, names[key]) for key, count in counts.most_common()]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str | int:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+CSV_HEADER = ("Name", "Email", "Response", "Waitlist", "Plus-ones", "Seen it", "Dietary", "Note", "Replied at")
+
+
+def guests_csv(party: Party) -> bytes:
+    """The guest list as UTF-8 CSV with a BOM (so Excel reads accents right)."""
+    overview = guest_overview(party)
+    places = {rsvp.id: place for place, rsvp in enumerate(overview.waitlisted, start=1)}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for rsvp in overview.going + overview.waitlisted + overview.maybe + overview.declined:
+        writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    rsvp.name,
+                    rsvp.email or "",
+                    rsvp.response,
+                    f"#{places[rsvp.id]}" if rsvp.id in places else "",
+                    rsvp.plus_ones,
+                    "yes" if rsvp.seen_it else "no",
+                    rsvp.dietary,
+                    rsvp.note,
+                    to_local(rsvp.created_at, party.timezone).strftime("%Y-%m-%d %H:%M"),
+                )
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# ---------------------------------------------------------------- home page
+
+
+@dataclass
+class PartyListing:
+    party: Party
+    hosting: bool
+    rsvp: Rsvp | None = None
+
+
+@dataclass
+class MyParties:
+    upcoming_hosting: list[PartyListing] = field(default_factory=list)
+    upcoming_attending: list[PartyListing] = field(default_factory=list)
+    past: list[PartyListing] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.upcoming_hosting or self.upcoming_attending or self.past)
+
+
+def parties_for_user(user: User, now: datetime | None = None, past_limit: int = 20) -> MyParties:
+    """A user's parties for the home page: upcoming hosted, upcoming attended, then past ones."""
+    now = now or utcnow()
+    hosted = db.session.scalars(
+        sa.select(Party).options(joinedload(Party.film)).where(Party.host_id == user.id)
+    ).all()
+    replies = db.session.scalars(
+        sa.select(Rsvp)
+        .options(joinedload(Rsvp.party).joinedload(Party.film))
+        .where(Rsvp.user_id == user.id, Rsvp.response != "declined")
+    ).all()
+    result = MyParties()
+    past: list[PartyListing] = []
+    for party in hosted:
+        listing = PartyListing(party, hosting=True)
+        (result.upcoming_hosting if party.ends_at > now else past).append(listing)
+    hosted_ids = {party.id for party in hosted}
+    for rsvp in replies:
+        if rsvp.party_id in hosted_ids:
+            continue
+        listing = PartyListing(rsvp.party, hosting=False, rsvp=rsvp)
+        (result.upcoming_attending if rsvp.party.ends_at > now else past).append(listing)
+    result.upcoming_hosting.sort(key=lambda listing: listing.party.starts_at)
+    result.upcoming_attending.sort(key=lambda listing: listing.party.starts_at)
+    past.sort(key=lambda listing: listing.party.starts_at, reverse=True)
+    result.past = past[:past_limit]
+    return result

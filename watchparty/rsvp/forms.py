@@ -1,0 +1,66 @@
+from wtforms import BooleanField, EmailField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from watchparty.forms import BaseForm, lower, strip
+from watchparty.models.party import PLUS_ONES_MAX
+
+RESPONSE_CHOICES = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
+
+
+def _text(value):
+    return value or ""
+
+
+class RsvpForm(BaseForm):
+    name = StringField(
+        "Your name",
+        filters=[strip],
+        validators=[DataRequired("Tell the host who you are."), Length(max=80)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "Email (optional)",
+        filters=[strip, lower],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email("Enter a valid email address, like name@example.com — or leave it empty."),
+        ],
+        description="We send your personal link to change your reply. Never shown to other guests.",
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    response = RadioField(
+        "Are you coming?",
+        choices=RESPONSE_CHOICES,
+        validators=[InputRequired("Choose going, maybe or can't make it.")],
+    )
+    plus_ones = IntegerField(
+        "Plus-ones",
+        default=0,
+        validators=[Optional(), NumberRange(0, PLUS_ONES_MAX, "Enter how many people you bring along.")],
+        render_kw={"inputmode": "numeric", "min": 0},
+    )
+    seen_it = BooleanField("I've seen this film (show me spoilers)")
+    dietary = StringField(
+        "Dietary needs",
+        filters=[strip, _text],
+        validators=[Length(max=200)],
+        description="Vegetarian, allergies, no alcohol …",
+    )
+    note = TextAreaField(
+        "Note to the host",
+        filters=[strip, _text],
+        validators=[Length(max=1000)],
+        render_kw={"rows": 2},
+    )
+
+    def __init__(self, *args, max_plus_ones: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_plus_ones = max_plus_ones
+        self.plus_ones.render_kw = {**(self.plus_ones.render_kw or {}), "max": max_plus_ones}
+
+    def validate_plus_ones(self, field):
+        if field.data and field.data > self.max_plus_ones:
+            if self.max_plus_ones == 0:
+                raise ValidationError("This party has no plus-ones, sorry.")
+            raise ValidationError(f"Bring at most {self.max_plus_ones} plus-ones.")

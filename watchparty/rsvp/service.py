@@ -1,0 +1,545 @@
+"""Replies to a party: seats, the waitlist, who may see what, and the guest emails.
+
+Seats are decided by the database. `party.seats_taken` only ever changes in
+one guarded UPDATE (`seats_taken + n <= capacity`); its row count says
+whether the reply is seated or waitlisted, so two replies for the last seat
+cannot both get it, on SQLite or PostgreSQL, in one process or many.
+"""
+
+import hmac
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy.exc import IntegrityError
+
+from watchparty import mail
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.models import Credit, Party, Person, Rsvp, User, utcnow
+from watchparty.templating import local_time
+
+RESPONSE_LABELS = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
+FORMER_GUEST = "Former guest"
+
+
+class RepliesClosed(DomainError):
+    status = 409
+
+
+class AlreadyReplied(DomainError):
+    status = 409
+    field = "email"
+
+
+class InvalidReply(DomainError):
+    status = 422
+
+
+class NotEnoughSeats(DomainError):
+    status = 409
+    field = "plus_ones"
+
+
+def _stamp(now: datetime | None) -> datetime:
+    # Taken after the seat decision, so reply order follows the database's order.
+    return now if now is not None else utcnow()
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def party_by_share_token(token: str) -> Party | None:
+    """The party behind a share link, or None (wrong, revoked or malformed token)."""
+    party = db.session.scalar(sa.select(Party).where(Party.share_token == token))
+    if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
+        return None
+    return party
+
+
+def rsvp_by_manage_token(party: Party, token: str) -> Rsvp | None:
+    """The reply behind a manage link, only if it belongs to this party."""
+    rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.manage_token == token))
+    if rsvp is None or not hmac.compare_digest(rsvp.manage_token.encode(), token.encode()):
+        return None
+    if rsvp.party_id != party.id:
+        return None
+    return rsvp
+
+
+def reply_of_user(party: Party, user: User | None) -> Rsvp | None:
+    """A logged-in user's reply to this party, if any."""
+    if user is None:
+        return None
+    return db.session.scalar(sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.user_id == user.id))
+
+
+def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp | None:
+    """The reply a duplicate collided with: the same account first, then the same email."""
+    rsvp = reply_of_user(party, user)
+    if rsvp is None and email:
+        rsvp = db.session.scalar(
+            sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email == email.strip().lower())
+        )
+    return rsvp
+
+
+def closed_reason(party: Party, now: datetime | None = None) -> str | None:
+    """Why replies are closed, or None while they are open."""
+    now = now or utcnow()
+    if party.is_cancelled:
+        return "The host cancelled this party, so replies are closed."
+    if now >= party.starts_at:
+        return "The party has started, so replies are closed."
+    if party.rsvp_deadline is not None and now >= party.rsvp_deadline:
+        deadline = local_time(party.rsvp_deadline, party.timezone, "%a %-d %b, %H:%M %Z")
+        return f"Replies closed at the RSVP deadline ({deadline})."
+    return None
+
+
+def _check_open(party: Party, now: datetime | None) -> None:
+    reason = closed_reason(party, now)
+    if reason:
+        raise RepliesClosed(reason)
+
+
+def _check_plus_ones(party: Party, plus_ones: int, already: int = 0) -> None:
+    # A guest keeps plus-ones they were allowed before the host lowered the limit.
+    if plus_ones < 0:
+        raise InvalidReply("Plus-ones cannot be negative.", field="plus_ones")
+    if plus_ones > max(party.max_plus_ones, already):
+        if party.max_plus_ones == 0:
+            raise InvalidReply("This party has no plus-ones, sorry.", field="plus_ones")
+        raise InvalidReply(f"Bring at most {party.max_plus_ones} plus-ones.", field="plus_ones")
+
+
+# ---------------------------------------------------------------- seats
+
+
+_party = Party.__table__
+
+
+def _take_seats(party_id: int, seats: int) -> bool:
+    """Take `seats` if they fit: one guarded UPDATE, decided by its row count."""
+    result = db.session.execute(
+        sa.update(_party)
+        .where(
+            _party.c.id == party_id,
+            sa.or_(_party.c.capacity.is_(None), _party.c.seats_taken + seats <= _party.c.capacity),
+        )
+        .values(seats_taken=_party.c.seats_taken + seats)
+    )
+    return result.rowcount == 1
+
+
+def _release_seats(party_id: int, seats: int) -> None:
+    if seats:
+        db.session.execute(
+            sa.update(_party).where(_party.c.id == party_id).values(seats_taken=_party.c.seats_taken - seats)
+        )
+
+
+def _lock_party(party_id: int) -> None:
+    # PostgreSQL: a failed guarded UPDATE takes no lock, so a seat released at
+    # the same moment could be walked past this reply before it is saved.
+    # Holding the row lock while waitlisting closes that gap. SQLite ignores
+    # FOR UPDATE; there the write transaction (BEGIN IMMEDIATE) already holds
+    # the database lock.
+    db.session.execute(sa.select(_party.c.id).where(_party.c.id == party_id).with_for_update())
+
+
+def _seat(party_id: int, seats: int) -> bool:
+    """Seat a whole reply or nothing; False means it goes to the waitlist."""
+    if _take_seats(party_id, seats):
+        return True
+    _lock_party(party_id)
+    return _take_seats(party_id, seats)
+
+
+def _refresh_seats(party: Party) -> None:
+    db.session.expire(party, ["seats_taken"])
+
+
+def seat_waitlisted(party: Party) -> list[Rsvp]:
+    """Walk the waitlist in order and seat every reply that now fits, whole.
+
+    Runs after seats were released or the capacity changed, in the same
+    transaction (which holds the party row: the release or the edit updated
+    it). A large reply that still does not fit keeps its place while smaller
+    ones behind it are seated. Returns the replies seated.
+    """
+    db.session.flush()
+    waiting = db.session.scalars(
+        sa.select(Rsvp)
+        .where(Rsvp.party_id == party.id, Rsvp.state == "waitlisted")
+        .order_by(Rsvp.queued_at, Rsvp.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    seated: list[Rsvp] = []
+    if waiting:
+        capacity, taken = db.session.execute(
+            sa.select(_party.c.capacity, _party.c.seats_taken).where(_party.c.id == party.id)
+        ).one()
+        free = None if capacity is None else capacity - taken
+        for rsvp in waiting:
+            seats = 1 + rsvp.plus_ones
+            # `free` only saves pointless statements; the guarded UPDATE decides.
+            if free is not None and seats > free:
+                continue
+            if _take_seats(party.id, seats):
+                rsvp.state = "confirmed"
+                rsvp.queued_at = None
+                seated.append(rsvp)
+                if free is not None:
+                    free -= seats
+    db.session.flush()
+    _refresh_seats(party)
+    return seated
+
+
+# ---------------------------------------------------------------- guests' actions
+
+
+@dataclass
+class ReplyFields:
+    name: str
+    response: str
+    email: str | None = None
+    plus_ones: int = 0
+    seen_it: bool = False
+    dietary: str = ""
+    note: str = ""
+
+
+def _normalise(fields: ReplyFields) -> ReplyFields:
+    if fields.response not in RESPONSE_LABELS:
+        raise InvalidReply("Choose going, maybe or can't make it.", field="response")
+    email = (fields.email or "").strip().lower() or None
+    plus_ones = 0 if fields.response == "declined" else fields.plus_ones
+    return ReplyFields(
+        name=fields.name.strip(),
+        response=fields.response,
+        email=email,
+        plus_ones=plus_ones,
+        seen_it=fields.seen_it,
+        dietary=fields.dietary.strip(),
+        note=fields.note.strip(),
+    )
+
+
+def reply_to_party(
+    party: Party, fields: ReplyFields, user: User | None = None, now: datetime | None = None
+) -> Rsvp:
+    """A new reply. Going takes 1 + plus-ones seats or joins the waitlist whole.
+
+    Raises RepliesClosed, InvalidReply, or AlreadyReplied when this email or
+    account already replied (the caller rolls back: the seat is given back).
+    """
+    _check_open(party, now)
+    fields = _normalise(fields)
+    _check_plus_ones(party, fields.plus_ones)
+    state = "confirmed"
+    if fields.response == "going" and not _seat(party.id, 1 + fields.plus_ones):
+        state = "waitlisted"
+    stamp = _stamp(now)
+    rsvp = Rsvp(
+        party_id=party.id,
+        user_id=user.id if user is not None else None,
+        name=fields.name,
+        email=fields.email,
+        response=fields.response,
+        state=state,
+        plus_ones=fields.plus_ones,
+        seen_it=fields.seen_it,
+        dietary=fields.dietary,
+        note=fields.note,
+        queued_at=stamp if state == "waitlisted" else None,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    db.session.add(rsvp)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AlreadyReplied("You already replied to this party.") from None
+    _refresh_seats(party)
+    return rsvp
+
+
+def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -> list[Rsvp]:
+    """Change a reply through its manage link; returns waitlisted replies seated as a result.
+
+    A seated guest asking for more plus-ones than there is room for keeps the
+    seats they have (NotEnoughSeats); a guest who stops going frees their seats
+    for the waitlist; a guest who starts going while the party is full joins
+    the end of the waitlist.
+    """
+    party = rsvp.party
+    _check_open(party, now)
+    fields = _normalise(fields)
+    # Seats held are read from the reply, so read it under the party's lock:
+    # two changes of one reply at once (a double submit) then run one after
+    # the other, and the second sees what the first did.
+    _lock_party(party.id)
+    db.session.refresh(rsvp)
+    _check_plus_ones(party, fields.plus_ones, already=rsvp.plus_ones)
+    held = rsvp.seats
+    needed = 1 + fields.plus_ones if fields.response == "going" else 0
+    release = 0
+    if held and needed:
+        if needed > held and not _take_seats(party.id, needed - held):
+            _refresh_seats(party)
+            free = max(0, (party.capacity or 0) - party.seats_taken)
+            raise NotEnoughSeats(
+                f"Only {free} more seat{'s' if free != 1 else ''} free — "
+                f"your reply still counts you with {rsvp.plus_ones} plus-one{'s' if rsvp.plus_ones != 1 else ''}."
+            )
+        release = max(0, held - needed)
+        state = "confirmed"
+    elif held:
+        release = held
+        state = "confirmed"
+    elif needed:
+        state = "confirmed" if _seat(party.id, needed) else "waitlisted"
+    else:
+        state = "confirmed"
+    stamp = _stamp(now)
+    if state == "waitlisted":
+        # Already waiting: keep the place in the queue. Newly waiting: join the end.
+        rsvp.queued_at = rsvp.queued_at if rsvp.is_waitlisted else stamp
+    else:
+        rsvp.queued_at = None
+    rsvp.state = state
+    rsvp.response = fields.response
+    rsvp.plus_ones = fields.plus_ones
+    rsvp.name = fields.name
+    rsvp.seen_it = fields.seen_it
+    rsvp.dietary = fields.dietary
+    rsvp.note = fields.note
+    rsvp.email = fields.email
+    rsvp.updated_at = stamp
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AlreadyReplied("Another reply to this party uses that email address.") from None
+    if release:
+        _release_seats(party.id, release)
+        return seat_waitlisted(party)
+    _refresh_seats(party)
+    return []
+
+
+def withdraw_reply(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
+    """"Can't make it after all": the reply becomes declined and its seats go to the waitlist."""
+    fields = ReplyFields(
+        name=rsvp.name, response="declined", email=rsvp.email, plus_ones=0,
+        seen_it=rsvp.seen_it, dietary=rsvp.dietary, note=rsvp.note,
+    )
+    return change_reply(rsvp, fields, now)
+
+
+def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
+    """The host removes a reply; its seats go to the waitlist. None if no such guest."""
+    # Party row first, reply rows second: the order every seat change locks in,
+    # so a guest editing their reply at this moment cannot deadlock with us.
+    _lock_party(party.id)
+    rsvp = db.session.scalar(
+        sa.select(Rsvp)
+        .where(Rsvp.id == rsvp_id, Rsvp.party_id == party.id)
+        .execution_options(populate_existing=True)
+    )
+    if rsvp is None:
+        return None
+    held = rsvp.seats
+    db.session.delete(rsvp)
+    db.session.flush()
+    if held:
+        _release_seats(party.id, held)
+        return seat_waitlisted(party)
+    return []
+
+
+def waitlist_place(rsvp: Rsvp) -> int | None:
+    """1 for the head of the waitlist; None when the reply is not waiting."""
+    if not rsvp.is_waitlisted:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.party_id == rsvp.party_id,
+            Rsvp.state == "waitlisted",
+            sa.or_(
+                Rsvp.queued_at < rsvp.queued_at,
+                sa.and_(Rsvp.queued_at == rsvp.queued_at, Rsvp.id < rsvp.id),
+            ),
+        )
+    )
+    return ahead + 1
+
+
+def anonymise_replies_of(user: User) -> None:
+    """Before an account is deleted: its replies stay (the host still counts on
+    them) but lose the name, email and link to the account."""
+    db.session.execute(
+        sa.update(Rsvp)
+        .where(Rsvp.user_id == user.id)
+        .values(user_id=None, name=FORMER_GUEST, email=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+@dataclass
+class Viewer:
+    """Who is looking at a party: its host, a guest who replied, or a visitor."""
+
+    party: Party
+    is_host: bool = False
+    rsvp: Rsvp | None = None
+
+    @property
+    def is_seated_or_maybe(self) -> bool:
+        rsvp = self.rsvp
+        if rsvp is None:
+            return False
+        return (rsvp.response == "going" and rsvp.state == "confirmed") or rsvp.response == "maybe"
+
+    @property
+    def sees_exact_place(self) -> bool:
+        """The address and online link: the host, and seated or maybe guests if allowed."""
+        return self.is_host or (self.party.show_address_to_guests and self.is_seated_or_maybe)
+
+    @property
+    def sees_guest_list(self) -> bool:
+        return self.is_host or (self.party.guest_list_visible and self.rsvp is not None)
+
+    def location(self) -> str:
+        """One line for calendars: the exact place when allowed, else the area."""
+        party = self.party
+        if self.sees_exact_place:
+            exact = ", ".join(line.strip() for line in party.address.splitlines() if line.strip())
+            return exact or party.online_url or party.area
+        return party.area
+
+
+@dataclass
+class GuestName:
+    name: str
+    plus_ones: int
+    response: str
+
+
+@dataclass
+class PartySummary:
+    going_replies: int = 0
+    seats_taken: int = 0
+    seats_left: int | None = None
+    maybe: int = 0
+    waitlisted: int = 0
+    guests: list[GuestName] = field(default_factory=list)
+    directors: list[str] = field(default_factory=list)
+    cast: list[tuple[str, str]] = field(default_factory=list)
+
+
+def party_summary(party: Party, viewer: Viewer, cast_size: int = 4) -> PartySummary:
+    """Counts, the guest list (names only, when this viewer may see it) and the film's credits."""
+    summary = PartySummary(seats_taken=party.seats_taken)
+    if party.capacity is not None:
+        summary.seats_left = max(0, party.capacity - party.seats_taken)
+    rows = db.session.execute(
+        sa.select(Rsvp.response, Rsvp.state, sa.func.count())
+        .where(Rsvp.party_id == party.id)
+        .group_by(Rsvp.response, Rsvp.state)
+    )
+    for response, state, count in rows:
+        if state == "waitlisted":
+            summary.waitlisted += count
+        elif response == "going":
+            summary.going_replies += count
+        elif response == "maybe":
+            summary.maybe += count
+    if viewer.sees_guest_list:
+        guests = db.session.execute(
+            sa.select(Rsvp.name, Rsvp.plus_ones, Rsvp.response)
+            .where(Rsvp.party_id == party.id, Rsvp.state == "confirmed", Rsvp.response != "declined")
+            .order_by(Rsvp.response, Rsvp.created_at, Rsvp.id)
+        )
+        summary.guests = [GuestName(*row) for row in guests]
+    credits = db.session.execute(
+        sa.select(Credit.role, Credit.character, Credit.position, Person.name)
+        .join(Person, Credit.person_id == Person.id)
+        .where(Credit.film_id == party.film_id, Credit.role.in_(("director", "cast")))
+        .order_by(Credit.position, Credit.id)
+    )
+    for role, character, _position, name in credits:
+        if role == "director":
+            summary.directors.append(name)
+        elif len(summary.cast) < cast_size:
+            summary.cast.append((name, character))
+    return summary
+
+
+# ---------------------------------------------------------------- emails
+
+
+def manage_url(rsvp: Rsvp, party: Party | None = None) -> str:
+    party = party or rsvp.party
+    return url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token, _external=True)
+
+
+def share_url(party: Party) -> str:
+    return url_for("rsvp.party", token=party.share_token, _external=True)
+
+
+def _send(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
+    """Send one guest email; a mail failure is logged, never a failed reply."""
+    if not rsvp.email:
+        return False
+    party = rsvp.party
+    try:
+        mail.send_template(
+            rsvp.email, subject, template,
+            rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
+            place=waitlist_place(rsvp), viewer=Viewer(party, rsvp=rsvp), **context,
+        )
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("could not send %s to rsvp %s", template, rsvp.id)
+        return False
+    return True
+
+
+def send_confirmation(rsvp: Rsvp) -> bool:
+    """The guest's copy of their reply, with the personal manage link and the event."""
+    from watchparty.rsvp.calendar import calendar_attachment
+
+    party = rsvp.party
+    if rsvp.is_waitlisted:
+        subject = f"You're on the waitlist for {party.title}"
+    elif rsvp.response == "going":
+        subject = f"You're going to {party.title}"
+    else:
+        subject = f"Your reply to {party.title}"
+    attachments = ()
+    if rsvp.response != "declined":
+        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp)),)
+    return _send(rsvp, subject, "rsvp_confirmation", attachments=attachments)
+
+
+def send_manage_link(rsvp: Rsvp) -> bool:
+    """Someone replied again with this address: send its owner the existing link, change nothing."""
+    return _send(rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link")
+
+
+def send_new_link(rsvp: Rsvp) -> bool:
+    """The host changed the share link: the guest's personal link changed with it."""
+    return _send(rsvp, f"New link for {rsvp.party.title}", "rsvp_new_link")
+
+
+def send_seated(rsvp: Rsvp) -> bool:
+    """A seat freed up and the waitlisted guest now has it."""
+    return _send(rsvp, f"You're in: a seat opened up for {rsvp.party.title}", "rsvp_seated")
