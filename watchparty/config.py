@@ -87,6 +87,7 @@ class Config:
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;30 per hour")
         self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per minute;20 per hour")
         self.RATELIMIT_REVIEW_IMPORT = env("RATELIMIT_REVIEW_IMPORT", "30 per hour")
+        self.RATELIMIT_RSVP = env("RATELIMIT_RSVP", "20 per minute;200 per hour")
 
         self.MAIL_SERVER = env("MAIL_SERVER", "")
         self.MAIL_PORT = int(env("MAIL_PORT", "587"))
