@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from watchparty.parties import bp as parties_bp
     from watchparty.reviews import bp as reviews_bp
     from watchparty.rsvp import bp as rsvp_bp
+    from watchparty.signups import bp as signups_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp, url_prefix="/accounts")
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp, url_prefix="/films")
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(rsvp_bp, url_prefix="/p")
+    app.register_blueprint(signups_bp, url_prefix="/p")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -14,7 +14,9 @@ from watchparty.models import Party
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
+from watchparty.reviews import service as reviews_service
 from watchparty.rsvp import service as rsvp_service
+from watchparty.signups import service as signups_service
 
 bp = Blueprint("parties", __name__)
 
@@ -98,6 +100,8 @@ def _dashboard(party: Party, cancel_form: CancelForm | None = None, status: int 
             closed_reason=rsvp_service.closed_reason(party),
             cancel_form=cancel_form or CancelForm(formdata=None),
             button_form=EmptyForm(formdata=None),
+            signup_overview=signups_service.signup_overview(party),
+            review_choice=reviews_service.review_choice(party),
         ),
         status,
     )

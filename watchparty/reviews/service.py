@@ -186,3 +186,13 @@ def spoilers_open(party, reply=None, now: datetime | None = None) -> bool:
     if party is None:
         return False
     return (now or utcnow()) >= reveal_time(party)
+
+
+def party_companion(party, viewer, now: datetime | None = None):
+    """The reviews panel and the crew's verdict on the party page (built in the party-reviews issue)."""
+    return None
+
+
+def review_choice(party):
+    """Which reviews the host shows on the party page, for the dashboard (built in the party-reviews issue)."""
+    return None

@@ -13,9 +13,11 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
 from watchparty.models import Party, Rsvp, utcnow
+from watchparty.reviews import service as reviews_service
 from watchparty.rsvp import service
 from watchparty.rsvp.calendar import party_calendar
 from watchparty.rsvp.forms import RsvpForm
+from watchparty.signups import service as signups_service
 
 bp = Blueprint("rsvp", __name__)
 
@@ -147,6 +149,8 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         "ends_at": party.ends_at,
         "share_link": service.share_url(party),
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
+        "signups": signups_service.signup_board(party, viewer, now),
+        "companion": reviews_service.party_companion(party, viewer, now),
     }
 
 
