@@ -70,3 +70,61 @@ def make_reply(party, name="Guest", response="going", user=None, now=None, **fie
     reply = rsvp.reply_to_party(party, rsvp.ReplyFields(name=name, response=response, **fields), user=user, now=now)
     db.session.commit()
     return reply
+
+
+def make_review(film, title="A review", sections=(("Intro", "A spoiler-free opening.", False),), author="Jo Critic",
+                source_name="The Paper", rating=(8, 10), published_on=None):
+    """An editorial review through the reviews service. `sections` are (heading, Markdown body, is_spoiler)."""
+    from watchparty.reviews import service as reviews
+
+    value, scale = rating if rating is not None else (None, None)
+    review = reviews.save_review(
+        film,
+        reviews.ReviewInput(
+            title, author, source_name, "", published_on, value, scale,
+            [reviews.SectionInput(heading, body, spoiler) for heading, body, spoiler in sections],
+        ),
+        None,
+    )
+    db.session.commit()
+    return review
+
+
+def make_verdict(party, score, rater=None, text="", is_spoiler=False, now=None):
+    """A crew verdict through the reviews service: `rater` is a guest's reply, or None for the host.
+    `now` defaults to an hour after the party's start."""
+    from datetime import timedelta
+
+    from watchparty.reviews import service as reviews
+    from watchparty.rsvp.service import Viewer
+
+    viewer = Viewer(party, is_host=rater is None, rsvp=rater)
+    when = now or party.starts_at + timedelta(hours=1)
+    review = reviews.rate_film(party, viewer, reviews.VerdictInput(score, text, is_spoiler), now=when)
+    db.session.commit()
+    return review
+
+
+def make_items(party, *items, now=None):
+    """Items on the host's list: names, or (name, quantity) / (name, quantity, category) tuples."""
+    from watchparty.signups import service as signups
+
+    rows = []
+    for item in items:
+        name, quantity, category = (item, 1, "snack") if isinstance(item, str) else (*item, "snack")[:3]
+        rows.append(signups.ItemFields(name=name, category=category, quantity=quantity))
+    created = signups.add_host_items(party, rows, now=now)
+    db.session.commit()
+    return created
+
+
+def make_claim(party, item, quantity=1, rsvp=None, note="", now=None):
+    """A claim through the sign-up service: by `rsvp`, or by the host when rsvp is None."""
+    from watchparty.rsvp.service import Viewer
+    from watchparty.signups import service as signups
+
+    claim = signups.claim_item(
+        party, Viewer(party, is_host=rsvp is None, rsvp=rsvp), item.id, quantity, note, now=now
+    )
+    db.session.commit()
+    return claim

@@ -57,7 +57,10 @@ def create_app(config: object | Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from watchparty import models  # noqa: F401  (every model registered before Alembic looks)
+    from watchparty import (
+        mail,
+        models,  # noqa: F401  (every model registered before Alembic looks)
+    )
     from watchparty.extensions import csrf, db, limiter, login_manager, migrate
     from watchparty.security import DatabaseIdConverter, set_security_headers
 
@@ -72,24 +75,27 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.after_request(set_security_headers)
+    mail.init_app(app)  # sends what a request queued, after its commit
 
 
 def register_blueprints(app: Flask) -> None:
     from watchparty.accounts import bp as accounts_bp
     from watchparty.films import bp as films_bp
     from watchparty.main import bp as main_bp
+    from watchparty.notifications import bp as notifications_bp
     from watchparty.parties import bp as parties_bp
     from watchparty.reviews import bp as reviews_bp
     from watchparty.rsvp import bp as rsvp_bp
     from watchparty.signups import bp as signups_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(notifications_bp)  # full paths: /parties/<id>/invitations, /p/<token>/…
     app.register_blueprint(accounts_bp, url_prefix="/accounts")
     app.register_blueprint(films_bp, url_prefix="/films")
     app.register_blueprint(reviews_bp, url_prefix="/films")
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(rsvp_bp, url_prefix="/p")
-    app.register_blueprint(signups_bp, url_prefix="/p")
+    app.register_blueprint(signups_bp)  # full paths: /p/<token>/items…, /parties/<id>/items…
 
 
 def register_error_handlers(app: Flask) -> None:

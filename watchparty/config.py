@@ -26,7 +26,16 @@ def normalise_database_url(url: str) -> str:
 def engine_options(url: str) -> dict:
     """Pool settings per backend; SQLite pragmas are set on connect (see database.py)."""
     if url.startswith("postgresql"):
-        return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
+        return {
+            "pool_pre_ping": True,
+            "pool_size": 5,
+            "max_overflow": 5,
+            "pool_recycle": 1800,
+            # libpq waits forever for a database host that does not answer (a
+            # failover in progress, a dropped network): give up after 5 s, so the
+            # visitor gets the 503 page instead of a request that never ends.
+            "connect_args": {"connect_timeout": 5},
+        }
     return {"connect_args": {"timeout": 15}}
 
 
@@ -79,9 +88,14 @@ class Config:
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
         # Where links in emails point; empty means "the host of the current request".
         self.SERVER_NAME = env("SERVER_NAME") or None
+        # The site's address for links in mail sent outside a request (`flask parties remind`).
+        self.PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+        self.RATELIMIT_INVITE = env("RATELIMIT_INVITE", "10 per minute;60 per hour")
 
         self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        # Keeps this deployment's counters apart from others sharing one Redis.
+        self.RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;30 per hour")

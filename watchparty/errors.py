@@ -69,6 +69,18 @@ def register_error_handlers(app):
         response, status = render_error(503)
         return response, status, {"Retry-After": "5"}
 
+    @app.teardown_appcontext
+    def end_database_session(error):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). A
+        # request that only read keeps its transaction open until here; if the
+        # database went away meanwhile, the closing ROLLBACK fails although the
+        # response is already good. The dead connection is dropped either way,
+        # so log it instead of letting gunicorn turn the page into a 500.
+        try:
+            db.session.remove()
+        except OperationalError as failure:
+            app.logger.warning("database unavailable at the end of a request: %s", failure.orig)
+
     @app.errorhandler(Exception)
     def unexpected_error(error):
         app.logger.exception("unhandled error", exc_info=error)

@@ -1,6 +1,8 @@
 """Extensions, created unbound; create_app() binds them to an app."""
 
 import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import has_request_context, request
 from flask_limiter import Limiter
@@ -19,6 +21,20 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+_writing: ContextVar[bool] = ContextVar("watchparty_writing", default=False)
+
+
+@contextmanager
+def writing_transactions():
+    """Outside a request: SQLite transactions begun here take the write lock at
+    BEGIN (see _begin_sqlite), so two overlapping jobs queue instead of failing."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 @event.listens_for(Engine, "connect")
@@ -43,9 +59,10 @@ def _begin_sqlite(connection):
     A deferred transaction that reads and then writes cannot wait for another
     writer under WAL: it fails at once with "database is locked". Taking the
     write lock at BEGIN makes such requests queue on busy_timeout instead.
-    Page views and the CLI keep a plain BEGIN, so readers never wait.
+    Page views and the CLI keep a plain BEGIN, so readers never wait, except
+    inside `writing_transactions()` (cron jobs that read, then write).
     """
     if connection.dialect.name != "sqlite":
         return
-    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    writing = _writing.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -723,6 +723,8 @@ class FilmPage:
     streaming_services: list[str]
     description: str
     reviews: list = field(default_factory=list)  # editorial reviews, newest first, sections not loaded
+    crowd: object | None = None  # reviews.service.CrowdRating: every party's verdicts on the film
+    crowd_reviews: list = field(default_factory=list)  # reviews.service.CrowdReview, newest first
 
 
 def _plural(count: int, word: str) -> str:
@@ -738,9 +740,11 @@ def _excerpt(text: str, limit: int = 200) -> str:
 
 def film_page(slug: str) -> FilmPage | None:
     """The film page's content, in a fixed number of queries whatever the
-    number of credits, awards or trivia (four: film, credits with people,
-    awards, trivia); None for an unknown slug."""
-    from watchparty.reviews.service import reviews_for_film  # reviews build on films, not the reverse
+    number of credits, awards, trivia, reviews or ratings (six: film, credits
+    with people, awards, trivia, reviews, the crowd's verdicts); None for an
+    unknown slug."""
+    # reviews build on films, not the reverse
+    from watchparty.reviews.service import crowd_verdicts, reviews_for_film
 
     if len(slug) > SLUG_MAX:
         return None
@@ -786,6 +790,7 @@ def film_page(slug: str) -> FilmPage | None:
         if part
     )
 
+    crowd, crowd_reviews = crowd_verdicts(film.id)
     return FilmPage(
         film=film,
         runtime=format_runtime(film.runtime_minutes),
@@ -802,6 +807,8 @@ def film_page(slug: str) -> FilmPage | None:
         streaming_services=split_list(film.streaming_services),
         description=_excerpt(film.synopsis or film.tagline or f"{film.title} ({film.year}) on Watchparty."),
         reviews=reviews_for_film(film.id),
+        crowd=crowd,
+        crowd_reviews=crowd_reviews,
     )
 
 

@@ -2,23 +2,31 @@
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
-from watchparty.models.party import Party, Rsvp
-from watchparty.models.review import REVIEW_KINDS, Review, ReviewSection
+from watchparty.models.outbox import OutboundEmail
+from watchparty.models.party import Invitation, Party, Rsvp
+from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
+from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
 from watchparty.models.user import User
 
 __all__ = [
     "CREDIT_ROLES",
+    "ITEM_CATEGORIES",
     "REVIEW_KINDS",
     "WATCH_FORMATS",
     "Award",
     "Base",
+    "Claim",
     "Credit",
     "Film",
+    "Invitation",
+    "OutboundEmail",
     "Party",
+    "PartyReview",
     "Person",
     "Review",
     "ReviewSection",
     "Rsvp",
+    "SignupItem",
     "Trivia",
     "UTCDateTime",
     "User",

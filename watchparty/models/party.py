@@ -117,6 +117,8 @@ class Rsvp(Base):
     dietary: Mapped[str] = mapped_column(sa.String(200), default="")
     note: Mapped[str] = mapped_column(sa.String(1000), default="")
     manage_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    # "Stop emails about this party", from the link in every email: honoured by the sender.
+    emails_stopped: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # When the reply joined the waitlist: its place in the queue (ties: id).
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -148,3 +150,24 @@ class Rsvp(Base):
 
     def __repr__(self) -> str:
         return f"<Rsvp {self.id} {self.response}/{self.state}>"
+
+
+class Invitation(Base):
+    """An address the host invited by email; it keeps re-invitations out and carries the opt-out."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # The invitee's "stop emails about this party" link (they have no manage link yet).
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    emails_stopped: Mapped[bool] = mapped_column(default=False)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    party: Mapped[Party] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("party_id", "email"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )

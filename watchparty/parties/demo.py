@@ -52,13 +52,38 @@ def create_demo_party(host: User, now: datetime | None = None) -> list[str]:
         ),
         now=now,
     )
+    guests = {}
     for name, response, plus_ones, dietary, note in DEMO_GUESTS:
-        rsvp_service.reply_to_party(
+        guests[name] = rsvp_service.reply_to_party(
             party,
             rsvp_service.ReplyFields(name=name, response=response, plus_ones=plus_ones, dietary=dietary, note=note),
             now=now,
         )
+    _add_demo_signups(party, guests, now)
     return [
         f"Created the demo party “{party.title}” for {starts_local:%a %-d %b %Y at %H:%M} ({host.timezone}).",
         f"Its share link: /p/{party.share_token}",
     ]
+
+
+# Who brings what on the demo list: (guest, starter item, how many, note).
+DEMO_CLAIMS = [
+    ("Sam Okafor", "Popcorn", 2, "sweet and salty"),
+    ("Maria Rossi", "Soft drinks", 2, ""),
+    ("Jordan Lee", "Cups", 1, ""),
+]
+
+
+def _add_demo_signups(party, guests, now: datetime) -> None:
+    """The starter list for the capacity, a few claims, and one guest's own item."""
+    from watchparty.rsvp import service as rsvp_service
+    from watchparty.signups import service as signups
+
+    people = signups.expected_headcount(party)
+    items = signups.add_host_items(party, signups.rows_to_items(signups.starter_rows(people)), now=now)
+    by_name = {item.name: item for item in items}
+    for guest, item_name, quantity, note in DEMO_CLAIMS:
+        viewer = rsvp_service.Viewer(party, rsvp=guests[guest])
+        signups.claim_item(party, viewer, by_name[item_name].id, quantity, note, now=now)
+    priya = rsvp_service.Viewer(party, rsvp=guests["Priya Shah"])
+    signups.add_item(party, priya, signups.ItemFields("Homemade brownies", "snack", 1, "contains nuts"), now=now)

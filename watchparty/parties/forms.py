@@ -1,11 +1,12 @@
 from urllib.parse import urlsplit
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from watchparty.forms import BaseForm, strip
 from watchparty.models.party import CAPACITY_MAX, PLUS_ONES_MAX
+from watchparty.signups.forms import item_rows_field, refresh_row_errors
 from watchparty.timezones import timezone_choices
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -110,6 +111,20 @@ class PartyForm(BaseForm):
     show_address_to_guests = BooleanField(
         "Show the exact address and online link to guests who reply going or maybe", default=True
     )
+    # The snack and drink list: rows without a name are left out. The two
+    # buttons show the form again with more rows; nothing is saved by them.
+    items = item_rows_field()
+    add_starter = SubmitField("Add the movie-night starter list")
+    add_rows = SubmitField("More rows")
+
+    @property
+    def wants_more_rows(self) -> bool:
+        return bool(self.add_starter.data or self.add_rows.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        refresh_row_errors(self.items)
+        return valid
 
 
 class CancelForm(BaseForm):

@@ -11,12 +11,16 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.forms import EmptyForm
 from watchparty.models import Party
+from watchparty.notifications import service as notifications
+from watchparty.notifications.forms import InviteForm
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
 from watchparty.reviews import service as reviews_service
+from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups import service as signups_service
+from watchparty.signups.forms import fill_rows, row_values
 
 bp = Blueprint("parties", __name__)
 
@@ -67,9 +71,37 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
         render_template(
             "parties/form.html", form=form, party=party,
             film_options=service.film_options(), missing_film=missing_film,
+            item_hints=_item_hints(form, party),
+            listed_items=signups_service.listed_names(party) if party is not None else [],
         ),
         status,
     )
+
+
+def _item_hints(form: PartyForm, party: Party | None) -> list[str | None]:
+    """"about 3 bags for 12 people" beside each row named like a starter item."""
+    capacity = form.capacity.data if isinstance(form.capacity.data, int) else None
+    people = signups_service.expected_headcount(party, capacity=capacity)
+    return [signups_service.quantity_hint(entry.form.name.data, people) for entry in form.items]
+
+
+def _more_rows(form: PartyForm, party: Party | None = None):
+    """The starter list (scaled to the expected headcount) or blank rows, added to
+    the form and shown again: nothing is saved until the form is submitted."""
+    extra = []
+    if form.add_starter.data:
+        capacity = form.capacity.data if isinstance(form.capacity.data, int) else None
+        people = signups_service.expected_headcount(party, capacity=capacity)
+        listed = [row["name"] for row in row_values(form.items)]
+        if party is not None:
+            listed += signups_service.listed_names(party)
+        extra = signups_service.starter_rows(people, listed)
+    fill_rows(form.items, extra)
+    return _form_page(form, party)
+
+
+def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
+    return signups_service.rows_to_items(row_values(form.items))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -79,9 +111,12 @@ def new():
     if request.method == "GET":
         form.timezone.data = current_user.timezone
         form.film.data = request.args.get("film", "")[:200]
+    elif form.wants_more_rows:
+        return _more_rows(form)
     if form.validate_on_submit():
         try:
             party = service.create_party(current_user, _fields(form))
+            signups_service.add_host_items(party, _item_rows(form))
         except DomainError as error:
             return _form_page(form, error=error)
         db.session.commit()
@@ -90,7 +125,9 @@ def new():
     return _form_page(form)
 
 
-def _dashboard(party: Party, cancel_form: CancelForm | None = None, status: int = 200):
+def _dashboard(
+    party: Party, cancel_form: CancelForm | None = None, invite_form=None, status: int = 200, review_form=None
+):
     return (
         render_template(
             "parties/dashboard.html",
@@ -99,9 +136,11 @@ def _dashboard(party: Party, cancel_form: CancelForm | None = None, status: int 
             share_link=rsvp_service.share_url(party),
             closed_reason=rsvp_service.closed_reason(party),
             cancel_form=cancel_form or CancelForm(formdata=None),
+            invite_form=invite_form or InviteForm(formdata=None),
             button_form=EmptyForm(formdata=None),
             signup_overview=signups_service.signup_overview(party),
             review_choice=reviews_service.review_choice(party),
+            review_form=review_form,
         ),
         status,
     )
@@ -122,14 +161,19 @@ def edit(party_id: int):
         form.film.data = party.film.slug
         form.starts_at.data = service.to_local(party.starts_at, party.timezone)
         form.rsvp_deadline.data = service.to_local(party.rsvp_deadline, party.timezone)
+    elif form.wants_more_rows:
+        return _more_rows(form, party)
     if form.validate_on_submit():
+        before = notifications.PartySnapshot.of(party)
         try:
             seated = service.update_party(party, _fields(form))
+            signups_service.add_host_items(party, _item_rows(form))
         except DomainError as error:
             return _form_page(form, party, error=error)
-        db.session.commit()
         for rsvp in seated:
             rsvp_service.send_seated(rsvp)
+        notifications.notify_party_changed(party, before)
+        db.session.commit()
         flash("Saved. Guests see the changes on the party page.", "success")
         return redirect(url_for("parties.dashboard", party_id=party.id))
     return _form_page(form, party)
@@ -142,7 +186,9 @@ def cancel(party_id: int):
     form = CancelForm()
     if not form.validate_on_submit():
         return _dashboard(party, cancel_form=form, status=422)
-    service.cancel_party(party, form.message.data)
+    if not party.is_cancelled:
+        service.cancel_party(party, form.message.data)
+        notifications.notify_party_cancelled(party)
     db.session.commit()
     flash("The party is cancelled. Its page says so, and replies are closed.", "info")
     return redirect(url_for("parties.dashboard", party_id=party.id))
@@ -153,8 +199,8 @@ def cancel(party_id: int):
 def regenerate_link(party_id: int):
     party = party_for_host(party_id)
     guests = service.regenerate_share_link(party)
-    db.session.commit()
     sent = sum(rsvp_service.send_new_link(rsvp) for rsvp in guests)
+    db.session.commit()
     flash(
         "New link made: the old one no longer works. "
         + (f"{sent} guest{'s' if sent != 1 else ''} with an email got their new personal link. " if sent else "")
@@ -171,14 +217,33 @@ def remove_guest(party_id: int, rsvp_id: int):
     seated = rsvp_service.remove_guest(party, rsvp_id)
     if seated is None:
         abort(404)
-    db.session.commit()
     for rsvp in seated:
         rsvp_service.send_seated(rsvp)
+    db.session.commit()
     message = "Guest removed."
     if seated:
         message += f" {len(seated)} from the waitlist got a seat."
     flash(message, "info")
     return redirect(url_for("parties.dashboard", party_id=party.id) + "#guests")
+
+
+@bp.post("/<int:party_id>/reviews")
+@login_required
+def choose_reviews(party_id: int):
+    """The host picks which of the film's reviews the party page shows, and pins one."""
+    party = party_for_host(party_id)
+    form = ReviewChoiceForm()
+    if not form.validate_on_submit():
+        return _dashboard(party, review_form=form, status=422)
+    try:
+        reviews_service.choose_reviews(party, form.shown.data or [], form.pinned.data)
+    except DomainError as error:
+        db.session.rollback()
+        form[error.field or "shown"].errors.append(error.message)
+        return _dashboard(party, review_form=form, status=error.status)
+    db.session.commit()
+    flash("Saved: the party page shows the reviews you chose.", "success")
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#reviews")
 
 
 @bp.get("/<int:party_id>/guests.csv")

@@ -7,6 +7,8 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    RadioField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -14,6 +16,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from watchparty.forms import BaseForm, strip
+from watchparty.models.review import VERDICT_SCORES
+from watchparty.reviews.service import VERDICT_TEXT_MAX
 
 
 class ImportForm(BaseForm):
@@ -68,3 +72,32 @@ class ReviewForm(BaseForm):
             raise ValidationError("Give both the rating and its scale, like 4 out of 5, or neither.")
         if field.data is not None and self.rating_scale.data and field.data > self.rating_scale.data:
             raise ValidationError("The rating cannot be above its scale.")
+
+
+def _text(value):
+    return value or ""
+
+
+class VerdictForm(BaseForm):
+    """The crew's verdict on the party page: a score from 1 to 10 and an optional short review."""
+
+    # Radio buttons, checked by hand below: "ten", "0" or "11" get one clear message.
+    score = RadioField("Your score", choices={str(n): str(n) for n in VERDICT_SCORES}, validate_choice=False)
+    text = TextAreaField(
+        "Short review (optional)",
+        filters=[strip, _text],
+        validators=[Length(max=VERDICT_TEXT_MAX, message=f"Keep it short: at most {VERDICT_TEXT_MAX} characters.")],
+        render_kw={"rows": 3, "maxlength": VERDICT_TEXT_MAX},
+    )
+    is_spoiler = BooleanField("My review gives something away (keep it folded until the film is over)")
+
+    def validate_score(self, field):
+        if field.data not in {str(n) for n in VERDICT_SCORES}:
+            raise ValidationError(f"Choose a score from 1 to {VERDICT_SCORES[-1]}.")
+
+
+class ReviewChoiceForm(BaseForm):
+    """The host's choice of reviews for the party page; ids are checked against the film by the service."""
+
+    shown = SelectMultipleField("Show on the party page", coerce=int, validate_choice=False)
+    pinned = IntegerField("Pin to the top", validators=[Optional()])

@@ -16,7 +16,7 @@ from typing import Any
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ALLOWED_TAGS = frozenset(
     {
@@ -89,6 +89,17 @@ def render_markdown(source: str) -> Markup:
     survive.
     """
     return clean_html(_MARKDOWN.render(source or ""))
+
+
+def render_plain_text(text: str) -> Markup:
+    """A guest's short review as HTML: every character shown as typed, line
+    breaks kept, no Markdown and no links (a comment, not an article).
+
+    The text is escaped first and the result still goes through the sanitiser,
+    so it is safe by two independent means.
+    """
+    paragraph = str(escape(text or "")).replace("\r\n", "\n").replace("\n", "<br>\n")
+    return clean_html(f"<p>{paragraph}</p>" if paragraph else "")
 
 
 def clean_html(fragment: str) -> Markup:

@@ -1,6 +1,7 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.films.service import can_edit, film_by_slug
@@ -92,11 +93,38 @@ def create(slug):
     return redirect(url_for("reviews.detail", slug=film.slug, review_id=review.id))
 
 
+def party_from_link(film):
+    """The party in a review link's `?party=<share token>`, if it is a party of
+    this film; anything else (missing, malformed, revoked, another film's) is
+    ignored and the page is shown as from the film page."""
+    # Imported here: the rsvp blueprint imports the reviews package, not the reverse.
+    from watchparty.rsvp.routes import TOKEN
+    from watchparty.rsvp.service import party_by_share_token
+
+    token = request.args.get("party", "")
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+        return None
+    party = party_by_share_token(token)
+    if party is None or party.film_id != film.id:
+        return None
+    return party
+
+
 @bp.get("/<slug>/reviews/<int:review_id>")
 def detail(slug, review_id):
+    from watchparty.rsvp.routes import current_viewer
+
     film = film_or_404(slug)
     review = service.review_for_page(film, review_id)
     if review is None:
         abort(404)
-    # On the film's own pages spoilers stay closed until the reader opens them.
-    return render_template("reviews/detail.html", film=film, review=review, spoilers_open=False)
+    # On the film's own pages spoilers stay closed until the reader opens
+    # them; opened from a party, the party's rule applies (its reveal time,
+    # or this guest's "I've seen it").
+    party = party_from_link(film)
+    spoilers_open = False
+    if party is not None:
+        spoilers_open = service.spoilers_open(party, current_viewer(party).rsvp, clock.now())
+    return render_template(
+        "reviews/detail.html", film=film, review=review, party=party, spoilers_open=spoilers_open
+    )

@@ -9,11 +9,13 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
-from watchparty.models import Party, Rsvp, utcnow
+from watchparty.models import Party, Rsvp
 from watchparty.reviews import service as reviews_service
+from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service
 from watchparty.rsvp.calendar import party_calendar
 from watchparty.rsvp.forms import RsvpForm
@@ -73,16 +75,22 @@ def remembered_rsvp(party: Party) -> Rsvp | None:
     return service.rsvp_by_manage_token(party, token)
 
 
+# The cookie goes to the party's pages, and to the film pages too: a review
+# opened from the party (?party=<token>) follows the guest's "I've seen it".
+REMEMBER_PATHS = ("/p/", "/films/")
+
+
 def remember(response: Response, party: Party, rsvp: Rsvp) -> Response:
-    response.set_cookie(
-        _cookie_name(party),
-        _serializer().dumps(rsvp.manage_token),
-        max_age=REMEMBER_DAYS * 24 * 3600,
-        path="/p/",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-        samesite="Lax",
-    )
+    for path in REMEMBER_PATHS:
+        response.set_cookie(
+            _cookie_name(party),
+            _serializer().dumps(rsvp.manage_token),
+            max_age=REMEMBER_DAYS * 24 * 3600,
+            path=path,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 
@@ -140,6 +148,9 @@ def _add_error(form: RsvpForm, error: DomainError) -> None:
 
 
 def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
+    # The reviews panel first: it loads the film with its trivia in one
+    # statement, which the end time and the film card then find loaded.
+    companion = reviews_service.party_companion(party, viewer, now)
     return {
         "party": party,
         "viewer": viewer,
@@ -150,15 +161,33 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         "share_link": service.share_url(party),
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
         "signups": signups_service.signup_board(party, viewer, now),
-        "companion": reviews_service.party_companion(party, viewer, now),
+        "companion": companion,
     }
 
 
-def _party_page(party: Party, viewer: service.Viewer, form: RsvpForm | None, status: int = 200):
+def _verdict_form(companion: reviews_service.PartyCompanion | None) -> VerdictForm | None:
+    """The rating form for a rater, filled with the verdict they already gave."""
+    if companion is None or not companion.may_rate:
+        return None
+    mine = companion.mine
+    if mine is None:
+        return VerdictForm(formdata=None)
+    return VerdictForm(formdata=None, score=str(mine.score), text=mine.text, is_spoiler=mine.is_spoiler)
+
+
+def _party_page(
+    party: Party,
+    viewer: service.Viewer,
+    form: RsvpForm | None,
+    status: int = 200,
+    verdict_form: VerdictForm | None = None,
+):
     if form is None and viewer.rsvp is None:
         form = _new_reply_form(party)
-    context = _page_context(party, viewer, utcnow())
-    return render_template("rsvp/party.html", form=form, **context), status
+    context = _page_context(party, viewer, clock.now())
+    if verdict_form is None:
+        verdict_form = _verdict_form(context["companion"])
+    return render_template("rsvp/party.html", form=form, verdict_form=verdict_form, **context), status
 
 
 @bp.get("/<token>")
@@ -189,6 +218,7 @@ def reply(token: str):
         else:
             if existing is not None:
                 service.send_manage_link(existing)
+                db.session.commit()  # the queued email, and nothing else
             error = service.AlreadyReplied(
                 "You already replied — we've emailed your personal link to that address."
             )
@@ -198,8 +228,8 @@ def reply(token: str):
         db.session.rollback()
         _add_error(form, error)
         return _party_page(party, current_viewer(party), form, error.status)
-    db.session.commit()
     emailed = service.send_confirmation(rsvp)
+    db.session.commit()
     flash(_reply_message(rsvp, emailed), "success")
     response = redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
     return remember(response, party, rsvp)
@@ -221,13 +251,43 @@ def _reply_message(rsvp: Rsvp, emailed: bool = False, changed: bool = False) -> 
     return message
 
 
+# ---------------------------------------------------------------- the crew's verdict
+
+
+@bp.post("/<token>/verdict")
+@rate_limit()
+def verdict(token: str):
+    """The host or a guest seated as going rates the film, from the start of the party on."""
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    form = VerdictForm()
+    now = clock.now()
+    try:
+        # Who and when first: someone who may not rate hears that, whatever they typed.
+        reviews_service.check_may_rate(party, viewer, now)
+        if not form.validate_on_submit():
+            return _party_page(party, viewer, None, 422, verdict_form=form)
+        reviews_service.rate_film(
+            party,
+            viewer,
+            reviews_service.VerdictInput(int(form.score.data), form.text.data, form.is_spoiler.data),
+            now=now,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        _add_error(form, error)
+        return _party_page(party, viewer, None, error.status, verdict_form=form)
+    db.session.commit()
+    flash("Thanks — your verdict is in. You can change it any time.", "success")
+    return redirect(url_for("rsvp.party", token=party.share_token) + "#verdict")
+
+
 # ---------------------------------------------------------------- the manage link
 
 
 def _manage_page(party: Party, rsvp: Rsvp, form: RsvpForm, status: int = 200):
     viewer = service.Viewer(party, is_host=_is_host(party), rsvp=rsvp)
-    now = utcnow()
-    context = _page_context(party, viewer, now)
+    context = _page_context(party, viewer, clock.now())
     response = Response(
         render_template(
             "rsvp/manage.html",
@@ -265,11 +325,11 @@ def manage(token: str, manage_token: str):
         db.session.rollback()
         _add_error(form, error)
         return _manage_page(party, rsvp, form, error.status)
-    db.session.commit()
     if (rsvp.response, rsvp.state, rsvp.email) != before:
         service.send_confirmation(rsvp)
     for other in seated:
         service.send_seated(other)
+    db.session.commit()
     flash(_reply_message(rsvp, changed=True), "success")
     return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
 
@@ -286,9 +346,9 @@ def withdraw(token: str, manage_token: str):
         form = RsvpForm(formdata=None, obj=rsvp, max_plus_ones=party.max_plus_ones)
         form.form_errors.append(error.message)
         return _manage_page(party, rsvp, form, error.status)
-    db.session.commit()
     for other in seated:
         service.send_seated(other)
+    db.session.commit()
     flash("You're down as can't make it. Changed your mind? Reply again below.", "info")
     return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
 
@@ -298,7 +358,8 @@ def forget(token: str):
     """"Not you?": this browser stops remembering the reply (the reply itself stays)."""
     party = party_by_token(token)
     response = redirect(url_for("rsvp.party", token=party.share_token))
-    response.delete_cookie(_cookie_name(party), path="/p/")
+    for path in REMEMBER_PATHS:
+        response.delete_cookie(_cookie_name(party), path=path)
     return response
 
 

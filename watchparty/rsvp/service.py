@@ -7,12 +7,11 @@ cannot both get it, on SQLite or PostgreSQL, in one process or many.
 """
 
 import hmac
-import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import mail
@@ -324,6 +323,7 @@ def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -
         db.session.flush()
     except IntegrityError:
         raise AlreadyReplied("Another reply to this party uses that email address.") from None
+    _settle_signups(rsvp)
     if release:
         _release_seats(party.id, release)
         return seat_waitlisted(party)
@@ -353,12 +353,27 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     if rsvp is None:
         return None
     held = rsvp.seats
+    _release_signups(rsvp)
     db.session.delete(rsvp)
     db.session.flush()
     if held:
         _release_seats(party.id, held)
         return seat_waitlisted(party)
     return []
+
+
+def _settle_signups(rsvp: Rsvp) -> None:
+    # Only guests seated as going, or maybe, bring things: anyone else's claims go back on the list.
+    from watchparty.signups.service import settle_claims
+
+    settle_claims(rsvp)
+
+
+def _release_signups(rsvp: Rsvp) -> None:
+    # Before the reply row goes, so that the items' claimed counters stay right.
+    from watchparty.signups.service import release_claims_of
+
+    release_claims_of(rsvp)
 
 
 def waitlist_place(rsvp: Rsvp) -> int | None:
@@ -496,20 +511,32 @@ def share_url(party: Party) -> str:
     return url_for("rsvp.party", token=party.share_token, _external=True)
 
 
-def _send(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
-    """Send one guest email; a mail failure is logged, never a failed reply."""
-    if not rsvp.email:
+def film_url(party: Party) -> str:
+    return url_for("films.detail", slug=party.film.slug, _external=True)
+
+
+def stop_emails_url(rsvp: Rsvp, party: Party | None = None) -> str:
+    party = party or rsvp.party
+    return url_for(
+        "notifications.stop_guest", token=party.share_token, manage_token=rsvp.manage_token, _external=True
+    )
+
+
+def email_guest(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
+    """Queue one email to a guest, sent after the request commits (see
+    watchparty.mail). Every one carries the guest's "stop emails about this
+    party" link; False when they gave no address or pressed it."""
+    if not rsvp.email or rsvp.emails_stopped:
         return False
     party = rsvp.party
-    try:
-        mail.send_template(
-            rsvp.email, subject, template,
-            rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
-            place=waitlist_place(rsvp), viewer=Viewer(party, rsvp=rsvp), **context,
-        )
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("could not send %s to rsvp %s", template, rsvp.id)
-        return False
+    stop_link = stop_emails_url(rsvp, party)
+    context.setdefault("viewer", Viewer(party, rsvp=rsvp))
+    mail.queue_template(
+        rsvp.email, subject, template, party_id=party.id,
+        rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
+        film_link=film_url(party), place=waitlist_place(rsvp),
+        stop_link=stop_link, headers={"List-Unsubscribe": f"<{stop_link}>"}, **context,
+    )
     return True
 
 
@@ -527,19 +554,19 @@ def send_confirmation(rsvp: Rsvp) -> bool:
     attachments = ()
     if rsvp.response != "declined":
         attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp)),)
-    return _send(rsvp, subject, "rsvp_confirmation", attachments=attachments)
+    return email_guest(rsvp, subject, "rsvp_confirmation", attachments=attachments)
 
 
 def send_manage_link(rsvp: Rsvp) -> bool:
     """Someone replied again with this address: send its owner the existing link, change nothing."""
-    return _send(rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link")
+    return email_guest(rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link")
 
 
 def send_new_link(rsvp: Rsvp) -> bool:
     """The host changed the share link: the guest's personal link changed with it."""
-    return _send(rsvp, f"New link for {rsvp.party.title}", "rsvp_new_link")
+    return email_guest(rsvp, f"New link for {rsvp.party.title}", "rsvp_new_link")
 
 
 def send_seated(rsvp: Rsvp) -> bool:
     """A seat freed up and the waitlisted guest now has it."""
-    return _send(rsvp, f"You're in: a seat opened up for {rsvp.party.title}", "rsvp_seated")
+    return email_guest(rsvp, f"You're in: a seat opened up for {rsvp.party.title}", "rsvp_seated")

@@ -1,5 +1,332 @@
-"""Adding items, claiming and releasing them, from the party page (/p/<token>/…)."""
+"""The sign-up list's views.
 
-from flask import Blueprint
+Guests and the host sign up from the party page (/p/<token>/items…,
+/p/<token>/claims…); the host keeps the list from the dashboard
+(/parties/<id>/items…, the host's alone: anyone else gets a 404).
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from watchparty import clock
+from watchparty.errors import DomainError, NotAllowed
+from watchparty.extensions import db
+from watchparty.models import Party
+from watchparty.parties.routes import _dashboard, party_for_host
+from watchparty.rsvp import routes as rsvp_routes
+from watchparty.rsvp.routes import current_viewer, party_by_token, rate_limit
+from watchparty.rsvp.service import Viewer
+from watchparty.security import next_url
+from watchparty.signups import service
+from watchparty.signups.forms import ClaimForm, ItemForm, MoveForm, RemoveForm, StarterForm, fill_rows, row_values
 
 bp = Blueprint("signups", __name__)
+
+
+def _add_error(form, error: DomainError) -> None:
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _item_fields(form: ItemForm) -> service.ItemFields:
+    return service.ItemFields(
+        name=form.name.data, category=form.category.data, quantity=form.quantity.data, note=form.note.data
+    )
+
+
+# ---------------------------------------------------------------- the party page
+
+
+@dataclass
+class Refusal:
+    """A refused sign-up form, for signups/_board.html (through `signup_refusal()`)."""
+
+    claim_form: ClaimForm | None = None
+    item_form: ItemForm | None = None
+    # A refusal about who or when, shown at the top of the list.
+    message: str | None = None
+
+
+@bp.app_template_global()
+def signup_refusal() -> Refusal | None:
+    return g.get("signup_refusal")
+
+
+def _party_page(party: Party, viewer: Viewer, status: int, refusal: Refusal):
+    """The party page again, rendered by the RSVP views (whatever else the page
+    needs), with the refused form filled in beside its item."""
+    g.signup_refusal = refusal
+    return rsvp_routes._party_page(party, viewer, None, status)
+
+
+def _refuse(party: Party, error: DomainError, refusal: Refusal):
+    """Undo the request's changes; a missing item is a 404, anything else is shown on the page."""
+    db.session.rollback()
+    if error.status == 404:
+        abort(404)
+    form = refusal.claim_form or refusal.item_form
+    # Beside the field when it is about the value; at the top of the list when
+    # it is about who or when (the form may not even be shown to this viewer).
+    if form is not None and error.field and error.status != 403:
+        _add_error(form, error)
+    else:
+        refusal.message = error.message
+    return _party_page(party, current_viewer(party), error.status, refusal)
+
+
+def _back_to(party: Party, anchor: str = "signups") -> str:
+    """Where the form came from (the party page or the guest's manage page), else the party page."""
+    return next_url(url_for("rsvp.party", token=party.share_token)).split("#")[0] + f"#{anchor}"
+
+
+@bp.post("/p/<token>/items")
+@rate_limit()
+def add_item(token: str):
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    form = ItemForm()
+    refusal = Refusal(item_form=form)
+    reason = service.why_not(viewer)
+    if reason:
+        return _refuse(party, NotAllowed(reason), refusal)
+    if not form.validate_on_submit():
+        return _party_page(party, viewer, 422, refusal)
+    try:
+        item = service.add_item(party, viewer, _item_fields(form), now=clock.now())
+    except DomainError as error:
+        return _refuse(party, error, refusal)
+    # Read before the commit: once committed, the host may remove the item at any moment.
+    item_id, name, quantity = item.id, item.name, item.quantity_needed
+    db.session.commit()
+    if viewer.is_host:
+        flash(f"{name} is on the list.", "success")
+    else:
+        flash(f"{name} is on the list as yours ({quantity}). Thank you!", "success")
+    return redirect(_back_to(party, f"item-{item_id}"))
+
+
+@bp.post("/p/<token>/items/<int:item_id>/claim")
+@rate_limit()
+def claim(token: str, item_id: int):
+    party = party_by_token(token)
+    if not service.has_item(party, item_id):
+        abort(404)
+    viewer = current_viewer(party)
+    form = ClaimForm()
+    form.item_id = item_id
+    refusal = Refusal(claim_form=form)
+    reason = service.why_not(viewer)
+    if reason:
+        return _refuse(party, NotAllowed(reason), refusal)
+    if not form.validate_on_submit():
+        return _party_page(party, viewer, 422, refusal)
+    try:
+        claim = service.claim_item(party, viewer, item_id, form.quantity.data, form.note.data, now=clock.now())
+    except DomainError as error:
+        return _refuse(party, error, refusal)
+    # Read before the commit: once committed, the host may remove the item at any moment.
+    quantity, name = claim.quantity, claim.item.name
+    db.session.commit()
+    flash(f"You're bringing {quantity} \N{MULTIPLICATION SIGN} {name}. Thank you!", "success")
+    return redirect(_back_to(party, f"item-{item_id}"))
+
+
+@bp.post("/p/<token>/claims/<int:claim_id>/delete")
+@rate_limit()
+def release(token: str, claim_id: int):
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    try:
+        name = service.release_claim(party, viewer, claim_id, now=clock.now())
+    except DomainError as error:
+        return _refuse(party, error, Refusal())
+    db.session.commit()
+    flash(f"Done: {name} is back on the list.", "info")
+    return redirect(_back_to(party))
+
+
+# ---------------------------------------------------------------- the host's list
+
+
+def _dashboard_again(party: Party, status: int, item_form: ItemForm | None = None, error: str | None = None):
+    # The dashboard view builds its own context; what was refused here rides
+    # along on `g` for signups/_dashboard.html to show.
+    g.signup_item_form = item_form
+    g.signup_error = error
+    return _dashboard(party, status=status)
+
+
+@bp.app_template_global()
+def host_item_form() -> ItemForm:
+    """The dashboard's "add an item" form: the one just refused, or a fresh one."""
+    return g.get("signup_item_form") or ItemForm(formdata=None, prefix="item")
+
+
+def _to_dashboard(party: Party, anchor: str = "signups"):
+    return redirect(url_for("parties.dashboard", party_id=party.id) + f"#{anchor}")
+
+
+@bp.post("/parties/<int:party_id>/items")
+@login_required
+def host_add_item(party_id: int):
+    party = party_for_host(party_id)
+    form = ItemForm(prefix="item")
+    if not form.validate_on_submit():
+        return _dashboard_again(party, 422, item_form=form)
+    try:
+        (item,) = service.add_host_items(party, [_item_fields(form)], now=clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        _add_error(form, error)
+        return _dashboard_again(party, error.status, item_form=form)
+    item_id, name = item.id, item.name
+    db.session.commit()
+    flash(f"{name} is on the list.", "success")
+    return _to_dashboard(party, f"item-{item_id}")
+
+
+def _item_page(party: Party, item, form: ItemForm, status: int = 200):
+    people = service.expected_headcount(party)
+    return (
+        render_template(
+            "signups/edit_item.html", party=party, item=item, form=form,
+            claims=service.item_claims(party, item.id), hint=service.quantity_hint(form.name.data, people),
+        ),
+        status,
+    )
+
+
+@bp.route("/parties/<int:party_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(party_id: int, item_id: int):
+    party = party_for_host(party_id)
+    try:
+        item = service.item_for_host(party, item_id)
+    except service.ItemNotFound:
+        abort(404)
+    if request.method == "GET":
+        form = ItemForm(formdata=None, name=item.name, category=item.category, quantity=item.quantity_needed,
+                        note=item.note)
+        return _item_page(party, item, form)
+    form = ItemForm()
+    if not form.validate_on_submit():
+        return _item_page(party, item, form, 422)
+    try:
+        service.update_item(party, item.id, _item_fields(form), now=clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            abort(404)
+        _add_error(form, error)
+        return _item_page(party, service.item_for_host(party, item_id), form, error.status)
+    db.session.commit()
+    flash(f"Saved {form.name.data}.", "success")
+    return _to_dashboard(party, f"item-{item_id}")
+
+
+@bp.post("/parties/<int:party_id>/items/<int:item_id>/move")
+@login_required
+def move_item(party_id: int, item_id: int):
+    party = party_for_host(party_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _dashboard_again(party, 422, error="Move an item up or down.")
+    try:
+        service.move_item(party, item_id, form.direction.data, now=clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            abort(404)
+        return _dashboard_again(party, error.status, error=error.message)
+    db.session.commit()
+    return _to_dashboard(party, f"item-{item_id}")
+
+
+def _remove_page(party: Party, item, form: RemoveForm, status: int = 200, message: str | None = None):
+    return (
+        render_template(
+            "signups/remove_item.html", party=party, item=item, form=form,
+            claims=service.item_claims(party, item.id), message=message,
+        ),
+        status,
+    )
+
+
+@bp.route("/parties/<int:party_id>/items/<int:item_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_item(party_id: int, item_id: int):
+    """GET asks for confirmation; POST removes (a claimed item only with `confirm=yes`)."""
+    party = party_for_host(party_id)
+    try:
+        item = service.item_for_host(party, item_id)
+    except service.ItemNotFound:
+        abort(404)
+    if request.method == "GET":
+        return _remove_page(party, item, RemoveForm(formdata=None))
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        return _remove_page(party, item, form, 422)
+    try:
+        removed = service.remove_item(party, item.id, confirmed=form.confirm.data == "yes", now=clock.now())
+    except service.ConfirmRemoval as error:
+        db.session.rollback()
+        return _remove_page(party, service.item_for_host(party, item_id), RemoveForm(formdata=None), 409,
+                            message=error.message)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            abort(404)
+        return _dashboard_again(party, error.status, error=error.message)
+    told = service.send_item_removed(party, removed)
+    db.session.commit()
+    message = f"{removed.name} is off the list."
+    if told:
+        message += f" We emailed the {told} guest{'s' if told != 1 else ''} who had signed up for it."
+    flash(message, "info")
+    return _to_dashboard(party)
+
+
+def _starter_page(party: Party, form: StarterForm, status: int = 200):
+    people = service.expected_headcount(party)
+    hints = [service.quantity_hint(entry.form.name.data, people) for entry in form.items]
+    return (
+        render_template("signups/starter.html", party=party, form=form, people=people, hints=hints),
+        status,
+    )
+
+
+@bp.route("/parties/<int:party_id>/items/starter", methods=["GET", "POST"])
+@login_required
+def starter(party_id: int):
+    """The movie-night starter list, scaled to the headcount, for the host to edit before saving."""
+    party = party_for_host(party_id)
+    if request.method == "GET":
+        form = StarterForm(formdata=None)
+        people = service.expected_headcount(party)
+        fill_rows(form.items, service.starter_rows(people, service.listed_names(party)))
+        return _starter_page(party, form)
+    form = StarterForm()
+    if form.add_rows.data:
+        fill_rows(form.items, [])
+        return _starter_page(party, form)
+    if not form.validate_on_submit():
+        return _starter_page(party, form, 422)
+    rows = service.rows_to_items(row_values(form.items))
+    if not rows:
+        form.form_errors.append("Every row is empty: name at least one item, or go back to the dashboard.")
+        return _starter_page(party, form, 422)
+    try:
+        items = service.add_host_items(party, rows, now=clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _starter_page(party, form, error.status)
+    db.session.commit()
+    flash(f"Added {len(items)} item{'s' if len(items) != 1 else ''} to the list.", "success")
+    return _to_dashboard(party)
+

@@ -1,11 +1,874 @@
-"""Sign-up rules: items, claims, and what is still needed."""
+"""Sign-up rules: items, claims, and what is still needed.
+
+How many units of an item are claimed is decided by the database. The
+counter `signup_item.claimed` only ever changes in one UPDATE statement:
+taking units is guarded (`claimed + n <= quantity_needed`) and its row count
+says whether they were free, so two guests asking for the last bag of popcorn
+cannot both get it, on SQLite or PostgreSQL, in one process or many. A CHECK
+constraint (`claimed <= quantity_needed`) backs the rule.
+
+Locks, for PostgreSQL (SQLite serialises writing requests with BEGIN
+IMMEDIATE): every change takes rows in one order — party, reply, item, claim —
+so no two requests wait on each other in a circle. A guest's sign-ups run
+under their reply's row lock, so a reply changed to "can't make it" at the
+same moment either comes first (and the claim is refused) or comes after
+(and releases the claim). The host's run under the party's row lock.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from watchparty.errors import DomainError, NotAllowed
+from watchparty.extensions import db
+from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
+from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
+from watchparty.rsvp import service as rsvp_service
+from watchparty.signups.starter import DEFAULT_HEADCOUNT, STARTER_LIST, starter_item
+from watchparty.templating import local_time
+
+CATEGORY_LABELS = {"snack": "Snacks", "drink": "Drinks", "supplies": "Supplies", "other": "Other"}
+# A list longer than this is abuse, not a film night.
+MAX_ITEMS = 100
 
 
-def signup_board(party, viewer, now):
-    """What the party page shows of the sign-up list (built in the sign-up issue)."""
+class SignupsClosed(DomainError):
+    status = 409
+
+
+class InvalidItem(DomainError):
+    status = 422
+
+
+class ItemNotFound(DomainError):
+    """No such item (or claim) on this party, for this viewer: the view answers 404."""
+
+    status = 404
+
+
+class ItemFullyClaimed(DomainError):
+    status = 409
+    field = "quantity"
+
+
+class QuantityBelowClaimed(DomainError):
+    status = 409
+    field = "quantity"
+
+
+class ItemGone(DomainError):
+    """The host removed the item while this request was on its way."""
+
+    status = 409
+
+
+class ClaimChanged(DomainError):
+    """The same claim was changed by another request at the same moment (a double submit)."""
+
+    status = 409
+
+
+class ListFull(DomainError):
+    status = 409
+    field = "name"
+
+
+class ConfirmRemoval(DomainError):
+    """The item is claimed: the host must confirm, and the claimers are told."""
+
+    status = 409
+
+    def __init__(self, message: str, claims: list["ClaimLine"]):
+        super().__init__(message)
+        self.claims = claims
+
+
+@dataclass
+class ItemFields:
+    """One item as the forms collect it."""
+
+    name: str
+    category: str = "snack"
+    quantity: int = 1
+    note: str = ""
+
+
+_items = SignupItem.__table__
+_claims = Claim.__table__
+_parties = Party.__table__
+
+
+# ---------------------------------------------------------------- who may sign up, and when
+
+
+def may_bring(rsvp: Rsvp) -> bool:
+    """Guests seated as going, and maybes, bring things; declined and waitlisted guests do not."""
+    return (rsvp.response == "going" and rsvp.state == "confirmed") or rsvp.response == "maybe"
+
+
+def closed_reason(party: Party, is_host: bool = False, now: datetime | None = None) -> str | None:
+    """Why sign-ups are closed, or None while they are open.
+
+    Guests' sign-ups close with replies (deadline, start, cancelled). The host
+    keeps the list in shape after the RSVP deadline, until the party starts.
+    """
+    now = now or utcnow()
+    if party.is_cancelled:
+        return "The party is cancelled, so the sign-up list is closed."
+    if now >= party.starts_at:
+        return "The party has started, so the sign-up list is closed."
+    if not is_host and party.rsvp_deadline is not None and now >= party.rsvp_deadline:
+        deadline = local_time(party.rsvp_deadline, party.timezone, "%a %-d %b, %H:%M %Z")
+        return f"Sign-ups closed with replies at the RSVP deadline ({deadline})."
     return None
 
 
-def signup_overview(party):
-    """What the host's dashboard shows of the sign-up list (built in the sign-up issue)."""
+def _check_open(party: Party, is_host: bool, now: datetime | None) -> None:
+    """SignupsClosed (409) unless this kind of viewer may still sign up."""
+    reason = closed_reason(party, is_host, now)
+    if reason:
+        raise SignupsClosed(reason)
+
+
+def why_not(viewer: rsvp_service.Viewer) -> str | None:
+    """Why this viewer may not sign up (whatever the time), or None when they may."""
+    if viewer.is_host:
+        return None
+    rsvp = viewer.rsvp
+    if rsvp is None:
+        return "Reply going or maybe first, then sign up to bring something."
+    if rsvp.response == "declined":
+        return "You said you can't make it, so there's nothing to bring. Changed your mind? Change your reply first."
+    if rsvp.is_waitlisted:
+        return "You're on the waitlist: you can sign up to bring something once you have a seat."
     return None
+
+
+@dataclass
+class Claimer:
+    """Whose claim: a guest's reply, or the host (who has no reply)."""
+
+    rsvp_id: int | None = None
+    user_id: int | None = None
+
+
+def _lock_party(party_id: int) -> None:
+    """Hold the party's row: the host's sign-ups and list changes run one at a time."""
+    db.session.execute(sa.select(_parties.c.id).where(_parties.c.id == party_id).with_for_update())
+
+
+def _lock_reply(rsvp_id: int, party_id: int) -> Rsvp | None:
+    """The reply as it is now, under its row lock (see the module docstring)."""
+    return db.session.scalar(
+        sa.select(Rsvp)
+        .where(Rsvp.id == rsvp_id, Rsvp.party_id == party_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _claimer(party: Party, viewer: rsvp_service.Viewer) -> Claimer:
+    """Who signs up, checked and locked; NotAllowed (403) for anyone who may not."""
+    if viewer.is_host:
+        _lock_party(party.id)
+        return Claimer(user_id=party.host_id)
+    if viewer.rsvp is None:
+        raise NotAllowed(why_not(viewer), field="quantity")
+    rsvp = _lock_reply(viewer.rsvp.id, party.id)
+    if rsvp is None:
+        raise NotAllowed("Your reply is no longer on this party's list. Reply again to sign up.", field="quantity")
+    viewer.rsvp = rsvp
+    reason = why_not(viewer)
+    if reason:
+        raise NotAllowed(reason, field="quantity")
+    return Claimer(rsvp_id=rsvp.id)
+
+
+# ---------------------------------------------------------------- checks on values
+
+
+def _check_quantity(quantity, field_name: str = "quantity") -> int:
+    """A whole number of units an item may need (InvalidItem otherwise)."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidItem("Enter a whole number.", field=field_name)
+    if not 1 <= quantity <= ITEM_QUANTITY_MAX:
+        raise InvalidItem(f"Enter a number from 1 to {ITEM_QUANTITY_MAX}.", field=field_name)
+    return quantity
+
+
+def _text(value: str | None, limit: int, field_name: str, label: str) -> str:
+    """One line of text, spaces collapsed, within its limit (InvalidItem otherwise)."""
+    value = " ".join((value or "").split())
+    if len(value) > limit:
+        raise InvalidItem(f"Keep the {label} under {limit} characters.", field=field_name)
+    return value
+
+
+def _normalise(fields: ItemFields) -> ItemFields:
+    """An item's values checked and tidied; InvalidItem names the field at fault."""
+    name = _text(fields.name, ITEM_NAME_MAX, "name", "name")
+    if not name:
+        raise InvalidItem("Say what is needed, like “Popcorn”.", field="name")
+    if fields.category not in ITEM_CATEGORIES:
+        raise InvalidItem("Choose snack, drink, supplies or other.", field="category")
+    return ItemFields(
+        name=name,
+        category=fields.category,
+        quantity=_check_quantity(fields.quantity),
+        note=_text(fields.note, ITEM_NOTE_MAX, "note", "note"),
+    )
+
+
+# ---------------------------------------------------------------- the counter
+
+
+def _full_message(needed: int, left: int, mine: int) -> str:
+    """"All 5 are taken", "Only 2 left" — or, for a guest who already brings some, what they may still add."""
+    if mine:
+        if left <= 0:
+            return f"All {needed} are taken — you're down for {mine}."
+        return f"Only {left} more left — you can bring up to {mine + left}."
+    if left <= 0:
+        return f"All {needed} are taken."
+    return f"Only {left} left."
+
+
+def _take(item_id: int, units: int, mine: int = 0) -> None:
+    """Claim `units` more of an item if they are free: one guarded UPDATE, decided by its row count."""
+    for _attempt in range(3):
+        result = db.session.execute(
+            sa.update(_items)
+            .where(_items.c.id == item_id, _items.c.claimed + units <= _items.c.quantity_needed)
+            .values(claimed=_items.c.claimed + units)
+        )
+        if result.rowcount == 1:
+            return
+        row = db.session.execute(
+            sa.select(_items.c.claimed, _items.c.quantity_needed).where(_items.c.id == item_id)
+        ).first()
+        if row is None:
+            raise ItemGone("The host has just taken that item off the list.")
+        claimed, needed = row
+        if needed - claimed < units:
+            raise ItemFullyClaimed(_full_message(needed, needed - claimed, mine))
+        # Someone gave units back between the two statements: ask again.
+    raise ItemFullyClaimed(_full_message(needed, needed - claimed, mine))
+
+
+def _give_back(item_id: int, units: int) -> None:
+    """Units go back on the list (never below zero: they were counted when taken)."""
+    db.session.execute(
+        sa.update(_items).where(_items.c.id == item_id).values(claimed=_items.c.claimed - units)
+    )
+
+
+def _drop_if_abandoned(item_id: int, rsvp_id: int) -> None:
+    """A guest's own item ("I'll bring a cheesecake") goes when nobody brings it any more."""
+    db.session.execute(
+        sa.delete(_items).where(_items.c.id == item_id, _items.c.added_by_rsvp_id == rsvp_id, _items.c.claimed == 0)
+    )
+
+
+def _item(party: Party, item_id: int, lock: bool = False) -> SignupItem:
+    """An item of this party, read fresh; ItemNotFound (404) for any other id."""
+    query = sa.select(SignupItem).where(SignupItem.id == item_id, SignupItem.party_id == party.id)
+    if lock:
+        query = query.with_for_update()
+    item = db.session.scalar(query.execution_options(populate_existing=True))
+    if item is None:
+        raise ItemNotFound("No such item on this party's list.")
+    return item
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claim_item(
+    party: Party, viewer: rsvp_service.Viewer, item_id: int, quantity: int, note: str = "",
+    now: datetime | None = None,
+) -> Claim:
+    """Sign up to bring `quantity` of an item, or change how many you bring.
+
+    A second claim on the same item changes the first: the counter moves by
+    the difference in one guarded UPDATE. Raises SignupsClosed, NotAllowed
+    (not replied, declined, waitlisted), ItemNotFound, InvalidItem, or
+    ItemFullyClaimed ("All 5 are taken", "Only 2 left").
+    """
+    _check_open(party, viewer.is_host, now)
+    quantity = _check_quantity(quantity)
+    note = _text(note, CLAIM_NOTE_MAX, "note", "note")
+    claimer = _claimer(party, viewer)
+    item = _item(party, item_id)
+    claim = _claim_of(item.id, claimer)
+    if claim is None:
+        _take(item.id, quantity)
+        claim = Claim(
+            item_id=item.id, rsvp_id=claimer.rsvp_id, user_id=claimer.user_id, quantity=quantity, note=note,
+        )
+        db.session.add(claim)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise ClaimChanged("You signed up for this a moment ago in another window. Check the list.") from None
+    else:
+        _change_claim(claim, quantity, note)
+    db.session.expire(item, ["claimed"])
+    return claim
+
+
+def _claim_of(item_id: int, claimer: Claimer) -> Claim | None:
+    """The claimer's claim on an item, if they have one (the host's: the one without a reply)."""
+    query = sa.select(Claim).where(Claim.item_id == item_id)
+    if claimer.rsvp_id is not None:
+        query = query.where(Claim.rsvp_id == claimer.rsvp_id)
+    else:
+        query = query.where(Claim.rsvp_id.is_(None))
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def _change_claim(claim: Claim, quantity: int, note: str) -> None:
+    """Set a claim to `quantity`: the counter moves by the difference, in one guarded UPDATE."""
+    before = claim.quantity
+    if quantity > before:
+        _take(claim.item_id, quantity - before, mine=before)
+    elif quantity < before:
+        _give_back(claim.item_id, before - quantity)
+    # Compare-and-set: a double submit of the host's change cannot count twice.
+    result = db.session.execute(
+        sa.update(_claims)
+        .where(_claims.c.id == claim.id, _claims.c.quantity == before)
+        .values(quantity=quantity, note=note, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise ClaimChanged("Your sign-up changed in another window at the same moment. Check the list.")
+    db.session.expire(claim)
+
+
+def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now: datetime | None = None) -> str:
+    """Give a claim back to the list: the guest's own, or any claim for the host.
+
+    Someone else's claim looks like no claim (ItemNotFound → 404). Returns the
+    item's name.
+    """
+    _check_open(party, viewer.is_host, now)
+    found = db.session.execute(
+        sa.select(Claim.rsvp_id)
+        .join(SignupItem, Claim.item_id == SignupItem.id)
+        .where(Claim.id == claim_id, SignupItem.party_id == party.id)
+    ).first()
+    mine = viewer.rsvp is not None and found is not None and found.rsvp_id == viewer.rsvp.id
+    if found is None or not (viewer.is_host or mine):
+        raise ItemNotFound("No such sign-up.")
+    if found.rsvp_id is not None:
+        _lock_reply(found.rsvp_id, party.id)
+    else:
+        _lock_party(party.id)
+    claim = db.session.scalar(
+        sa.select(Claim).where(Claim.id == claim_id).execution_options(populate_existing=True)
+    )
+    if claim is None:
+        raise ItemNotFound("No such sign-up.")
+    item_id, quantity, rsvp_id = claim.item_id, claim.quantity, claim.rsvp_id
+    name = db.session.scalar(sa.select(_items.c.name).where(_items.c.id == item_id))
+    _give_back(item_id, quantity)
+    result = db.session.execute(sa.delete(_claims).where(_claims.c.id == claim_id, _claims.c.quantity == quantity))
+    if result.rowcount != 1:
+        raise ClaimChanged("That sign-up changed in another window at the same moment. Check the list.")
+    db.session.expunge(claim)
+    if rsvp_id is not None:
+        _drop_if_abandoned(item_id, rsvp_id)
+    return name
+
+
+def release_claims_of(rsvp: Rsvp) -> int:
+    """Everything a reply signed up for goes back on the list (before the reply is
+    removed, or when it stops being going or maybe). Items the guest added
+    that nobody else brings go too. Returns how many claims were released."""
+    _lock_reply(rsvp.id, rsvp.party_id)
+    claims = db.session.execute(
+        sa.select(_claims.c.item_id, _claims.c.quantity).where(_claims.c.rsvp_id == rsvp.id).order_by(_claims.c.item_id)
+    ).all()
+    for item_id, quantity in claims:
+        _give_back(item_id, quantity)
+    if claims:
+        db.session.execute(sa.delete(_claims).where(_claims.c.rsvp_id == rsvp.id))
+    db.session.execute(sa.delete(_items).where(_items.c.added_by_rsvp_id == rsvp.id, _items.c.claimed == 0))
+    return len(claims)
+
+
+def settle_claims(rsvp: Rsvp) -> int:
+    """After a reply changed: a guest who is no longer going (seated) or maybe brings nothing."""
+    if may_bring(rsvp):
+        return 0
+    return release_claims_of(rsvp)
+
+
+# ---------------------------------------------------------------- items
+
+
+def _next_position(party_id: int) -> int:
+    """The position after the list's last item."""
+    last = db.session.scalar(sa.select(sa.func.max(_items.c.position)).where(_items.c.party_id == party_id))
+    return (last or 0) + 1
+
+
+def _check_room(party: Party, adding: int) -> None:
+    """ListFull unless `adding` more items keep the list within MAX_ITEMS."""
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(_items).where(_items.c.party_id == party.id))
+    if count + adding > MAX_ITEMS:
+        raise ListFull(f"The list is full: a party can have at most {MAX_ITEMS} items.")
+
+
+def add_item(party: Party, viewer: rsvp_service.Viewer, fields: ItemFields, now: datetime | None = None) -> SignupItem:
+    """Add an item from the party page.
+
+    The host adds something the night needs. A guest (going or maybe) adds
+    what they will bring — "I'll bring a cheesecake": the item shows as
+    theirs and is claimed by them in full.
+    """
+    _check_open(party, viewer.is_host, now)
+    fields = _normalise(fields)
+    claimer = _claimer(party, viewer)
+    _check_room(party, 1)
+    item = _new_item(party, fields, position=_next_position(party.id), added_by_rsvp_id=claimer.rsvp_id)
+    if claimer.rsvp_id is not None:
+        _take(item.id, item.quantity_needed)
+        db.session.add(Claim(item_id=item.id, rsvp_id=claimer.rsvp_id, quantity=item.quantity_needed))
+        db.session.flush()
+        db.session.expire(item, ["claimed"])
+    return item
+
+
+def _new_item(party: Party, fields: ItemFields, position: int, added_by_rsvp_id: int | None = None) -> SignupItem:
+    """A new, unclaimed item row (values already checked)."""
+    item = SignupItem(
+        party_id=party.id,
+        name=fields.name,
+        category=fields.category,
+        quantity_needed=fields.quantity,
+        note=fields.note,
+        added_by_rsvp_id=added_by_rsvp_id,
+        position=position,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def add_host_items(party: Party, rows: list[ItemFields], now: datetime | None = None) -> list[SignupItem]:
+    """The host adds items (while creating the party, from the starter list or the
+    dashboard), in the order given. Rows without a name are skipped."""
+    rows = [row for row in rows if (row.name or "").strip()]
+    if not rows:
+        return []
+    _check_open(party, True, now)
+    normalised = [_normalise(row) for row in rows]
+    _lock_party(party.id)
+    _check_room(party, len(normalised))
+    position = _next_position(party.id)
+    return [_new_item(party, fields, position + offset) for offset, fields in enumerate(normalised)]
+
+
+def update_item(party: Party, item_id: int, fields: ItemFields, now: datetime | None = None) -> SignupItem:
+    """The host edits an item. Needing fewer than are already claimed is refused
+    (QuantityBelowClaimed), decided by a guarded UPDATE."""
+    _check_open(party, True, now)
+    fields = _normalise(fields)
+    _lock_party(party.id)
+    item = _item(party, item_id)
+    result = db.session.execute(
+        sa.update(_items)
+        .where(_items.c.id == item.id, _items.c.claimed <= fields.quantity)
+        .values(name=fields.name, category=fields.category, quantity_needed=fields.quantity, note=fields.note)
+    )
+    if result.rowcount != 1:
+        claimed = db.session.scalar(sa.select(_items.c.claimed).where(_items.c.id == item.id))
+        raise QuantityBelowClaimed(
+            f"Guests have already claimed {claimed}, so the list needs at least {claimed}. "
+            "To need fewer, release some of their claims first."
+        )
+    db.session.refresh(item)
+    return item
+
+
+def move_item(party: Party, item_id: int, direction: str, now: datetime | None = None) -> None:
+    """Move an item one place up or down among the items of its category."""
+    if direction not in ("up", "down"):
+        raise InvalidItem("Move an item up or down.")
+    _check_open(party, True, now)
+    _lock_party(party.id)
+    items = list(
+        db.session.scalars(
+            sa.select(SignupItem)
+            .where(SignupItem.party_id == party.id)
+            .order_by(SignupItem.position, SignupItem.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    target = next((item for item in items if item.id == item_id), None)
+    if target is None:
+        raise ItemNotFound("No such item on this party's list.")
+    same = [index for index, item in enumerate(items) if item.category == target.category]
+    here = same.index(items.index(target))
+    there = here - 1 if direction == "up" else here + 1
+    if 0 <= there < len(same):
+        first, second = same[here], same[there]
+        items[first], items[second] = items[second], items[first]
+    # Renumber the whole list: older rows may share a position.
+    for position, item in enumerate(items, start=1):
+        if item.position != position:
+            item.position = position
+    db.session.flush()
+
+
+@dataclass
+class RemovedItem:
+    name: str
+    # Claimers to tell, with how many they had signed up for.
+    notify: list[tuple[Rsvp, int]] = field(default_factory=list)
+
+
+def remove_item(party: Party, item_id: int, confirmed: bool = False, now: datetime | None = None) -> RemovedItem:
+    """The host takes an item off the list. A claimed item needs `confirmed`
+    (ConfirmRemoval lists its claims otherwise); its claimers with an email
+    are returned, to be told once the removal is committed."""
+    _check_open(party, True, now)
+    _lock_party(party.id)
+    # Locked, so no claim can slip in between reading the claims and deleting.
+    item = _item(party, item_id, lock=True)
+    claims = item_claims(party, item.id)
+    if claims and not confirmed:
+        raise ConfirmRemoval(
+            f"{_names(claims)} signed up to bring {item.name}. Remove it anyway? "
+            "Those with an email get a note that it's off the list.",
+            claims,
+        )
+    replies = db.session.execute(
+        sa.select(Rsvp, Claim.quantity).join(Claim, Claim.rsvp_id == Rsvp.id).where(Claim.item_id == item.id)
+    ).all()
+    removed = RemovedItem(name=item.name, notify=[(rsvp, quantity) for rsvp, quantity in replies if rsvp.email])
+    db.session.execute(sa.delete(_claims).where(_claims.c.item_id == item.id))
+    db.session.execute(sa.delete(_items).where(_items.c.id == item.id))
+    db.session.expunge(item)
+    return removed
+
+
+def _names(claims: list["ClaimLine"]) -> str:
+    """"Bob", "Bob and Ann", "Bob, Ann and Cat"."""
+    names = [claim.name for claim in claims]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def send_item_removed(party: Party, removed: RemovedItem) -> int:
+    """Tell each claimer with an email that the item is off the list (queued,
+    sent after the commit). Returns how many were told."""
+    return sum(
+        rsvp_service.email_guest(
+            rsvp, f"{removed.name} is off the list for {party.title}", "item_removed",
+            item_name=removed.name, quantity=quantity,
+        )
+        for rsvp, quantity in removed.notify
+    )
+
+
+# ---------------------------------------------------------------- the starter list and hints
+
+
+def expected_headcount(party: Party | None = None, capacity: int | None = None) -> int:
+    """Whom the suggestions are for: going guests and their plus-ones once there
+    are any, else the capacity, else a film night's usual size."""
+    if party is not None and party.seats_taken:
+        return party.seats_taken
+    if party is not None and party.capacity:
+        return party.capacity
+    return capacity or DEFAULT_HEADCOUNT
+
+
+def starter_rows(people: int, skip_names: list[str] | tuple[str, ...] = ()) -> list[dict]:
+    """The movie-night starter list as form rows, quantities scaled to `people`;
+    items already listed (any case) are left out."""
+    skip = {" ".join(name.split()).casefold() for name in skip_names if name}
+    return [
+        {"name": item.name, "category": item.category, "quantity": item.quantity_for(people), "note": item.note}
+        for item in STARTER_LIST
+        if item.name.casefold() not in skip
+    ]
+
+
+def quantity_hint(name: str | None, people: int) -> str | None:
+    """"about 3 bags for 12 people" for an item named like one of the starter list."""
+    item = starter_item(name)
+    return item.hint(people) if item is not None else None
+
+
+def suggested_quantity(name: str | None, people: int) -> int | None:
+    """The starter list's quantity for `people`, for an item named like one of it."""
+    item = starter_item(name)
+    return item.quantity_for(people) if item is not None else None
+
+
+# ---------------------------------------------------------------- what pages show
+
+
+@dataclass
+class ClaimLine:
+    id: int
+    name: str
+    quantity: int
+    note: str = ""
+    is_mine: bool = False
+    is_hosts: bool = False
+    can_release: bool = False
+
+
+@dataclass
+class ItemLine:
+    id: int
+    name: str
+    category: str
+    quantity_needed: int
+    claimed: int
+    note: str = ""
+    # The guest who added it (None: the host's list); "a guest" when names are hidden.
+    added_by: str | None = None
+    added_by_me: bool = False
+    claims: list[ClaimLine] = field(default_factory=list)
+    # Claims by others that this viewer may not see by name.
+    hidden_claims: int = 0
+    my_claim: ClaimLine | None = None
+    # Dashboard only: the suggestion for the current headcount, and moves.
+    hint: str | None = None
+    suggested: int | None = None
+    first_in_group: bool = False
+    last_in_group: bool = False
+
+    @property
+    def left(self) -> int:
+        return max(0, self.quantity_needed - self.claimed)
+
+    @property
+    def is_full(self) -> bool:
+        return self.left == 0
+
+    @property
+    def most_i_can_bring(self) -> int:
+        return self.left + (self.my_claim.quantity if self.my_claim else 0)
+
+
+@dataclass
+class CategoryGroup:
+    category: str
+    label: str
+    items: list[ItemLine] = field(default_factory=list)
+
+
+@dataclass
+class NeededLine:
+    item_id: int
+    name: str
+    left: int
+
+
+@dataclass
+class SignupBoard:
+    """The sign-up list as one viewer sees it."""
+
+    groups: list[CategoryGroup] = field(default_factory=list)
+    still_needed: list[NeededLine] = field(default_factory=list)
+    item_count: int = 0
+    needed_total: int = 0
+    claimed_total: int = 0
+    shows_names: bool = False
+    is_host: bool = False
+    # May this viewer claim and add right now? If not, `notice` says why.
+    can_sign_up: bool = False
+    notice: str | None = None
+    closed: bool = False
+    # Dashboard only: the headcount the hints are for.
+    people: int = 0
+
+
+def _host_name(party: Party) -> str:
+    """How the host's claims are signed."""
+    return f"{party.host.display_name} (host)" if party.host is not None else "The host"
+
+
+def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bool]:
+    """Every item of the party with its claims, in one query, as this viewer may see them."""
+    added_by = aliased(Rsvp)
+    claimer = aliased(Rsvp)
+    rows = db.session.execute(
+        sa.select(
+            SignupItem.id, SignupItem.name, SignupItem.category, SignupItem.quantity_needed, SignupItem.claimed,
+            SignupItem.note, SignupItem.added_by_rsvp_id, added_by.name,
+            Claim.id, Claim.quantity, Claim.note, Claim.rsvp_id, claimer.name,
+        )
+        .outerjoin(added_by, SignupItem.added_by_rsvp_id == added_by.id)
+        .outerjoin(Claim, Claim.item_id == SignupItem.id)
+        .outerjoin(claimer, Claim.rsvp_id == claimer.id)
+        .where(SignupItem.party_id == party.id)
+        .order_by(SignupItem.position, SignupItem.id, Claim.created_at, Claim.id)
+    ).all()
+    shows_names = viewer.sees_guest_list
+    my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
+    host_name = _host_name(party) if rows and any(row[8] is not None and row[11] is None for row in rows) else ""
+    items: dict[int, ItemLine] = {}
+    for (item_id, name, category, needed, claimed, note, added_by_id, added_by_name,
+         claim_id, quantity, claim_note, claim_rsvp_id, claimer_name) in rows:
+        item = items.get(item_id)
+        if item is None:
+            item = items[item_id] = ItemLine(
+                id=item_id, name=name, category=category, quantity_needed=needed, claimed=claimed, note=note,
+                added_by_me=added_by_id is not None and added_by_id == my_rsvp_id,
+            )
+            if item.added_by_me:
+                item.added_by = "you"
+            elif added_by_id is not None:
+                item.added_by = added_by_name if shows_names else "a guest"
+        if claim_id is None:
+            continue
+        is_hosts = claim_rsvp_id is None
+        is_mine = (is_hosts and viewer.is_host) or (my_rsvp_id is not None and claim_rsvp_id == my_rsvp_id)
+        if not (is_mine or shows_names or is_hosts):
+            item.hidden_claims += 1
+            continue
+        line = ClaimLine(
+            id=claim_id,
+            name="You" if is_mine else (host_name if is_hosts else claimer_name),
+            quantity=quantity,
+            note=claim_note,
+            is_mine=is_mine,
+            is_hosts=is_hosts,
+            can_release=is_mine or viewer.is_host,
+        )
+        item.claims.append(line)
+        if is_mine:
+            item.my_claim = line
+    return list(items.values()), shows_names
+
+
+def _group(items: list[ItemLine]) -> list[CategoryGroup]:
+    """Items by category (snacks, drinks, supplies, other), each keeping the list's order."""
+    by_category: dict[str, list[ItemLine]] = defaultdict(list)
+    for item in items:
+        by_category[item.category].append(item)
+    groups = []
+    for category in ITEM_CATEGORIES:
+        members = by_category.get(category)
+        if members:
+            members[0].first_in_group = True
+            members[-1].last_in_group = True
+            groups.append(CategoryGroup(category, CATEGORY_LABELS[category], members))
+    return groups
+
+
+def _board(party: Party, viewer: rsvp_service.Viewer, now: datetime | None) -> SignupBoard:
+    """The list as this viewer sees it, with whether (and why not) they may sign up."""
+    items, shows_names = _load(party, viewer)
+    groups = _group(items)
+    ordered = [item for group in groups for item in group.items]
+    closed = closed_reason(party, viewer.is_host, now)
+    refusal = why_not(viewer)
+    return SignupBoard(
+        groups=groups,
+        still_needed=[NeededLine(item.id, item.name, item.left) for item in ordered if item.left],
+        item_count=len(items),
+        needed_total=sum(item.quantity_needed for item in items),
+        claimed_total=sum(item.claimed for item in items),
+        shows_names=shows_names,
+        is_host=viewer.is_host,
+        can_sign_up=closed is None and refusal is None,
+        notice=closed or refusal,
+        closed=closed is not None,
+    )
+
+
+def signup_board(party: Party, viewer: rsvp_service.Viewer, now: datetime | None = None) -> SignupBoard:
+    """What the party page shows of the sign-up list, in one query whatever its length:
+    still needed, items by category with who brings them (names only when this
+    viewer may see the guest list; the host sees all), and whether they may sign up."""
+    return _board(party, viewer, now)
+
+
+def signup_overview(party: Party, now: datetime | None = None) -> SignupBoard:
+    """The host's dashboard view: every claim with the guest's name, what is
+    still missing, and quantity hints for the current headcount."""
+    board = _board(party, rsvp_service.Viewer(party, is_host=True), now)
+    board.people = expected_headcount(party)
+    for group in board.groups:
+        for item in group.items:
+            item.suggested = suggested_quantity(item.name, board.people)
+            item.hint = quantity_hint(item.name, board.people)
+    return board
+
+
+def item_claims(party: Party, item_id: int) -> list[ClaimLine]:
+    """One item's claims with the claimers' names, for the host."""
+    rows = db.session.execute(
+        sa.select(Claim.id, Claim.quantity, Claim.note, Claim.rsvp_id, Rsvp.name)
+        .outerjoin(Rsvp, Claim.rsvp_id == Rsvp.id)
+        .where(Claim.item_id == item_id)
+        .order_by(Claim.created_at, Claim.id)
+    ).all()
+    host_name = _host_name(party) if any(row.rsvp_id is None for row in rows) else ""
+    return [
+        ClaimLine(id=claim_id, name=host_name if rsvp_id is None else name, quantity=quantity, note=note,
+                  is_hosts=rsvp_id is None, can_release=True)
+        for claim_id, quantity, note, rsvp_id, name in rows
+    ]
+
+
+@dataclass
+class Bringing:
+    """One thing a guest said they would bring (for their reminder email)."""
+
+    item_name: str
+    quantity: int
+    note: str = ""
+
+
+def claims_by_rsvp(party: Party) -> dict[int, list[Bringing]]:
+    """What each guest of the party signed up to bring, by reply id, in the list's order (one query)."""
+    rows = db.session.execute(
+        sa.select(Claim.rsvp_id, SignupItem.name, Claim.quantity, Claim.note)
+        .join(SignupItem, Claim.item_id == SignupItem.id)
+        .where(SignupItem.party_id == party.id, Claim.rsvp_id.is_not(None))
+        .order_by(SignupItem.position, SignupItem.id)
+    )
+    bringing: dict[int, list[Bringing]] = defaultdict(list)
+    for rsvp_id, name, quantity, note in rows:
+        bringing[rsvp_id].append(Bringing(name, quantity, note))
+    return dict(bringing)
+
+
+def has_item(party: Party, item_id: int) -> bool:
+    """Whether the item is on this party's list (an item of another party is not)."""
+    found = db.session.scalar(
+        sa.select(_items.c.id).where(_items.c.id == item_id, _items.c.party_id == party.id)
+    )
+    return found is not None
+
+
+def rows_to_items(rows: list[dict]) -> list[ItemFields]:
+    """The host's form rows as items; a row without a quantity needs one."""
+    return [
+        ItemFields(name=row["name"], category=row["category"], quantity=row["quantity"] or 1, note=row["note"] or "")
+        for row in rows
+        if (row.get("name") or "").strip()
+    ]
+
+
+def item_for_host(party: Party, item_id: int) -> SignupItem:
+    """An item of this party (ItemNotFound otherwise), for the host's edit form."""
+    return _item(party, item_id)
+
+
+def listed_names(party: Party) -> list[str]:
+    """The names already on the list, to leave out of the starter list."""
+    return list(db.session.scalars(sa.select(_items.c.name).where(_items.c.party_id == party.id)))

@@ -1,0 +1,416 @@
+"""Party email: invitations, changes, cancellations, reminders, opting out, and
+the outbox that keeps mail when the mail server is down.
+
+The SMTP path runs against a real SMTP server on loopback (aiosmtpd); the
+rest reads the development outbox folder.
+"""
+
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from tests.factories import log_in, make_claim, make_film, make_items, make_party, make_reply, make_user
+from tests.mailbox import text_body
+from watchparty.extensions import db
+from watchparty.models import Invitation, OutboundEmail, Party, Rsvp
+from watchparty.notifications import service as notifications
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+class Recorder:
+    """aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        with self.lock:
+            return [
+                (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+                for envelope in self.envelopes
+            ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_app(app_factory, smtp_server):
+    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    with app.app_context():
+        yield app
+
+
+# ---------------------------------------------------------------- data
+
+
+@pytest.fixture
+def host(app):
+    return make_user(email="host@example.com", display_name="Hana Host")
+
+
+@pytest.fixture
+def party(host):
+    film = make_film(runtime_minutes=139, synopsis="A young sex worker from Brooklyn marries a Russian oligarch's son.")
+    party = make_party(host, film, title="Anora night", capacity=10)
+    party.starts_at = party.starts_at.replace(second=0, microsecond=0)  # as the form gives it
+    db.session.commit()
+    return party
+
+
+@pytest.fixture
+def host_client(client, host):
+    log_in(client, "host@example.com")
+    return client
+
+
+def pending_mail():
+    return list(db.session.scalars(sa.select(OutboundEmail).order_by(OutboundEmail.id)))
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def test_invitations_go_to_each_new_address_with_party_film_and_link(host_client, party, outbox):
+    response = host_client.post(
+        f"/parties/{party.id}/invitations",
+        data={"emails": "ana@example.com, Ben@Example.com\ncara@example.com  ana@example.com;ben@example.com"},
+    )
+    assert response.status_code == 302
+    messages = outbox.messages()
+    assert sorted(m["To"] for m in messages) == ["ana@example.com", "ben@example.com", "cara@example.com"]
+    body = text_body(messages[0])
+    assert messages[0]["Subject"] == "You're invited: Anora night"
+    assert "Hana Host invites you to Anora night" in body
+    assert "Anora (2024), 2 h 19 min" in body
+    assert f"/p/{party.share_token}" in body
+    assert "(Europe/London)" in body
+    assert "12 Secret Street" not in body, "an invitee has not replied: no exact address"
+    assert messages[0].get_body(("html",)) is not None
+    assert "/stop" in messages[0]["List-Unsubscribe"]
+    flashed = host_client.get(f"/parties/{party.id}").get_data(as_text=True)
+    assert "Invited 3." in flashed
+
+
+def test_already_invited_and_already_replied_addresses_are_skipped(host_client, party, outbox):
+    make_reply(party, name="Dee", email="dee@example.com")
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com"})
+    before = len(outbox)
+    response = host_client.post(
+        f"/parties/{party.id}/invitations", data={"emails": "ana@example.com dee@example.com eve@example.com"}
+    )
+    assert response.status_code == 302
+    assert [m["To"] for m in outbox.messages()[before:]] == ["eve@example.com"]
+    page = host_client.get(f"/parties/{party.id}").get_data(as_text=True)
+    assert "Skipped 2 already invited or replied: ana@example.com, dee@example.com." in page
+
+
+def test_an_invalid_address_is_named_and_nothing_is_sent(host_client, party, outbox):
+    response = host_client.post(
+        f"/parties/{party.id}/invitations", data={"emails": "ana@example.com, not-an-address, bob@"}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "These are not an email address: not-an-address, bob@" in page
+    assert "ana@example.com, not-an-address, bob@" in page, "the paste is kept in the form"
+    assert len(outbox) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+
+
+@pytest.mark.parametrize("text", ["", "   ", ",,,", "a\x00b@example.com"])
+def test_an_empty_or_hostile_paste_is_refused(host_client, party, outbox, text):
+    response = host_client.post(f"/parties/{party.id}/invitations", data={"emails": text})
+    assert response.status_code == 422
+    assert len(outbox) == 0
+
+
+def test_at_most_200_invitations_per_party_per_day(app, host_client, party, outbox):
+    first = " ".join(f"guest{i}@example.com" for i in range(150))
+    assert host_client.post(f"/parties/{party.id}/invitations", data={"emails": first}).status_code == 302
+    second = " ".join(f"more{i}@example.com" for i in range(51))
+    response = host_client.post(f"/parties/{party.id}/invitations", data={"emails": second})
+    assert response.status_code == 429
+    assert "200 invitations a day: 50 left today." in response.get_data(as_text=True)
+    assert len(outbox) == 150
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 150
+    # A day later the allowance is back.
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    with app.test_request_context():
+        result = notifications.invite(db.session.get(Party, party.id), second, now=later)
+    assert len(result.invited) == 51
+
+
+def test_only_the_host_invites(client, party):
+    make_user(email="other@example.com")
+    assert client.post(f"/parties/{party.id}/invitations", data={"emails": "a@example.com"}).status_code == 302
+    log_in(client, "other@example.com")
+    assert client.post(f"/parties/{party.id}/invitations", data={"emails": "a@example.com"}).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+
+
+def test_an_invitee_can_stop_emails_and_then_hears_nothing_of_the_cancellation(host_client, party, outbox, client):
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com bob@example.com"})
+    ana = next(m for m in outbox.messages() if m["To"] == "ana@example.com")
+    stop_path = ana["List-Unsubscribe"].strip("<>").split("localhost", 1)[1]
+    assert "Stop emails about this party" in client.get(stop_path).get_data(as_text=True)
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.email == "ana@example.com"))
+    assert not invitation.emails_stopped, "GET only asks: mail scanners follow links"
+    assert "gets no more emails" in client.post(stop_path).get_data(as_text=True)
+    before = len(outbox)
+    host_client.post(f"/parties/{party.id}/cancel", data={"message": "Flu, sorry"})
+    assert [m["To"] for m in outbox.messages()[before:]] == ["bob@example.com"]
+
+
+# ---------------------------------------------------------------- changes and cancellation
+
+
+def test_a_changed_time_reaches_guests_with_what_changed_and_an_updated_event(host_client, party, outbox):
+    going = make_reply(party, name="Ana", email="ana@example.com")
+    make_reply(party, name="Dee", email="dee@example.com", response="declined")
+    make_reply(party, name="Noemail")
+    before = len(outbox)
+    form = host_client.get(f"/parties/{party.id}/edit").get_data(as_text=True)
+    assert "Anora night" in form
+    local = (party.starts_at + timedelta(days=1)).astimezone(__import__("zoneinfo").ZoneInfo("Europe/London"))
+    response = host_client.post(
+        f"/parties/{party.id}/edit",
+        data={
+            "title": "Anora night", "film": party.film.slug, "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+            "timezone": "Europe/London", "area": "Hackney, London", "address": "12 Secret Street, London E8",
+            "max_plus_ones": "2", "capacity": "10", "show_address_to_guests": "y",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    new = outbox.messages()[before:]
+    assert [m["To"] for m in new] == [going.email], "declined and email-less guests hear nothing"
+    message = new[0]
+    assert message["Subject"] == "Changed: Anora night"
+    assert "- Time: now" in text_body(message)
+    (attachment,) = list(message.iter_attachments())
+    ics = attachment.get_content()
+    ics = ics.decode() if isinstance(ics, bytes) else ics
+    assert f"UID:party-{party.id}@watchparty" in ics
+    assert "SEQUENCE:1" in ics
+
+
+def test_an_edit_that_changes_nothing_guests_rely_on_sends_nothing(host_client, party, outbox):
+    make_reply(party, name="Ana", email="ana@example.com")
+    before = len(outbox)
+    party = db.session.get(Party, party.id)
+    from watchparty.parties.service import to_local
+
+    response = host_client.post(
+        f"/parties/{party.id}/edit",
+        data={
+            "title": "A new title", "film": party.film.slug,
+            "starts_at": to_local(party.starts_at, party.timezone).strftime("%Y-%m-%dT%H:%M"),
+            "timezone": "Europe/London", "area": "Hackney, London", "address": "12 Secret Street, London E8",
+            "max_plus_ones": "2", "capacity": "10", "show_address_to_guests": "y",
+        },
+    )
+    assert response.status_code == 302
+    assert len(outbox) == before
+
+
+def test_cancellation_reaches_everyone_who_replied_with_the_hosts_message(host_client, party, outbox):
+    make_reply(party, name="Ana", email="ana@example.com")
+    make_reply(party, name="Dee", email="dee@example.com", response="declined")
+    before = len(outbox)
+    response = host_client.post(f"/parties/{party.id}/cancel", data={"message": "The projector died."})
+    assert response.status_code == 302
+    new = outbox.messages()[before:]
+    assert sorted(m["To"] for m in new) == ["ana@example.com", "dee@example.com"]
+    assert all("The host says: The projector died." in text_body(m) for m in new)
+    ics = next(new[0].iter_attachments()).get_content()
+    ics = ics.decode() if isinstance(ics, bytes) else ics
+    assert "STATUS:CANCELLED" in ics
+
+
+# ---------------------------------------------------------------- the SMTP path
+
+
+def test_smtp_delivers_both_parts_and_the_calendar_to_the_right_recipient(smtp_app, smtp_server):
+    client = smtp_app.test_client()
+    host = make_user(email="host@example.com")
+    party = make_party(host, make_film(runtime_minutes=139), title="Anora night")
+    response = client.post(
+        f"/p/{party.share_token}/rsvp", data={"name": "Ana", "email": "ana@example.com", "response": "going"}
+    )
+    assert response.status_code == 302
+    ((recipients, message),) = smtp_server.messages()
+    assert recipients == ["ana@example.com"]
+    assert message["Subject"] == "You're going to Anora night"
+    assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    row = db.session.scalar(sa.select(OutboundEmail))
+    assert row.status == "sent" and row.attempts == 1
+
+
+def test_smtp_down_the_request_still_succeeds_and_the_next_run_sends_it(app_factory, smtp_server):
+    dead_port = free_port()
+    down = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=dead_port, MAIL_USE_TLS=False, MAIL_TIMEOUT=2)
+    with down.app_context():
+        host = make_user(email="host@example.com")
+        party = make_party(host, make_film(), title="Anora night")
+        token = party.share_token
+    response = down.test_client().post(
+        f"/p/{token}/rsvp", data={"name": "Ana", "email": "ana@example.com", "response": "going"}
+    )
+    assert response.status_code == 302, "the reply is saved although the mail server is down"
+    with down.app_context():
+        (row,) = pending_mail()
+        assert (row.status, row.attempts) == ("pending", 1)
+        assert row.last_error
+        assert db.session.scalar(sa.select(Rsvp.name)) == "Ana"
+
+    up = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    result = up.test_cli_runner().invoke(args=["parties", "remind"])
+    assert result.exit_code == 0, result.output
+    assert "sent: You're going to Anora night -> ana@example.com" in result.output
+    assert [recipients for recipients, _ in smtp_server.messages()] == [["ana@example.com"]]
+    with up.app_context():
+        (row,) = pending_mail()
+        assert (row.status, row.attempts) == ("sent", 2)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def _due_party(host, starts_at, **fields):
+    fields.setdefault("title", "Anora night")
+    party = make_party(host, make_film(runtime_minutes=139), **fields)
+    party.starts_at = starts_at
+    db.session.commit()
+    return party
+
+
+def test_a_reminder_goes_once_to_each_guest_about_24_hours_before(app, outbox, host):
+    now = datetime.now(UTC)
+    party = _due_party(host, now + timedelta(hours=20))
+    make_reply(party, name="Ana", email="ana@example.com", now=now - timedelta(days=3))
+    make_reply(party, name="May", email="may@example.com", response="maybe", now=now - timedelta(days=3))
+    make_reply(party, name="Dee", email="dee@example.com", response="declined", now=now - timedelta(days=3))
+    make_reply(party, name="Noemail", now=now - timedelta(days=3))
+    later = _due_party(host, now + timedelta(hours=30))
+    make_reply(later, name="Late", email="late@example.com", now=now - timedelta(days=3))
+    before = len(outbox)
+
+    queued, _ = notifications.remind(now=now)
+    assert sorted(rsvp.email for _, rsvp in queued) == ["ana@example.com", "may@example.com"]
+    again, _ = notifications.remind(now=now + timedelta(minutes=5))
+    assert again == [], "each guest gets each reminder once"
+    messages = outbox.messages()[before:]
+    assert sorted(m["To"] for m in messages) == ["ana@example.com", "may@example.com"]
+    body = text_body(messages[0])
+    assert "12 Secret Street" in body, "going and maybe guests may see the address"
+    assert f"/films/{party.film.slug}" in body
+    assert "/emails" in body, "every email carries the stop link"
+
+
+def test_reminder_lists_what_the_guest_said_they_would_bring(app, outbox, host):
+    now = datetime.now(UTC)
+    party = _due_party(host, now + timedelta(hours=20))
+    ana = make_reply(party, name="Ana", email="ana@example.com", now=now - timedelta(days=3))
+    (popcorn, _) = make_items(party, ("Popcorn", 4), ("Ice", 2))
+    make_claim(party, popcorn, 2, rsvp=ana, note="salted")
+    notifications.remind(now=now)
+    assert "- 2 × Popcorn (salted)" in text_body(outbox.last())
+
+
+def test_two_overlapping_reminder_runs_send_each_reminder_once(app_factory, smtp_server):
+    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    now = datetime.now(UTC)
+    with app.app_context():
+        host = make_user(email="host@example.com")
+        party = _due_party(host, now + timedelta(hours=20), capacity=None)
+        for i in range(12):
+            make_reply(party, name=f"Guest {i}", email=f"guest{i}@example.com", now=now - timedelta(days=2))
+        db.session.remove()
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            with app.app_context():
+                notifications.remind(now=now)
+        except Exception as error:  # a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    recipients = sorted(r for rs, _ in smtp_server.messages() for r in rs)
+    assert recipients == sorted(f"guest{i}@example.com" for i in range(12))
+    with app.app_context():
+        assert {row.status for row in pending_mail()} == {"sent"}
+
+
+def test_a_guest_who_stopped_emails_gets_no_reminder_and_no_change(client, app, outbox, host):
+    now = datetime.now(UTC)
+    party = _due_party(host, now + timedelta(hours=20))
+    ana = make_reply(party, name="Ana", email="ana@example.com", now=now - timedelta(days=3))
+    stop_path = f"/p/{party.share_token}/rsvp/{ana.manage_token}/emails"
+    assert client.post(stop_path).status_code == 200
+    before = len(outbox)
+    queued, _ = notifications.remind(now=now)
+    assert queued == []
+    party = db.session.get(Party, party.id)
+    snapshot = notifications.PartySnapshot.of(party)
+    party.area = "Somewhere else"
+    assert notifications.notify_party_changed(party, snapshot) == 0
+    db.session.commit()
+    assert len(outbox) == before
+
+
+def test_a_bad_stop_link_is_404(client, party):
+    assert client.get(f"/p/{party.share_token}/rsvp/{'x' * 32}/emails").status_code == 404
+    assert client.post(f"/p/{party.share_token}/invitations/{'x' * 32}/stop").status_code == 404
+    assert client.get(f"/p/{'y' * 32}/invitations/{'x' * 32}/stop").status_code == 404
+
+
+def test_reminder_times_are_in_the_partys_zone_across_a_daylight_saving_change(app, outbox, host):
+    # Europe/London leaves summer time at 01:00 UTC on Sunday 25 October 2026.
+    starts_at = datetime(2026, 10, 25, 19, 30, tzinfo=UTC)  # 19:30 GMT
+    party = _due_party(host, starts_at)
+    make_reply(party, name="Ana", email="ana@example.com", now=starts_at - timedelta(days=5))
+    reminder_run = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)  # still BST: 21:00 local
+    queued, _ = notifications.remind(now=reminder_run)
+    assert len(queued) == 1
+    body = text_body(outbox.last())
+    assert "Sun 25 Oct 2026, 19:30 GMT (Europe/London)" in body
+
+    summer = _due_party(host, datetime(2026, 10, 24, 18, 30, tzinfo=UTC), title="Summer-time party")
+    make_reply(summer, name="Bo", email="bo@example.com", now=starts_at - timedelta(days=5))
+    notifications.remind(now=reminder_run - timedelta(hours=12))
+    assert "Sat 24 Oct 2026, 19:30 BST (Europe/London)" in text_body(outbox.last())

@@ -1,0 +1,5 @@
+"""Party email: invitations, changes, cancellations, reminders, and opting out."""
+
+from watchparty.notifications.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,78 @@
+"""Inviting guests from the dashboard, and the "stop emails" links in every email."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from watchparty.errors import DomainError
+from watchparty.extensions import db, limiter
+from watchparty.forms import EmptyForm
+from watchparty.notifications import service
+from watchparty.notifications.forms import InviteForm
+from watchparty.parties.routes import party_for_host
+from watchparty.rsvp.routes import TOKEN, party_by_token, rsvp_by_token
+
+bp = Blueprint("notifications", __name__)
+
+def _dashboard_with(party, form, status):
+    from watchparty.parties.routes import _dashboard
+
+    return _dashboard(party, invite_form=form, status=status)
+
+
+@bp.post("/parties/<int:party_id>/invitations")
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_INVITE"])
+def invite(party_id: int):
+    party = party_for_host(party_id)
+    form = InviteForm()
+    if party.is_cancelled:
+        abort(409)
+    if not form.validate_on_submit():
+        return _dashboard_with(party, form, 422)
+    try:
+        result = service.invite(party, form.emails.data)
+    except DomainError as error:
+        db.session.rollback()
+        form.emails.errors = [*form.emails.errors, error.message]
+        return _dashboard_with(party, form, error.status)
+    db.session.commit()
+    message = f"Invited {len(result.invited)}." if result.invited else "Nobody new to invite."
+    if result.skipped:
+        message += f" Skipped {len(result.skipped)} already invited or replied: {', '.join(result.skipped[:10])}"
+        message += "…" if len(result.skipped) > 10 else "."
+    flash(message, "success" if result.invited else "info")
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#invite")
+
+
+# ---------------------------------------------------------------- stop emails
+
+
+def _stop_page(party, who: str, stopped: bool, action: str):
+    return render_template(
+        "notifications/stop.html", party=party, who=who, stopped=stopped, action=action, form=EmptyForm(formdata=None)
+    )
+
+
+@bp.route("/p/<token>/rsvp/<manage_token>/emails", methods=["GET", "POST"])
+def stop_guest(token: str, manage_token: str):
+    """GET asks, POST stops: mail scanners follow links, and must not opt anyone out."""
+    party = party_by_token(token)
+    rsvp = rsvp_by_token(party, manage_token)
+    action = url_for("notifications.stop_guest", token=token, manage_token=manage_token)
+    if EmptyForm().validate_on_submit():
+        service.stop_emails_for_guest(rsvp)
+        db.session.commit()
+    return _stop_page(party, rsvp.email or rsvp.name, rsvp.emails_stopped, action)
+
+
+@bp.route("/p/<token>/invitations/<invitation_token>/stop", methods=["GET", "POST"])
+def stop_invitation(token: str, invitation_token: str):
+    party = party_by_token(token)
+    invitation = service.invitation_by_token(party, invitation_token) if TOKEN.fullmatch(invitation_token) else None
+    if invitation is None:
+        abort(404)
+    action = url_for("notifications.stop_invitation", token=token, invitation_token=invitation_token)
+    if EmptyForm().validate_on_submit():
+        service.stop_emails_for_invitation(invitation)
+        db.session.commit()
+    return _stop_page(party, invitation.email, invitation.emails_stopped, action)
