@@ -1,0 +1,1 @@
+"""System tests: the app as production runs it, gunicorn servers over PostgreSQL and Redis."""

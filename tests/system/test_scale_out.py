@@ -1,0 +1,94 @@
+"""Two gunicorn servers, one PostgreSQL database, one Redis: the rules hold across processes."""
+
+import re
+import time
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import make_film, make_party, make_user
+from tests.system.harness import Browser, Request, fire
+from watchparty.extensions import db
+from watchparty.models import Party, Rsvp
+from watchparty.rsvp import service
+
+pytestmark = pytest.mark.system
+
+MANAGE_LINK = re.compile(r"^/p/[\w-]+/rsvp/([\w-]+)$")
+
+
+def test_100_simultaneous_going_replies_across_two_servers_seat_exactly_20(servers, system_database):
+    with system_database.app_context():
+        host = make_user(email="scale-host@example.com")
+        party = make_party(host, make_film(title="Scale Out"), capacity=20, max_plus_ones=0)
+        token, party_id = party.share_token, party.id
+
+    replies = [
+        Request(f"/p/{token}/rsvp", {"name": f"Guest {i:03d}", "response": "going"}, form=f"/p/{token}")
+        for i in range(100)
+    ]
+    started = time.monotonic()
+    pages = fire(replies, across=servers)
+    elapsed = time.monotonic() - started
+
+    statuses = Counter(page.status for page in pages)
+    assert statuses == {302: 100}, statuses
+    assert {page.server.name for page in pages} == {server.name for server in servers}
+    manage_tokens = [MANAGE_LINK.match(page.location).group(1) for page in pages]
+    assert len(set(manage_tokens)) == 100
+
+    with system_database.app_context():
+        party = db.session.get(Party, party_id)
+        rsvps = list(db.session.scalars(sa.select(Rsvp).where(Rsvp.party_id == party_id)))
+        seated = [r for r in rsvps if r.state == "confirmed"]
+        waitlisted = sorted((r for r in rsvps if r.state == "waitlisted"), key=lambda r: (r.queued_at, r.id))
+        assert (len(seated), len(waitlisted)) == (20, 80)
+        assert party.seats_taken == 20
+        assert {r.manage_token for r in rsvps} == set(manage_tokens)
+        # In order: nobody who replied after the last seat went got one, and the
+        # waitlist places 1..80 follow the order the database recorded the replies in.
+        assert all(r.queued_at >= max(s.created_at for s in seated) for r in waitlisted)
+        assert [service.waitlist_place(r) for r in waitlisted] == list(range(1, 81))
+        places = {r.manage_token: place for place, r in enumerate(waitlisted, start=1)}
+
+    # Each waitlisted guest's own page, from either server, tells them their place.
+    guest_pages = fire([Request(f"/p/{token}/rsvp/{manage}") for manage in places], across=servers)
+    for page, place in zip(guest_pages, places.values(), strict=True):
+        assert page.status == 200
+        assert f"#{place} on the waitlist" in page.text
+    print(f"100 replies across {len(servers)} servers: {dict(statuses)}, {elapsed:.2f} s with the form fetches, "
+          f"slowest reply {max(p.seconds for p in pages):.2f} s; 20 seated, 80 waitlisted #1..#80")
+
+
+def test_login_rate_limit_is_shared_by_both_servers(servers, system_database, rate_limits):
+    import redis
+
+    limit = int(servers[0].environ["RATELIMIT_LOGIN"].split()[0])
+    with system_database.app_context():
+        make_user(email="limited@example.com")
+
+    def attempts(source_ip, across):
+        """limit + 4 wrong passwords from one client address, taking turns over `across`."""
+        browser = Browser(across[0], source_ip=source_ip)
+        statuses = []
+        for i in range(limit + 4):
+            server = across[i % len(across)]
+            browser.get("/accounts/login", server=server)  # reading the form is never limited
+            data = {"email": "limited@example.com", "password": "not the password"}
+            statuses.append(browser.post("/accounts/login", data, server=server).status)
+        return statuses
+
+    # Two client addresses, so each run starts with an untouched counter.
+    on_one = attempts("127.0.0.2", servers[:1])
+    across_both = attempts("127.0.0.3", servers)
+
+    assert on_one == [403] * limit + [429] * 4
+    assert across_both == on_one
+    print(f"login limit {limit}/min: one server {on_one}, both servers {across_both}")
+    # The counters are in Redis under this run's prefix (not in each process's memory).
+    client = redis.Redis.from_url(rate_limits["RATELIMIT_STORAGE_URI"])
+    try:
+        assert list(client.scan_iter(match=f"*{rate_limits['RATELIMIT_KEY_PREFIX']}*127.0.0.3*"))
+    finally:
+        client.close()
