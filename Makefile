@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app watchparty
 export WATCHPARTY_ENV ?= development
 
-.PHONY: run test lint pytest migrate demo browser-deps clean
+.PHONY: run test lint pytest migrate demo browser-deps bench clean
 
 # Reinstall when pyproject.toml changes; the stamp records the last install.
 $(VENV)/.installed: pyproject.toml
@@ -27,14 +27,44 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The system tests (tests/system: gunicorn servers on PostgreSQL and Redis) run
+# once, in the PostgreSQL pass.
 pytest: $(VENV)/.installed
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not system"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -q; \
 	fi
 
-test: lint pytest
+test: lint browser-deps pytest
+
+# The browser tests need Debian's chromium and axe-core (from npm). Installed
+# when missing and possible; without them those tests skip, or fail under CI=true.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps: tests/browser/node_modules/.installed
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing chromium (apt)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+			|| (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null) \
+			|| echo "could not install chromium: browser tests will skip (or fail under CI=true)"; \
+		else \
+			echo "no chromium and no way to install it: browser tests will skip (or fail under CI=true)"; \
+		fi; \
+	fi
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
+	else \
+		echo "no npm: axe-core is missing, accessibility tests will skip (or fail under CI=true)"; \
+	fi
+
+# Throughput of the hottest pages as a fraction of /healthz (bench/results.md).
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null) \
+		|| (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
