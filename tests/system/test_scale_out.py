@@ -61,6 +61,37 @@ def test_100_simultaneous_going_replies_across_two_servers_seat_exactly_20(serve
           f"slowest reply {max(p.seconds for p in pages):.2f} s; 20 seated, 80 waitlisted #1..#80")
 
 
+def test_200_simultaneous_claims_across_two_servers_take_exactly_5(servers, system_database):
+    from tests.factories import make_items, make_reply
+    from watchparty.models import Claim, SignupItem
+
+    with system_database.app_context():
+        host = make_user(email="claims-host@example.com")
+        party = make_party(host, make_film(title="Claims Out"), capacity=None, max_plus_ones=0)
+        (item,) = make_items(party, ("Popcorn", 5))
+        guests = [make_reply(party, name=f"Guest {i:03d}").manage_token for i in range(200)]
+        token, item_id = party.share_token, item.id
+
+    # Each guest opens their manage link first (the remembered-guest cookie and a
+    # CSRF token, from the other server), then all claim one bag at once.
+    claims = [
+        Request(f"/p/{token}/items/{item_id}/claim", {"quantity": "1"}, form=f"/p/{token}/rsvp/{manage}")
+        for manage in guests
+    ]
+    started = time.monotonic()
+    pages = fire(claims, across=servers)
+    elapsed = time.monotonic() - started
+
+    statuses = Counter(page.status for page in pages)
+    assert statuses == {302: 5, 409: 195}, statuses
+    assert all("All 5 are taken" in page.text for page in pages if page.status == 409)
+    with system_database.app_context():
+        item = db.session.get(SignupItem, item_id)
+        claimed = db.session.scalar(sa.select(sa.func.sum(Claim.quantity)).where(Claim.item_id == item_id))
+        assert (item.claimed, claimed) == (5, 5)
+    print(f"200 claims across {len(servers)} servers: {dict(statuses)} in {elapsed:.2f} s with the form fetches")
+
+
 def test_login_rate_limit_is_shared_by_both_servers(servers, system_database, rate_limits):
     import redis
 
