@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from watchparty import mail
 from watchparty.errors import DomainError
@@ -52,7 +53,10 @@ def _stamp(now: datetime | None) -> datetime:
 
 def party_by_share_token(token: str) -> Party | None:
     """The party behind a share link, or None (wrong, revoked or malformed token)."""
-    party = db.session.scalar(sa.select(Party).where(Party.share_token == token))
+    # The host comes in the same statement: every page behind the link names them.
+    party = db.session.scalar(
+        sa.select(Party).where(Party.share_token == token).options(joinedload(Party.host))
+    )
     if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
         return None
     return party

@@ -1,0 +1,276 @@
+"""`make bench`: how fast the hottest pages are, as a fraction of /healthz.
+
+Seeds a typical and a large party on a fresh database (SQLite, and
+PostgreSQL too when BENCH_DATABASE_URL is set), serves it with gunicorn (2
+workers, as on a 2-core box), drives each page with wrk at 16 connections
+for a fixed time, and prints (and writes to bench/results.md) requests/s,
+p50, p99 and the ratio to /healthz measured on the same server in the same
+run: absolute numbers change from machine to machine, the ratio much less.
+
+    BENCH_DURATION=10 BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/test make bench
+"""
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = 16
+WORKERS = 2
+RESULTS = ROOT / "bench" / "results.md"
+POST_SCRIPT = ROOT / "bench" / "rsvp_post.lua"
+
+
+@dataclass
+class Target:
+    name: str
+    path: str
+    headers: dict
+    post_body: str | None = None
+
+
+@dataclass
+class Result:
+    target: Target
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------- database
+
+
+def fresh_database(kind: str, workdir: Path) -> tuple[str, callable]:
+    """A new empty database and a function that removes it."""
+    if kind == "sqlite":
+        path = workdir / "bench.db"
+        return f"sqlite:///{path}", lambda: None
+    import sqlalchemy as sa
+
+    from watchparty.config import normalise_database_url
+
+    base = normalise_database_url(os.environ["BENCH_DATABASE_URL"])
+    name = f"watchparty_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def server_env(database_url: str, workdir: Path, secret: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        WATCHPARTY_ENV="production",
+        SECRET_KEY=secret,
+        DATABASE_URL=database_url,
+        WATCHPARTY_INSTANCE_PATH=str(workdir / "instance"),
+        RATELIMIT_ENABLED="false",  # one client address fires everything
+        MAIL_OUTBOX_DIR=str(workdir / "outbox"),
+    )
+    return env
+
+
+def seed(env: dict) -> dict:
+    """Migrate, seed both parties, and return the paths and the guest cookies to fetch."""
+    subprocess.run([str(VENV_BIN / "flask"), "--app", "watchparty", "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    code = r"""
+import json, sys
+sys.path.insert(0, {root!r})
+from watchparty import create_app
+from watchparty.extensions import db
+from watchparty.accounts.service import register_user
+from bench.seed import TYPICAL, LARGE, seed_party
+app = create_app()
+out = {}
+with app.app_context():
+    host = register_user("bench-host@example.com", "Bench Host", "bench-host-password", "UTC")
+    db.session.commit()
+    for shape in (TYPICAL, LARGE):
+        party = seed_party(shape, host)
+        guest = next(r for r in party.rsvps if r.response == "going" and r.state == "confirmed")
+        with app.test_request_context():
+            from watchparty.rsvp.routes import _cookie_name, _serializer
+            cookie = f"{_cookie_name(party)}={_serializer().dumps(guest.manage_token)}"
+        from watchparty.models import Review
+        import sqlalchemy as sa
+        review_id = db.session.scalar(sa.select(Review.id).where(Review.film_id == party.film_id).order_by(Review.id))
+        out[shape.name] = {
+            "party": f"/p/{party.share_token}", "cookie": cookie,
+            "film": f"/films/{party.film.slug}", "review": f"/films/{party.film.slug}/reviews/{review_id}",
+        }
+print(json.dumps(out))
+""".replace("{root!r}", repr(str(ROOT)))
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    import json
+
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- server and load
+
+
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"), "--config", "python:watchparty.gunicorn_conf",
+            "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "watchparty:create_app()",
+        ],
+        env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"gunicorn did not answer /healthz; see {log}")
+
+
+def csrf_for_reply(base: str, party_path: str) -> tuple[str, str]:
+    """A session cookie and its CSRF token, fetched like a browser would."""
+    with urllib.request.urlopen(base + party_path, timeout=10) as response:
+        html = response.read().decode()
+        cookie = response.headers.get("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    return cookie, token
+
+
+def run_wrk(base: str, target: Target, duration: int) -> Result:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for name, value in target.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    env = dict(os.environ)
+    if target.post_body is not None:
+        command += ["-s", str(POST_SCRIPT)]
+        env["WRK_BODY"] = target.post_body
+    command.append(base + target.path)
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    return Result(target, rate, _latency(output, "50%"), _latency(output, "99%"), errors)
+
+
+def _latency(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    pids = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sizes
+
+
+# ---------------------------------------------------------------- one database
+
+
+def bench(kind: str) -> tuple[list[Result], list[float]]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"watchparty-bench-{kind}-"))
+    url, drop = fresh_database(kind, workdir)
+    secret = secrets.token_hex(32)
+    env = server_env(url, workdir, secret)
+    server = None
+    try:
+        paths = seed(env)
+        port = free_port()
+        server = start_server(env, port, workdir / "gunicorn.log")
+        base = f"http://127.0.0.1:{port}"
+        session_cookie, csrf = csrf_for_reply(base, paths["typical"]["party"])
+        targets = [
+            Target("/healthz", "/healthz", {}),
+            Target("party page, typical (guest)", paths["typical"]["party"], {"Cookie": paths["typical"]["cookie"]}),
+            Target("party page, large (guest)", paths["large"]["party"], {"Cookie": paths["large"]["cookie"]}),
+            Target("film page, typical", paths["typical"]["film"], {}),
+            Target("film page, large", paths["large"]["film"], {}),
+            Target("full review", paths["typical"]["review"], {}),
+            Target(
+                "RSVP POST (typical)", paths["typical"]["party"] + "/rsvp",
+                {"Cookie": session_cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                post_body=f"csrf_token={csrf}&name=Bench+guest&response=maybe",
+            ),
+        ]
+        for target in targets:  # warm every worker's caches and connections
+            run_wrk(base, target, 1)
+        results = [run_wrk(base, target, DURATION) for target in targets]
+        return results, worker_rss_mb(server)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def table(kind: str, results: list[Result], rss: list[float]) -> str:
+    floor = results[0].rate
+    lines = [
+        f"### {kind} — {WORKERS} gunicorn workers, wrk {CONNECTIONS} connections × {DURATION} s",
+        "",
+        "| page | of /healthz | req/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        lines.append(
+            f"| {result.target.name} | {result.rate / floor:.2f} | {result.rate:.0f} | "
+            f"{result.p50_ms:.1f} | {result.p99_ms:.1f} | {result.errors} |"
+        )
+    lines += ["", "Worker RSS after the run: " + ", ".join(f"{size:.0f} MB" for size in rss), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (make bench installs it with apt)")
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_DATABASE_URL") else [])
+    sections = []
+    for kind in kinds:
+        results, rss = bench(kind)
+        section = table(kind, results, rss)
+        print(section, flush=True)
+        sections.append(section)
+    header = (
+        f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"`make bench` (BENCH_DURATION={DURATION}).\n"
+        "Typical party: 30 replies, 15 items, 40 claims, 3 reviews × 10 sections, 8 trivia, 20 cast.\n"
+        "Large party: 300 replies, 60 items, 200 claims, 10 reviews × 10 sections, 40 cast.\n\n"
+    )
+    RESULTS.write_text(header + "\n".join(sections), encoding="utf-8")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
