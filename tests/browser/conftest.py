@@ -95,10 +95,16 @@ def phone(browser):
     context.close()
 
 
+# One CSS pixel per image pixel by default: a full-page phone shot at the phone's 3 device
+# pixels per CSS pixel takes about a second, at CSS scale a fifth of that, and the browser tests
+# take dozens. SCREENSHOT_SCALE=device keeps the sharp ones (to look at details).
+SCREENSHOT_SCALE = "device" if os.environ.get("SCREENSHOT_SCALE") == "device" else "css"
+
+
 def screenshot(page, name: str) -> None:
     """Keep what the test saw: tests/browser/screenshots/<name>.png (git-ignored)."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, scale=SCREENSHOT_SCALE)
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
@@ -117,3 +123,103 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
         }"""
     )
     return [violation for violation in violations if violation["impact"] in impacts]
+
+
+# ---------------------------------------------------------------- shared by the journey, keyboard, no-JS and phone tests
+
+
+def seed_demo(live_server) -> dict:
+    """`flask demo` on the live server's database (the demo host, the catalogue with
+    Anora, its review and a party a week ahead); returns the demo pages' paths."""
+    import sqlalchemy as sa
+
+    from watchparty.extensions import db
+    from watchparty.models import Party, Review
+
+    with live_server.app.app_context():
+        result = live_server.app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        party = db.session.scalar(sa.select(Party).order_by(Party.id).limit(1))
+        review = db.session.scalar(sa.select(Review).where(Review.kind == "editorial").order_by(Review.id).limit(1))
+        return {
+            "party_id": party.id,
+            "review_id": review.id,
+            "party": f"/p/{party.share_token}",
+            "dashboard": f"/parties/{party.id}",
+            "film": f"/films/{party.film.slug}",
+            "review": f"/films/{party.film.slug}/reviews/{review.id}",
+        }
+
+
+@pytest.fixture
+def demo(live_server):
+    return seed_demo(live_server)
+
+
+def log_in_as_demo_host(page, base_url: str) -> None:
+    """Log in through the form as the demo host (`flask demo`)."""
+    from watchparty.cli import DEMO_HOST_EMAIL, DEMO_HOST_PASSWORD
+
+    page.goto(base_url + "/accounts/login")
+    page.fill("input[name=email]", DEMO_HOST_EMAIL)
+    page.fill("input[name=password]", DEMO_HOST_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(base_url + "/")
+
+
+def tab_to(page, selector: str, key: str = "Tab", limit: int = 120) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches `selector`: how a
+    keyboard user reaches a control. Fails if it is never reached."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    pytest.fail(f"{selector} was not reached with {key} in {limit} presses")
+
+
+def focus_is_visible(page) -> bool:
+    """Whether the focused element draws a focus indicator that stands out: an outline of at
+    least 2px whose colour has 3:1 contrast with the background behind it (WCAG 1.4.11)."""
+    return page.evaluate(
+        """() => {
+            const element = document.activeElement;
+            const style = getComputedStyle(element);
+            if (!element.matches(":focus-visible") || style.outlineStyle === "none") return false;
+            if (parseFloat(style.outlineWidth) < 2) return false;
+            const rgba = text => (text.match(/[\\d.]+/g) || []).map(Number);
+            let background = null;
+            for (let node = element.parentElement; node && !background; node = node.parentElement) {
+                const [r, g, b, a = 1] = rgba(getComputedStyle(node).backgroundColor);
+                if (a > 0) background = [r, g, b];
+            }
+            background = background || [255, 255, 255];
+            const [r, g, b, a = 1] = rgba(style.outlineColor);
+            const outline = [r, g, b].map((c, i) => c * a + background[i] * (1 - a));
+            const luminance = ([r, g, b]) => {
+                const [R, G, B] = [r, g, b].map(c => {
+                    c /= 255;
+                    return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+                });
+                return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+            };
+            const [light, dark] = [luminance(outline), luminance(background)].sort((x, y) => y - x);
+            return (light + 0.05) / (dark + 0.05) >= 3;
+        }"""
+    )
+
+
+@pytest.fixture
+def open_context(browser):
+    """`open_context("phone" | "desktop", **options)`: a new browser context (its own
+    cookies: a separate person) at that size, closed after the test even if it fails."""
+    contexts = []
+
+    def open_(size: str, **options):
+        context = browser.new_context(**(PHONE if size == "phone" else DESKTOP), **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_
+    for context in contexts:
+        context.close()
