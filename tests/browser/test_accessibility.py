@@ -2,39 +2,9 @@
 serious or critical violations. Screenshots of each page land in
 tests/browser/screenshots/ (git-ignored)."""
 
-import re
-
 import pytest
-import sqlalchemy as sa
 
-from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
-
-
-@pytest.fixture
-def demo(live_server):
-    """`flask demo` on the live server's database: the host, the catalogue, a review and a party."""
-    from watchparty.extensions import db
-    from watchparty.models import Party, Review
-
-    with live_server.app.app_context():
-        result = live_server.app.test_cli_runner().invoke(args=["demo"])
-        assert result.exit_code == 0, result.output
-        party = db.session.scalar(sa.select(Party).order_by(Party.id).limit(1))
-        review = db.session.scalar(sa.select(Review).where(Review.kind == "editorial").order_by(Review.id).limit(1))
-        return {
-            "party": f"/p/{party.share_token}",
-            "dashboard": f"/parties/{party.id}",
-            "film": f"/films/{party.film.slug}",
-            "review": f"/films/{party.film.slug}/reviews/{review.id}",
-        }
-
-
-def log_in(page, base_url: str) -> None:
-    page.goto(base_url + "/accounts/login")
-    page.fill("input[name=email]", "host@example.com")
-    page.fill("input[name=password]", "popcorn-and-credits")
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, log_in_as_demo_host, screenshot
 
 
 def assert_accessible(page, name: str) -> None:
@@ -86,7 +56,7 @@ def test_forms_showing_errors_have_no_serious_violations(browser, live_server, d
 def test_host_pages_have_no_serious_violations(browser, live_server, demo, size):
     context = browser.new_context(**(PHONE if size == "phone" else DESKTOP))
     page = context.new_page()
-    log_in(page, live_server.url)
+    log_in_as_demo_host(page, live_server.url)
     for name, path in [
         ("home-logged-in", "/"),
         ("dashboard", demo["dashboard"]),

@@ -6,7 +6,7 @@ from watchparty.forms import BaseForm
 
 class InviteForm(BaseForm):
     emails = TextAreaField(
-        "Invite by email",
+        "Email addresses",
         validators=[
             InputRequired("Paste at least one email address."),
             Length(max=50_000, message="That's too long to be a list of addresses."),
