@@ -128,3 +128,93 @@ def make_claim(party, item, quantity=1, rsvp=None, note="", now=None):
     )
     db.session.commit()
     return claim
+
+
+# ---------------------------------------------------------------- many accounts, one whole world
+# (added for the hostile-input suites: test_authorisation, test_input_corpus, test_data_safety)
+
+# One PBKDF2 round instead of scrypt: logging in through the real login form
+# stays cheap in tests that need hundreds of accounts. Never used by the app.
+QUICK_HASH_METHOD = "pbkdf2:sha256:1"
+
+
+def make_quick_user(email, display_name="User", password=DEFAULT_PASSWORD, **fields):
+    """An account like make_user's, with a cheap password hash (for tests that build many)."""
+    from werkzeug.security import generate_password_hash
+
+    from watchparty.models import User
+
+    user = User(
+        email=email.lower(), display_name=display_name,
+        password_hash=generate_password_hash(password, method=QUICK_HASH_METHOD), **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def tiny_png() -> bytes:
+    """A valid 2 x 3 PNG, for poster uploads."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (2, 3), (200, 30, 60)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+_worlds = iter(range(1, 10**9))
+
+
+class World:
+    """Everything one party involves, with names unique to this world so that
+    many worlds can share one database: a host, another account, an admin;
+    a film (created by the host, with a poster and a review); the party with
+    three items, a seated guest who claimed one, a waitlisted guest, an
+    invitation; and a second party (of the other account) with its own guest.
+    `started=True` moves the party's start an hour into the past (the crew's
+    verdict needs it; replies and sign-ups are then closed)."""
+
+    def __init__(self, started=False):
+        from datetime import timedelta
+
+        from watchparty.models import Invitation, utcnow
+
+        n = next(_worlds)
+        self.n = n
+        self.password = DEFAULT_PASSWORD
+        self.host = make_quick_user(f"w{n}-host@example.com", "Hana Host")
+        self.other_user = make_quick_user(f"w{n}-other@example.com", "Otto Other")
+        self.admin = make_quick_user(f"w{n}-admin@example.com", "Ada Admin", is_admin=True)
+        self.film = make_film(
+            f"World {n} Film", 2024, created_by=self.host, poster=tiny_png(), runtime_minutes=120,
+            cast=[("Mikey Madison", "Ani")], crew=[("director", "Sean Baker")],
+        )
+        self.review = make_review(self.film, title=f"World {n} review")
+        self.party = make_party(self.host, self.film, title=f"World {n} night", capacity=3, max_plus_ones=2)
+        self.popcorn, self.ice, self.crisps = make_items(self.party, ("Popcorn", 5), ("Ice", 3), ("Crisps", 2))
+        self.guest = make_reply(self.party, "Gina Guest", email=f"w{n}-gina@example.com", plus_ones=1)
+        # Plain values: a test may remove the guest, and the row with it.
+        self.guest_id, self.guest_manage_token = self.guest.id, self.guest.manage_token
+        self.claim = make_claim(self.party, self.popcorn, 2, rsvp=self.guest)
+        self.host_claim = make_claim(self.party, self.ice, 1)
+        self.waiting = make_reply(self.party, "Walt Waiting", email=f"w{n}-walt@example.com", plus_ones=1)
+        self.invitation = Invitation(party_id=self.party.id, email=f"w{n}-ivy@example.com")
+        db.session.add(self.invitation)
+        self.other_party = make_party(self.other_user, self.film, title=f"World {n} other night", capacity=None)
+        self.other_guest = make_reply(self.other_party, "Olga Elsewhere", email=f"w{n}-olga@example.com")
+        (self.other_item,) = make_items(self.other_party, ("Other popcorn", 4))
+        self.other_claim = make_claim(self.other_party, self.other_item, 1, rsvp=self.other_guest)
+        db.session.commit()
+        if started:
+            self.party.starts_at = utcnow() - timedelta(hours=1)
+            db.session.commit()
+
+    @property
+    def token(self) -> str:
+        return self.party.share_token
+
+    @property
+    def manage_path(self) -> str:
+        return f"/p/{self.party.share_token}/rsvp/{self.guest_manage_token}"

@@ -414,3 +414,20 @@ def test_reminder_times_are_in_the_partys_zone_across_a_daylight_saving_change(a
     make_reply(summer, name="Bo", email="bo@example.com", now=starts_at - timedelta(days=5))
     notifications.remind(now=reminder_run - timedelta(hours=12))
     assert "Sat 24 Oct 2026, 19:30 BST (Europe/London)" in text_body(outbox.last())
+
+
+def test_a_host_deleting_their_account_tells_the_guests_of_upcoming_parties(host_client, party, outbox, host):
+    from tests.factories import DEFAULT_PASSWORD
+
+    make_reply(party, name="Ana", email="ana@example.com")
+    past = make_party(host, make_film(title="Old film"), title="Last month")
+    past.starts_at = datetime.now(UTC) - timedelta(days=30)
+    db.session.commit()
+    make_reply(past, name="Old", email="old@example.com", now=past.starts_at - timedelta(days=2))
+    before = len(outbox)
+    response = host_client.post("/accounts/delete", data={"password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    new = outbox.messages()[before:]
+    assert [m["To"] for m in new] == ["ana@example.com"], "only the party still to come"
+    assert "The host closed their Watchparty account." in text_body(new[0])
+    assert db.session.get(Party, party.id).is_cancelled

@@ -65,3 +65,24 @@ def test_the_host_sees_the_party_page_with_the_same_few_queries(app, client, par
     }
     assert counts["typical"] == counts["large"], counts
     assert counts["typical"] <= MAX_QUERIES, counts
+
+
+def test_cached_fragments_save_rendering_not_queries(app, client, parties, count_queries):
+    # The fragment cache is keyed by the rows a fragment shows (watchparty.cache): a page
+    # runs the same statements whether its fragments are cached or not, so the counts above
+    # hold for a cold worker too.
+    from watchparty.cache import fragments
+
+    party = parties["large"]
+    cookie = guest_cookie(app, party)
+    for path, with_cookie in ((f"/p/{party.share_token}", True), (f"/films/{party.film.slug}", False)):
+        fragments().clear()
+        if with_cookie:
+            client.set_cookie(*cookie, path="/p/")
+        with count_queries() as cold:
+            assert client.get(path).status_code == 200
+        hits = fragments().hits
+        with count_queries() as warm:
+            assert client.get(path).status_code == 200
+        assert fragments().hits > hits
+        assert len(cold) == len(warm), (path, cold, warm)

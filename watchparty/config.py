@@ -84,6 +84,10 @@ class Config:
         self.HSTS = production
 
         self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+        # One text field of a multipart form (the review import's paste box takes up to
+        # 1,000,000 characters, up to 4 bytes each). Flask's default, 500 kB, answered
+        # a long paste with a bare 413 instead of the form and its "at most 1 MB" message.
+        self.MAX_FORM_MEMORY_SIZE = int(env("MAX_FORM_MEMORY_SIZE", str(4 * 1024 * 1024)))
         # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
         # Where links in emails point; empty means "the host of the current request".
@@ -114,6 +118,14 @@ class Config:
         self.MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR") or str(instance_path / "outbox")
 
         self.PASSWORD_RESET_MAX_AGE = int(env("PASSWORD_RESET_MAX_AGE", "3600"))
+
+        # Static files: every link to one carries a hash of its content (templating.static_url),
+        # so a browser may keep it for a year; a changed file has a new URL.
+        self.SEND_FILE_MAX_AGE_DEFAULT = int(env("SEND_FILE_MAX_AGE_DEFAULT", str(365 * 24 * 3600)))
+
+        # Rendered fragments each worker keeps (watchparty.cache), in characters of
+        # HTML and of the rows they were made from; 0 turns the cache off.
+        self.FRAGMENT_CACHE_MAX_CHARS = int(env("FRAGMENT_CACHE_MAX_CHARS", "4000000"))
 
 
 class TestConfig(Config):

@@ -1,9 +1,12 @@
 """Response headers, safe redirects and the URL converter that keeps ids in range."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, request
 from werkzeug.routing import IntegerConverter
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # No inline script anywhere: every script is a file under /static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -37,8 +40,12 @@ def set_security_headers(response):
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """True for a path on this site: no scheme, no host, no `//` or `\\` tricks."""
+    """True for a path on this site: no scheme, no host, no `//` or `\\` tricks,
+    no control characters (a line break in a Location header is a 500, and
+    browsers drop tabs and newlines, which can turn `/\t/evil` into `//evil`)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if _CONTROL.search(target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target

@@ -1,10 +1,14 @@
 """Jinja filters and globals shared by every template."""
 
+import hashlib
+import os
 import re
+from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app, url_for
 from markupsafe import Markup, escape
 
 
@@ -43,8 +47,56 @@ def text_with_links(value: str | None) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - built only from escaped parts
 
 
+# The largest id an <int:…> route accepts (watchparty.security): a stand-in, never parsed back.
+_STAND_IN_ID = 2**31 - 1
+
+
+def url_pattern(endpoint: str, id_name: str, **values) -> Callable[[int], str]:
+    """url_for for one route and many ids — a form per item of a long list.
+
+    The URL is built once with a stand-in id, and each id is then put in its
+    place: url_for costs some microseconds, and a party page has a form for
+    every item and every claim. A second URL, built the slow way, proves the
+    id sits where the stand-in was.
+    """
+    head, found, tail = url_for(endpoint, **values, **{id_name: _STAND_IN_ID}).rpartition(str(_STAND_IN_ID))
+    if not found or url_for(endpoint, **values, **{id_name: 1}) != f"{head}1{tail}":
+        raise ValueError(f"url_pattern: no single place for {id_name} in {endpoint}")
+
+    def url(id_: int) -> str:
+        return f"{head}{int(id_)}{tail}"
+
+    return url
+
+
+@lru_cache(maxsize=256)
+def _content_hash(path: str, modified_ns: int, size: int) -> str:
+    # Keyed by the file's modification time and size too: an edited file is hashed anew.
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """The URL of a file under static/ with a hash of its content (`?v=…`).
+
+    A changed file gets a new URL, so browsers may keep each URL for a year
+    (SEND_FILE_MAX_AGE_DEFAULT) and never see a stale stylesheet or script.
+    """
+    path = os.path.join(current_app.static_folder, filename)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return url_for("static", filename=filename)  # a missing file: Flask answers 404 as usual
+    return url_for("static", filename=filename, v=_content_hash(path, stat.st_mtime_ns, stat.st_size))
+
+
 def register_templating(app: Flask) -> None:
+    from watchparty.cache import init_fragments
+
+    init_fragments(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["text_with_links"] = text_with_links
+    app.jinja_env.globals["url_pattern"] = url_pattern
+    app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -10,7 +12,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from watchparty.cache import cached
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters, service
@@ -61,14 +65,34 @@ def index():
     return render_template("films/index.html", pagination=pagination, q=q)
 
 
+@dataclass(frozen=True)
+class FilmPageParts:
+    """The film page's rendered parts: the same for every reader who may (or may not) edit the film."""
+
+    description: str
+    meta: Markup
+    content: Markup
+
+
+def _film_page_parts(source: service.FilmPageSource, can_edit: bool) -> FilmPageParts:
+    page = service.film_page_from(source)
+    context = {"page": page, "can_edit": can_edit}
+    return FilmPageParts(
+        description=page.description,
+        meta=Markup(render_template("films/_detail_meta.html", **context)),  # noqa: S704 - autoescaped
+        content=Markup(render_template("films/_detail_content.html", **context)),  # noqa: S704 - autoescaped
+    )
+
+
 @bp.get("/<slug>")
 def detail(slug):
-    page = service.film_page(slug)
-    if page is None:
+    source = service.film_page_source(slug)
+    if source is None:
         abort(404)
-    return render_template(
-        "films/detail.html", page=page, film=page.film, can_edit=service.can_edit(current_user, page.film)
-    )
+    can_edit = service.can_edit(current_user, source.film)
+    # Keyed by every row the page shows (see watchparty.cache): an edit anywhere changes the key.
+    parts = cached(("films/detail.html", source, can_edit), lambda: _film_page_parts(source, can_edit))
+    return render_template("films/detail.html", film=source.film, parts=parts)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -652,7 +652,8 @@ def _with_details(statement: sa.Select) -> sa.Select:
 
 def film_by_slug(slug: str, details: bool = False) -> Film | None:
     """The film with this slug, or None; `details` loads its lists up front (for the edit form)."""
-    if len(slug) > SLUG_MAX:
+    # Only slug-shaped text reaches the database: a NUL in the URL is an error in PostgreSQL.
+    if len(slug) > SLUG_MAX or not SLUG_PATTERN.match(slug):
         return None
     statement = sa.select(Film).where(Film.slug == slug)
     return db.session.scalar(_with_details(statement) if details else statement)
@@ -701,16 +702,33 @@ class CrewGroup:
 class AwardGroup:
     ceremony: str
     year: int
-    awards: list[Award]
+    awards: list
     wins: int
     nominations: int
+
+
+@dataclass(frozen=True)
+class FilmPageSource:
+    """Every row the film page is made of, as this request read them.
+
+    The page is built from these alone (`film_page_from`), so they are also the
+    key its HTML is cached under (watchparty.cache): any change to the film, its
+    credits, awards, trivia, reviews or verdicts changes the key.
+    """
+
+    film: sa.Row  # id, slug, title, year, runtime_minutes, tagline, synopsis, …, created_by_id
+    credits: tuple[sa.Row, ...]  # role, person_id, name, character; billing order
+    awards: tuple[sa.Row, ...]
+    trivia: tuple[sa.Row, ...]
+    reviews: tuple[sa.Row, ...]  # editorial, newest first
+    crowd: tuple[sa.Row, ...]  # reviews.service.crowd_verdicts' rows
 
 
 @dataclass
 class FilmPage:
     """What the film page shows, worked out here so the template only presents it."""
 
-    film: Film
+    film: sa.Row
     runtime: str
     synopsis: list[str]  # paragraphs
     genres: list[str]
@@ -718,7 +736,7 @@ class FilmPage:
     cast: list[CastMember]
     award_groups: list[AwardGroup]
     award_summary: str
-    trivia: list[Trivia]
+    trivia: list
     formats: list[str]
     streaming_services: list[str]
     description: str
@@ -738,41 +756,85 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def film_page(slug: str) -> FilmPage | None:
-    """The film page's content, in a fixed number of queries whatever the
-    number of credits, awards, trivia, reviews or ratings (six: film, credits
-    with people, awards, trivia, reviews, the crowd's verdicts); None for an
-    unknown slug."""
-    # reviews build on films, not the reverse
-    from watchparty.reviews.service import crowd_verdicts, reviews_for_film
+_film = Film.__table__
+_credit = Credit.__table__
+_person = Person.__table__
+_award = Award.__table__
+_trivia = Trivia.__table__
+# The film page's statements, built once: the page runs them on every view.
+_PAGE_FILM = sa.select(
+    _film.c.id, _film.c.slug, _film.c.title, _film.c.year, _film.c.runtime_minutes, _film.c.tagline,
+    _film.c.synopsis, _film.c.genres, _film.c.watch_formats, _film.c.streaming_services,
+    _film.c.poster_filename, _film.c.created_by_id,
+).where(_film.c.slug == sa.bindparam("slug"))
+_PAGE_CREDITS = (
+    sa.select(_credit.c.role, _credit.c.person_id, _person.c.name, _credit.c.character)
+    .join(_person, _credit.c.person_id == _person.c.id)
+    .where(_credit.c.film_id == sa.bindparam("film_id"))
+    .order_by(_credit.c.position, _credit.c.id)
+)
+_PAGE_AWARDS = (
+    sa.select(_award.c.ceremony, _award.c.year, _award.c.category, _award.c.nominee, _award.c.won, _award.c.position)
+    .where(_award.c.film_id == sa.bindparam("film_id"))
+    .order_by(_award.c.position, _award.c.id)
+)
+_PAGE_TRIVIA = (
+    sa.select(_trivia.c.text, _trivia.c.is_spoiler)
+    .where(_trivia.c.film_id == sa.bindparam("film_id"))
+    .order_by(_trivia.c.position, _trivia.c.id)
+)
 
-    if len(slug) > SLUG_MAX:
+
+def film_page_source(slug: str) -> FilmPageSource | None:
+    """The film page's rows, in a fixed number of queries whatever the number of
+    credits, awards, trivia, reviews or ratings (six: film, credits with people,
+    awards, trivia, reviews, the crowd's verdicts); None for an unknown slug."""
+    # reviews build on films, not the reverse
+    from watchparty.reviews.service import crowd_verdict_rows, editorial_review_rows
+
+    # Only slug-shaped text reaches the database: a NUL in the URL is an error in PostgreSQL.
+    if len(slug) > SLUG_MAX or not SLUG_PATTERN.match(slug):
         return None
-    film = film_by_slug(slug, details=True)
+    film = db.session.execute(_PAGE_FILM, {"slug": slug}).first()
     if film is None:
         return None
+    params = {"film_id": film.id}
+    return FilmPageSource(
+        film=film,
+        credits=tuple(db.session.execute(_PAGE_CREDITS, params).all()),
+        awards=tuple(db.session.execute(_PAGE_AWARDS, params).all()),
+        trivia=tuple(db.session.execute(_PAGE_TRIVIA, params).all()),
+        reviews=editorial_review_rows(film.id),
+        crowd=crowd_verdict_rows(film.id),
+    )
 
+
+def film_page_from(source: FilmPageSource) -> FilmPage:
+    """The film page's content, worked out from its rows (and nothing else: see FilmPageSource)."""
+    from watchparty.reviews.service import crowd_from_rows
+
+    film = source.film
     cast: list[CastMember] = []
     by_person: dict[int, CastMember] = {}
     anchors: set[str] = set()
     crew: dict[str, list[str]] = {}
-    for credit in film.credits:
-        if credit.role != "cast":
-            crew.setdefault(credit.role, []).append(credit.person.name)
+    for role, person_id, name, character in source.credits:
+        if role != "cast":
+            crew.setdefault(role, []).append(name)
             continue
-        member = by_person.get(credit.person_id)
+        member = by_person.get(person_id)
         if member is not None:  # one actor, several parts: one entry, one anchor
-            member.character = " / ".join(part for part in (member.character, credit.character) if part)
+            member.character = " / ".join(part for part in (member.character, character) if part)
             continue
-        anchor, number = cast_anchor(credit.person.name), 2
+        anchor, number = cast_anchor(name), 2
         while anchor in anchors:  # "José" and "Jose" in one film
-            anchor, number = f"{cast_anchor(credit.person.name)}-{number}", number + 1
+            anchor, number = f"{cast_anchor(name)}-{number}", number + 1
         anchors.add(anchor)
-        member = by_person[credit.person_id] = CastMember(anchor, credit.person.name, credit.character)
+        member = by_person[person_id] = CastMember(anchor, name, character)
         cast.append(member)
 
     groups: dict[tuple[str, int], AwardGroup] = {}
-    for award in film.awards:
+    for award in source.awards:
         group = groups.setdefault((award.ceremony, award.year), AwardGroup(award.ceremony, award.year, [], 0, 0))
         group.awards.append(award)
     for group in groups.values():
@@ -790,7 +852,7 @@ def film_page(slug: str) -> FilmPage | None:
         if part
     )
 
-    crowd, crowd_reviews = crowd_verdicts(film.id)
+    crowd, crowd_reviews = crowd_from_rows(source.crowd)
     return FilmPage(
         film=film,
         runtime=format_runtime(film.runtime_minutes),
@@ -802,14 +864,20 @@ def film_page(slug: str) -> FilmPage | None:
         cast=cast,
         award_groups=list(groups.values()),
         award_summary=summary,
-        trivia=list(film.trivia),
+        trivia=list(source.trivia),
         formats=[FORMAT_LABELS[name] for name in split_list(film.watch_formats) if name in FORMAT_LABELS],
         streaming_services=split_list(film.streaming_services),
         description=_excerpt(film.synopsis or film.tagline or f"{film.title} ({film.year}) on Watchparty."),
-        reviews=reviews_for_film(film.id),
+        reviews=list(source.reviews),
         crowd=crowd,
         crowd_reviews=crowd_reviews,
     )
+
+
+def film_page(slug: str) -> FilmPage | None:
+    """The film page's content for a slug; None for an unknown one."""
+    source = film_page_source(slug)
+    return film_page_from(source) if source is not None else None
 
 
 # ---------------------------------------------------------- import and export

@@ -230,19 +230,19 @@ def regenerate_share_link(party: Party) -> list[Rsvp]:
     )
 
 
-def cancel_parties_hosted_by(user: User) -> None:
-    """Before an account goes: its parties are kept for the guests, and cancelled."""
-    db.session.execute(
-        sa.update(Party)
-        .where(Party.host_id == user.id, Party.status == "scheduled")
-        .values(
-            status="cancelled",
-            cancel_message="The host closed their Watchparty account.",
-            sequence=Party.sequence + 1,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
+def cancel_parties_hosted_by(user: User, now: datetime | None = None) -> None:
+    """Before an account goes: its parties are kept for the guests, and cancelled;
+    guests of the ones still to come are told, as when the host cancels one."""
+    from watchparty.notifications.service import notify_party_cancelled
+
+    now = now or utcnow()
+    parties = db.session.scalars(
+        sa.select(Party).where(Party.host_id == user.id, Party.status == "scheduled").order_by(Party.id)
     )
+    for party in parties:
+        cancel_party(party, "The host closed their Watchparty account.")
+        if party.starts_at > now:
+            notify_party_cancelled(party)
 
 
 # ---------------------------------------------------------------- dashboard

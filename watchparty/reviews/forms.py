@@ -13,11 +13,11 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from watchparty.forms import BaseForm, strip
 from watchparty.models.review import VERDICT_SCORES
-from watchparty.reviews.service import VERDICT_TEXT_MAX
+from watchparty.reviews.service import MAX_SECTIONS, VERDICT_TEXT_MAX
 
 
 class ImportForm(BaseForm):
@@ -45,6 +45,13 @@ class SectionForm(Form):
     is_spoiler = BooleanField("Contains spoilers")
 
 
+def finite_number(form, field):
+    """"NaN", "sNaN" and "Infinity" parse as decimals, but comparing them raises
+    (a 500): refuse them before any other check looks at the value."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Enter a number, like 4 or 8.5.")
+
+
 class ReviewForm(BaseForm):
     title = StringField(
         "Title", filters=[strip], validators=[DataRequired("Give the review a title."), Length(max=300)]
@@ -59,9 +66,11 @@ class ReviewForm(BaseForm):
         validators=[Optional(), Length(max=500), URL(require_tld=False, message="Enter a full http(s) link.")],
     )
     published_on = DateField("Published on", validators=[Optional()])
-    rating_value = DecimalField("Rating", places=1, validators=[Optional(), NumberRange(min=0, max=100)])
+    rating_value = DecimalField(
+        "Rating", places=1, validators=[Optional(), finite_number, NumberRange(min=0, max=100)]
+    )
     rating_scale = IntegerField("out of", validators=[Optional(), NumberRange(min=1, max=100)])
-    sections = FieldList(FormField(SectionForm), min_entries=1, max_entries=200)
+    sections = FieldList(FormField(SectionForm), min_entries=1, max_entries=MAX_SECTIONS)
 
     def validate_source_url(self, field):
         if field.data and not field.data.lower().startswith(("http://", "https://")):

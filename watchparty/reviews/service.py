@@ -3,11 +3,12 @@
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
@@ -33,11 +34,19 @@ from watchparty.templating import local_time
 DEFAULT_RUNTIME = timedelta(hours=3)
 EXCERPT_LENGTH = 300
 MAX_ARTICLE_BYTES = 1024 * 1024
+MAX_SECTIONS = 200
 VERDICT_TEXT_MAX = 1000
 VERDICT_TITLE = "Watch party verdict"
 # How many of the crowd's short reviews the film page lists (newest first).
 CROWD_REVIEWS_SHOWN = 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Tables for the statements the pages run, built once at import.
+_review = Review.__table__
+_section = ReviewSection.__table__
+_choice = PartyReview.__table__
+_rsvp = Rsvp.__table__
+_trivia = Trivia.__table__
 
 
 class ArticleUnreadable(DomainError):
@@ -98,11 +107,18 @@ def draft_from_text(film: Film, text: str) -> DraftReview:
 
     if not text.strip():
         raise ArticleUnreadable("Paste the article's text or upload a file.")
-    return parse_article(
+    draft = parse_article(
         text,
         cast_names=cast_names(film),
         cast_anchor=lambda name: f"/films/{film.slug}#{cast_anchor(name)}",
     )
+    # The preview form holds at most MAX_SECTIONS; more was a 500 before the editor saw anything.
+    if len(draft.sections) > MAX_SECTIONS:
+        raise ArticleUnreadable(
+            f"This article splits into {len(draft.sections)} sections; a review holds at most {MAX_SECTIONS}. "
+            "Join some of its headings and paste it again."
+        )
+    return draft
 
 
 def review_input_from_draft(draft: DraftReview) -> ReviewInput:
@@ -172,15 +188,20 @@ def import_article(film: Film, text: str, created_by: User | None = None) -> tup
 # -------------------------------------------------------------------- reading
 
 
-def reviews_for_film(film_id: int, kind: str = "editorial") -> list[Review]:
-    """Reviews for lists and panels: no sections loaded, the excerpt is stored."""
-    return list(
-        db.session.scalars(
-            sa.select(Review)
-            .where(Review.film_id == film_id, Review.kind == kind)
-            .order_by(Review.published_on.desc().nulls_last(), Review.created_at.desc(), Review.id.desc())
-        )
+_EDITORIAL_REVIEWS = (
+    sa.select(
+        _review.c.id, _review.c.title, _review.c.author, _review.c.source_name,
+        _review.c.rating_value, _review.c.rating_scale, _review.c.excerpt,
     )
+    .where(_review.c.film_id == sa.bindparam("film_id"), _review.c.kind == "editorial")
+    .order_by(_review.c.published_on.desc().nulls_last(), _review.c.created_at.desc(), _review.c.id.desc())
+)
+
+
+def editorial_review_rows(film_id: int) -> tuple[sa.Row, ...]:
+    """A film's editorial reviews for lists and panels, newest first: what a card
+    shows (the excerpt is stored), no sections."""
+    return tuple(db.session.execute(_EDITORIAL_REVIEWS, {"film_id": film_id}).all())
 
 
 def review_for_page(film: Film, review_id: int) -> Review | None:
@@ -357,7 +378,7 @@ def rate_film(party: Party, viewer, verdict: VerdictInput, now: datetime | None 
 # ---------------------------------------------------------------- alongside the party
 
 
-@dataclass
+@dataclass(frozen=True)
 class Score:
     """An average out of 10 and how many ratings make it."""
 
@@ -375,13 +396,79 @@ class Score:
         return cls(average=round(sum(values) / len(values), 1), count=len(values))
 
 
-@dataclass
-class ChosenReview:
+@dataclass(frozen=True)
+class PanelSection:
+    """A section of the host's pinned review, as the panel shows it."""
+
+    heading: str
+    body_html: str
+    is_spoiler: bool
+
+    @property
+    def html(self) -> Markup:
+        """The body as sanitised HTML: rendered and cleaned when the review was saved."""
+        return Markup(self.body_html)  # noqa: S704 - sanitised with nh3 in reviews.rendering
+
+
+@dataclass(frozen=True)
+class PanelReview:
     """An editorial review in the "Before you watch" panel; the pinned one comes with its sections."""
 
-    review: Review
+    id: int
+    title: str
+    author: str
+    source_name: str
+    rating_value: float | None
+    rating_scale: int | None
+    excerpt: str
     pinned: bool = False
-    sections: list[ReviewSection] = field(default_factory=list)
+    sections: tuple[PanelSection, ...] = ()
+
+    @property
+    def rating_out_of_ten(self) -> float | None:
+        if self.rating_value is None or not self.rating_scale:
+            return None
+        return round(self.rating_value * 10 / self.rating_scale, 1)
+
+
+class TriviaLine(Protocol):
+    """One trivia row: its text and whether it gives the ending away."""
+
+    text: str
+    is_spoiler: bool
+
+
+@dataclass(frozen=True)
+class ReviewsPanel:
+    """The part of "Before you watch" that every viewer who sees spoilers the same way sees
+    alike: the host's pick, the other reviews, the trivia.
+
+    Everything it shows is in its fields, read for this request, so it is also
+    the key its HTML is cached under (watchparty.cache).
+    """
+
+    share_token: str  # the review links keep the reader on the party's spoiler rule
+    film_slug: str
+    film_title: str
+    spoilers_open: bool
+    reviews: tuple[PanelReview, ...]  # pinned first, then newest first
+    trivia: tuple[TriviaLine, ...]
+
+    @property
+    def pinned(self) -> PanelReview | None:
+        return self.reviews[0] if self.reviews and self.reviews[0].pinned else None
+
+    @property
+    def others(self) -> tuple[PanelReview, ...]:
+        return self.reviews[1:] if self.pinned else self.reviews
+
+    @property
+    def plain_trivia(self) -> list[TriviaLine]:
+        return [item for item in self.trivia if not item.is_spoiler]
+
+    @property
+    def spoiler_trivia(self) -> list[TriviaLine]:
+        return [item for item in self.trivia if item.is_spoiler]
 
 
 @dataclass
@@ -398,11 +485,10 @@ class CrewVerdict:
 
 @dataclass
 class PartyCompanion:
-    """What the party page shows about the film beyond its card: reviews, trivia, the crew's verdict."""
+    """What the party page shows about the film beyond its card, for one viewer:
+    the shared reviews panel, and the crew's verdict as this viewer sees it."""
 
-    reviews: list[ChosenReview]  # pinned first, then newest first
-    trivia: list[Trivia]  # spoiler-free
-    spoiler_trivia: list[Trivia]
+    panel: ReviewsPanel
     spoilers_open: bool
     seen_it: bool
     reveal_at: datetime
@@ -413,48 +499,65 @@ class PartyCompanion:
     may_rate: bool  # the host, or a guest seated as going, of a party not cancelled
     rating_open: bool  # the party has started
 
-    @property
-    def pinned(self) -> ChosenReview | None:
-        return self.reviews[0] if self.reviews and self.reviews[0].pinned else None
 
-
-def _party_reviews_statement(party: Party) -> sa.Select:
-    """Every review row the party page shows, in one statement: the film's
-    editorial reviews the host did not hide (with the pinned one's sections)
-    and this party's verdicts (with their short review and the guest's name).
-
-    Rows come pinned first, then newest first, sections in order.
-    """
-    choice = PartyReview
-    sections_wanted = sa.or_(Review.kind == "guest", choice.pinned.is_(True))
-    return (
-        sa.select(Review, choice.pinned, ReviewSection, Rsvp.name)
-        .outerjoin(choice, sa.and_(choice.review_id == Review.id, choice.party_id == party.id))
-        .outerjoin(ReviewSection, sa.and_(ReviewSection.review_id == Review.id, sections_wanted))
-        .outerjoin(Rsvp, Rsvp.id == Review.rsvp_id)
-        .where(
-            Review.film_id == party.film_id,
-            sa.or_(
-                sa.and_(Review.kind == "editorial", choice.hidden.is_not(True)),
-                sa.and_(Review.kind == "guest", Review.party_id == party.id),
-            ),
-        )
-        .order_by(
-            sa.func.coalesce(choice.pinned, False).desc(),
-            Review.published_on.desc().nulls_last(),
-            Review.created_at.desc(),
-            Review.id.desc(),
-            ReviewSection.position,
-        )
+# Every review row the party page shows, in one statement (built once): the
+# film's editorial reviews the host did not hide (with the pinned one's
+# sections) and this party's verdicts (with their short review and the
+# guest's name). Rows come pinned first, then newest first, sections in order.
+_PARTY_REVIEWS = (
+    sa.select(
+        _review.c.id,
+        _review.c.kind,
+        _review.c.title,
+        _review.c.author,
+        _review.c.source_name,
+        _review.c.rating_value,
+        _review.c.rating_scale,
+        _review.c.excerpt,
+        _review.c.rsvp_id,
+        _choice.c.pinned,
+        _section.c.id.label("section_id"),
+        _section.c.heading,
+        _section.c.body_html,
+        _section.c.is_spoiler,
+        # A verdict's short review as its rater typed it (their form shows it again).
+        sa.case((_review.c.kind == "guest", _section.c.body)).label("text"),
+        _rsvp.c.name.label("guest_name"),
     )
+    .outerjoin(_choice, sa.and_(_choice.c.review_id == _review.c.id, _choice.c.party_id == sa.bindparam("party_id")))
+    .outerjoin(
+        _section,
+        sa.and_(_section.c.review_id == _review.c.id, sa.or_(_review.c.kind == "guest", _choice.c.pinned.is_(True))),
+    )
+    .outerjoin(_rsvp, _rsvp.c.id == _review.c.rsvp_id)
+    .where(
+        _review.c.film_id == sa.bindparam("film_id"),
+        sa.or_(
+            sa.and_(_review.c.kind == "editorial", _choice.c.hidden.is_not(True)),
+            sa.and_(_review.c.kind == "guest", _review.c.party_id == sa.bindparam("party_id")),
+        ),
+    )
+    .order_by(
+        sa.func.coalesce(_choice.c.pinned, False).desc(),
+        _review.c.published_on.desc().nulls_last(),
+        _review.c.created_at.desc(),
+        _review.c.id.desc(),
+        _section.c.position,
+    )
+)
+_FILM_TRIVIA = (
+    sa.select(_trivia.c.text, _trivia.c.is_spoiler)
+    .where(_trivia.c.film_id == sa.bindparam("film_id"))
+    .order_by(_trivia.c.position, _trivia.c.id)
+)
 
 
-def _rater_name(party: Party, viewer, review: Review, guest_name: str | None, is_mine: bool) -> str:
+def _rater_name(party: Party, viewer, rsvp_id: int | None, guest_name: str | None, is_mine: bool) -> str:
     """Who gave a verdict, as this viewer may know it."""
     # Guests' names follow the guest-list setting: a rating must not reveal who came.
     if is_mine:
         return "You"
-    if review.rsvp_id is None:
+    if rsvp_id is None:
         return f"{party.host.display_name} (host)" if party.host is not None else "The host"
     if viewer.sees_guest_list and guest_name:
         return guest_name
@@ -465,31 +568,41 @@ def party_companion(party: Party, viewer, now: datetime | None = None) -> PartyC
     """The "Before you watch" panel and the crew's verdict for one viewer of a party page.
 
     Two queries whatever the number of reviews and ratings: the review rows
-    (editorial and verdicts together), and the film with its trivia.
+    (editorial and verdicts together), and the film's trivia.
     """
     now = now or utcnow()
-    chosen: dict[int, ChosenReview] = {}
-    verdicts: dict[int, tuple[Review, ReviewSection | None, str | None]] = {}
-    for review, pinned, section, guest_name in db.session.execute(_party_reviews_statement(party)):
-        if review.kind == "editorial":
-            item = chosen.setdefault(review.id, ChosenReview(review, pinned=bool(pinned)))
-            if section is not None:
-                item.sections.append(section)
-        else:
-            verdicts[review.id] = (review, section, guest_name)
+    editorial: dict[int, tuple[sa.Row, list[PanelSection]]] = {}
+    verdicts = []
+    for row in db.session.execute(_PARTY_REVIEWS, {"party_id": party.id, "film_id": party.film_id}).all():
+        if row.kind != "editorial":
+            verdicts.append(row)  # one row per verdict: it has at most one section
+            continue
+        entry = editorial.get(row.id)
+        if entry is None:
+            entry = editorial[row.id] = (row, [])
+        if row.section_id is not None:
+            entry[1].append(PanelSection(row.heading, row.body_html, row.is_spoiler))
+    reviews = tuple(
+        PanelReview(
+            id=row.id, title=row.title, author=row.author, source_name=row.source_name,
+            rating_value=row.rating_value, rating_scale=row.rating_scale, excerpt=row.excerpt,
+            pinned=bool(row.pinned), sections=tuple(sections),
+        )
+        for row, sections in editorial.values()
+    )
 
     mine = None
     crew_reviews = []
-    for review, section, guest_name in verdicts.values():
-        is_mine = (viewer.is_host and review.rsvp_id is None) or (
-            viewer.rsvp is not None and not viewer.is_host and review.rsvp_id == viewer.rsvp.id
-        )
+    my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
+    for row in verdicts:
+        is_mine = (viewer.is_host and row.rsvp_id is None) or (my_rsvp_id is not None and row.rsvp_id == my_rsvp_id)
+        has_text = row.section_id is not None
         crew = CrewVerdict(
-            score=round(review.rating_value),
-            name=_rater_name(party, viewer, review, guest_name, is_mine),
-            text=section.body if section is not None else "",
-            html=section.html if section is not None else Markup(""),
-            is_spoiler=section.is_spoiler if section is not None else False,
+            score=round(row.rating_value),
+            name=_rater_name(party, viewer, row.rsvp_id, row.guest_name, is_mine),
+            text=row.text if has_text else "",
+            html=Markup(row.body_html) if has_text else Markup(""),  # noqa: S704 - sanitised when saved
+            is_spoiler=row.is_spoiler if has_text else False,
             is_mine=is_mine,
         )
         if is_mine:
@@ -497,24 +610,23 @@ def party_companion(party: Party, viewer, now: datetime | None = None) -> PartyC
         if crew.text:
             crew_reviews.append(crew)
 
-    # The film and its trivia in one statement (a party page shows both).
-    film = (
-        db.session.execute(sa.select(Film).where(Film.id == party.film_id).options(joinedload(Film.trivia)))
-        .unique()
-        .scalar_one()
-    )
-    trivia = list(film.trivia)
-    reviews = list(chosen.values())
-    seen_it = viewer.rsvp is not None and viewer.rsvp.seen_it
-    return PartyCompanion(
+    opened = spoilers_open(party, viewer.rsvp, now)
+    film = party.film
+    panel = ReviewsPanel(
+        share_token=party.share_token,
+        film_slug=film.slug,
+        film_title=film.title,
+        spoilers_open=opened,
         reviews=reviews,
-        trivia=[item for item in trivia if not item.is_spoiler],
-        spoiler_trivia=[item for item in trivia if item.is_spoiler],
-        spoilers_open=spoilers_open(party, viewer.rsvp, now),
-        seen_it=seen_it,
+        trivia=tuple(db.session.execute(_FILM_TRIVIA, {"film_id": party.film_id}).all()),
+    )
+    return PartyCompanion(
+        panel=panel,
+        spoilers_open=opened,
+        seen_it=viewer.rsvp is not None and viewer.rsvp.seen_it,
         reveal_at=reveal_time(party),
-        critics=Score.of([c.review.rating_out_of_ten for c in reviews if c.review.rating_out_of_ten is not None]),
-        verdict=Score.of([review.rating_value for review, _, _ in verdicts.values()]),
+        critics=Score.of([review.rating_out_of_ten for review in reviews if review.rating_out_of_ten is not None]),
+        verdict=Score.of([row.rating_value for row in verdicts]),
         crew_reviews=crew_reviews,
         mine=mine,
         may_rate=_crew_refusal(party, viewer) is None and not party.is_cancelled,
@@ -647,39 +759,51 @@ class CrowdReview:
     created_at: datetime
 
 
-def crowd_verdicts(film_id: int, limit: int = CROWD_REVIEWS_SHOWN) -> tuple[CrowdRating, list[CrowdReview]]:
-    """A film's crowd rating across all parties and its newest short reviews, in one query.
-
-    Each row is a verdict — those with a short review first, newest first —
-    and carries the totals over every verdict on the film: the database
-    aggregates them (window functions, computed before the LIMIT), so the
-    film page's query count does not grow with the number of ratings.
-    """
-    score = Review.rating_value
-    rows = db.session.execute(
+def _crowd_statement(limit: int) -> sa.Select:
+    score = _review.c.rating_value
+    return (
         sa.select(
-            Review.rating_value,
-            Review.created_at,
-            ReviewSection,
-            sa.func.count(Review.id).over(),
+            score,
+            _review.c.created_at,
+            _section.c.id.label("section_id"),
+            _section.c.body_html,
+            _section.c.is_spoiler,
+            sa.func.count(_review.c.id).over(),
             sa.func.avg(score).over(),
             *(sa.func.sum(sa.case((score == value, 1), else_=0)).over() for value in VERDICT_SCORES),
         )
         # A verdict has at most one section (its short review), so joining keeps one row per verdict.
-        .outerjoin(ReviewSection, ReviewSection.review_id == Review.id)
-        .where(Review.film_id == film_id, Review.kind == "guest")
-        .order_by(ReviewSection.id.is_(None), Review.created_at.desc(), Review.id.desc())
+        .outerjoin(_section, _section.c.review_id == _review.c.id)
+        .where(_review.c.film_id == sa.bindparam("film_id"), _review.c.kind == "guest")
+        .order_by(_section.c.id.is_(None), _review.c.created_at.desc(), _review.c.id.desc())
         .limit(limit)
-    ).all()
+    )
+
+
+_CROWD = _crowd_statement(CROWD_REVIEWS_SHOWN)
+
+
+def crowd_verdict_rows(film_id: int, limit: int = CROWD_REVIEWS_SHOWN) -> tuple[sa.Row, ...]:
+    """A film's verdicts from every party, in one query: those with a short review
+    first, newest first, each row carrying the totals over every verdict on the
+    film. The database aggregates them (window functions, computed before the
+    LIMIT), so the film page's query count does not grow with the number of ratings."""
+    statement = _CROWD if limit == CROWD_REVIEWS_SHOWN else _crowd_statement(limit)
+    return tuple(db.session.execute(statement, {"film_id": film_id}).all())
+
+
+def crowd_from_rows(rows: tuple[sa.Row, ...]) -> tuple[CrowdRating, list[CrowdReview]]:
+    """The crowd rating and the newest short reviews, from `crowd_verdict_rows`."""
     if not rows:
         return CrowdRating(), []
-    _, _, _, count, average, *distribution = rows[0]
+    _, _, _, _, _, count, average, *distribution = rows[0]
     crowd = CrowdRating(
         count=count, average=round(float(average), 1), distribution=[int(value or 0) for value in distribution]
     )
     reviews = [
-        CrowdReview(round(value), section.html, section.is_spoiler, created_at)
-        for value, created_at, section, *_ in rows
-        if section is not None
+        CrowdReview(round(row.rating_value), Markup(row.body_html), row.is_spoiler, row.created_at)  # noqa: S704
+        for row in rows
+        if row.section_id is not None
     ]
     return crowd, reviews
+

@@ -10,6 +10,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from watchparty import clock
+from watchparty.cache import cached_fragment
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
@@ -148,13 +149,14 @@ def _add_error(form: RsvpForm, error: DomainError) -> None:
 
 
 def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
-    # The reviews panel first: it loads the film with its trivia in one
-    # statement, which the end time and the film card then find loaded.
+    summary = service.party_summary(party, viewer)
     companion = reviews_service.party_companion(party, viewer, now)
+    card = service.film_card(party, companion.critics, companion.verdict)
+    guests = tuple(summary.guests)
     return {
         "party": party,
         "viewer": viewer,
-        "summary": service.party_summary(party, viewer),
+        "summary": summary,
         "closed_reason": service.closed_reason(party, now),
         "countdown": countdown(party.starts_at, now),
         "ends_at": party.ends_at,
@@ -162,12 +164,26 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
         "signups": signups_service.signup_board(party, viewer, now),
         "companion": companion,
+        # The same for every viewer (who may see them): rendered once per worker and content,
+        # keyed by what they show (see watchparty.cache).
+        "guest_list": cached_fragment(
+            ("rsvp/_guest_list.html", guests), lambda: render_template("rsvp/_guest_list.html", guests=guests)
+        )
+        if viewer.sees_guest_list
+        else None,
+        "film_card": cached_fragment(
+            ("parties/_film_card.html", card), lambda: render_template("parties/_film_card.html", card=card)
+        ),
+        "reviews_panel": cached_fragment(
+            ("reviews/_reviews_panel.html", companion.panel),
+            lambda: render_template("reviews/_reviews_panel.html", panel=companion.panel),
+        ),
     }
 
 
 def _verdict_form(companion: reviews_service.PartyCompanion | None) -> VerdictForm | None:
-    """The rating form for a rater, filled with the verdict they already gave."""
-    if companion is None or not companion.may_rate:
+    """The rating form for a rater once rating is open, filled with the verdict they already gave."""
+    if companion is None or not companion.may_rate or not companion.rating_open:
         return None
     mine = companion.mine
     if mine is None:

@@ -7,8 +7,10 @@ cannot both get it, on SQLite or PostgreSQL, in one process or many.
 """
 
 import hmac
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from flask import url_for
@@ -20,6 +22,9 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Credit, Party, Person, Rsvp, User, utcnow
 from watchparty.templating import local_time
+
+if TYPE_CHECKING:
+    from watchparty.reviews.service import Score
 
 RESPONSE_LABELS = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
 FORMER_GUEST = "Former guest"
@@ -51,12 +56,20 @@ def _stamp(now: datetime | None) -> datetime:
 # ---------------------------------------------------------------- lookups
 
 
+# The statements of the hottest pages are built once: building one costs more than running it.
+# The host and the film come with the party: every page behind the link names them.
+_PARTY_BY_SHARE_TOKEN = (
+    sa.select(Party)
+    .where(Party.share_token == sa.bindparam("token"))
+    .options(joinedload(Party.host), joinedload(Party.film))
+)
+_RSVP_BY_MANAGE_TOKEN = sa.select(Rsvp).where(Rsvp.manage_token == sa.bindparam("token"))
+_REPLY_OF_USER = sa.select(Rsvp).where(Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id"))
+
+
 def party_by_share_token(token: str) -> Party | None:
     """The party behind a share link, or None (wrong, revoked or malformed token)."""
-    # The host comes in the same statement: every page behind the link names them.
-    party = db.session.scalar(
-        sa.select(Party).where(Party.share_token == token).options(joinedload(Party.host))
-    )
+    party = db.session.scalar(_PARTY_BY_SHARE_TOKEN, {"token": token})
     if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
         return None
     return party
@@ -64,7 +77,7 @@ def party_by_share_token(token: str) -> Party | None:
 
 def rsvp_by_manage_token(party: Party, token: str) -> Rsvp | None:
     """The reply behind a manage link, only if it belongs to this party."""
-    rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.manage_token == token))
+    rsvp = db.session.scalar(_RSVP_BY_MANAGE_TOKEN, {"token": token})
     if rsvp is None or not hmac.compare_digest(rsvp.manage_token.encode(), token.encode()):
         return None
     if rsvp.party_id != party.id:
@@ -76,7 +89,7 @@ def reply_of_user(party: Party, user: User | None) -> Rsvp | None:
     """A logged-in user's reply to this party, if any."""
     if user is None:
         return None
-    return db.session.scalar(sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.user_id == user.id))
+    return db.session.scalar(_REPLY_OF_USER, {"party_id": party.id, "user_id": user.id})
 
 
 def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp | None:
@@ -446,8 +459,9 @@ class Viewer:
         return party.area
 
 
-@dataclass
-class GuestName:
+class GuestName(Protocol):
+    """One line of the guest list (a result row)."""
+
     name: str
     plus_ones: int
     response: str
@@ -460,22 +474,32 @@ class PartySummary:
     seats_left: int | None = None
     maybe: int = 0
     waitlisted: int = 0
-    guests: list[GuestName] = field(default_factory=list)
-    directors: list[str] = field(default_factory=list)
-    cast: list[tuple[str, str]] = field(default_factory=list)
+    guests: Sequence[GuestName] = ()
 
 
-def party_summary(party: Party, viewer: Viewer, cast_size: int = 4) -> PartySummary:
-    """Counts, the guest list (names only, when this viewer may see it) and the film's credits."""
+_rsvp = Rsvp.__table__
+_REPLY_COUNTS = (
+    sa.select(_rsvp.c.response, _rsvp.c.state, sa.func.count())
+    .where(_rsvp.c.party_id == sa.bindparam("party_id"))
+    .group_by(_rsvp.c.response, _rsvp.c.state)
+)
+_GUEST_NAMES = (
+    sa.select(_rsvp.c.name, _rsvp.c.plus_ones, _rsvp.c.response)
+    .where(
+        _rsvp.c.party_id == sa.bindparam("party_id"),
+        _rsvp.c.state == "confirmed",
+        _rsvp.c.response != "declined",
+    )
+    .order_by(_rsvp.c.response, _rsvp.c.created_at, _rsvp.c.id)
+)
+
+
+def party_summary(party: Party, viewer: Viewer) -> PartySummary:
+    """Counts (aggregated by the database) and the guest list (names only, when this viewer may see it)."""
     summary = PartySummary(seats_taken=party.seats_taken)
     if party.capacity is not None:
         summary.seats_left = max(0, party.capacity - party.seats_taken)
-    rows = db.session.execute(
-        sa.select(Rsvp.response, Rsvp.state, sa.func.count())
-        .where(Rsvp.party_id == party.id)
-        .group_by(Rsvp.response, Rsvp.state)
-    )
-    for response, state, count in rows:
+    for response, state, count in db.session.execute(_REPLY_COUNTS, {"party_id": party.id}).all():
         if state == "waitlisted":
             summary.waitlisted += count
         elif response == "going":
@@ -483,24 +507,60 @@ def party_summary(party: Party, viewer: Viewer, cast_size: int = 4) -> PartySumm
         elif response == "maybe":
             summary.maybe += count
     if viewer.sees_guest_list:
-        guests = db.session.execute(
-            sa.select(Rsvp.name, Rsvp.plus_ones, Rsvp.response)
-            .where(Rsvp.party_id == party.id, Rsvp.state == "confirmed", Rsvp.response != "declined")
-            .order_by(Rsvp.response, Rsvp.created_at, Rsvp.id)
-        )
-        summary.guests = [GuestName(*row) for row in guests]
-    credits = db.session.execute(
-        sa.select(Credit.role, Credit.character, Credit.position, Person.name)
-        .join(Person, Credit.person_id == Person.id)
-        .where(Credit.film_id == party.film_id, Credit.role.in_(("director", "cast")))
-        .order_by(Credit.position, Credit.id)
-    )
-    for role, character, _position, name in credits:
-        if role == "director":
-            summary.directors.append(name)
-        elif len(summary.cast) < cast_size:
-            summary.cast.append((name, character))
+        # The rows themselves: a few hundred objects made per view would cost more than the query.
+        summary.guests = db.session.execute(_GUEST_NAMES, {"party_id": party.id}).all()
     return summary
+
+
+@dataclass(frozen=True)
+class FilmCard:
+    """Everything the party page's film card shows — and so the key its HTML is cached under
+    (watchparty.cache): the card is rendered from this and nothing else."""
+
+    share_token: str
+    slug: str
+    title: str
+    year: int
+    runtime_minutes: int | None
+    poster_filename: str | None
+    directors: tuple[str, ...]
+    cast: tuple[tuple[str, str], ...]  # the top-billed: (name, character)
+    critics: "Score"  # the editorial reviews the party shows
+    verdict: "Score"  # the crew's verdicts
+
+
+_credit = Credit.__table__
+_person = Person.__table__
+_CARD_CREDITS = (
+    sa.select(_credit.c.role, _credit.c.character, _person.c.name)
+    .join(_person, _credit.c.person_id == _person.c.id)
+    .where(_credit.c.film_id == sa.bindparam("film_id"), _credit.c.role.in_(("director", "cast")))
+    .order_by(_credit.c.position, _credit.c.id)
+)
+
+
+def film_card(party: Party, critics, verdict, cast_size: int = 4) -> FilmCard:
+    """The party's film as its card shows it: credits in one query; the scores come from the reviews panel."""
+    film = party.film
+    directors: list[str] = []
+    cast: list[tuple[str, str]] = []
+    for role, character, name in db.session.execute(_CARD_CREDITS, {"film_id": film.id}).all():
+        if role == "director":
+            directors.append(name)
+        elif len(cast) < cast_size:
+            cast.append((name, character))
+    return FilmCard(
+        share_token=party.share_token,
+        slug=film.slug,
+        title=film.title,
+        year=film.year,
+        runtime_minutes=film.runtime_minutes,
+        poster_filename=film.poster_filename,
+        directors=tuple(directors),
+        cast=tuple(cast),
+        critics=critics,
+        verdict=verdict,
+    )
 
 
 # ---------------------------------------------------------------- emails

@@ -21,7 +21,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
@@ -616,7 +615,8 @@ def suggested_quantity(name: str | None, people: int) -> int | None:
 # ---------------------------------------------------------------- what pages show
 
 
-@dataclass
+# slots: a long list makes hundreds of these per view.
+@dataclass(slots=True)
 class ClaimLine:
     id: int
     name: str
@@ -627,7 +627,7 @@ class ClaimLine:
     can_release: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemLine:
     id: int
     name: str
@@ -699,22 +699,29 @@ def _host_name(party: Party) -> str:
     return f"{party.host.display_name} (host)" if party.host is not None else "The host"
 
 
+_rsvps = Rsvp.__table__
+_added_by = _rsvps.alias("added_by")
+_claimer_rsvp = _rsvps.alias("claimer")
+# Every item of a party with its claims, in one statement built once (building
+# it, with its two aliases, cost more than running it).
+_BOARD_ROWS = (
+    sa.select(
+        _items.c.id, _items.c.name, _items.c.category, _items.c.quantity_needed, _items.c.claimed,
+        _items.c.note, _items.c.added_by_rsvp_id, _added_by.c.name,
+        _claims.c.id, _claims.c.quantity, _claims.c.note, _claims.c.rsvp_id, _claimer_rsvp.c.name,
+    )
+    .select_from(_items)
+    .outerjoin(_added_by, _items.c.added_by_rsvp_id == _added_by.c.id)
+    .outerjoin(_claims, _claims.c.item_id == _items.c.id)
+    .outerjoin(_claimer_rsvp, _claims.c.rsvp_id == _claimer_rsvp.c.id)
+    .where(_items.c.party_id == sa.bindparam("party_id"))
+    .order_by(_items.c.position, _items.c.id, _claims.c.created_at, _claims.c.id)
+)
+
+
 def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bool]:
     """Every item of the party with its claims, in one query, as this viewer may see them."""
-    added_by = aliased(Rsvp)
-    claimer = aliased(Rsvp)
-    rows = db.session.execute(
-        sa.select(
-            SignupItem.id, SignupItem.name, SignupItem.category, SignupItem.quantity_needed, SignupItem.claimed,
-            SignupItem.note, SignupItem.added_by_rsvp_id, added_by.name,
-            Claim.id, Claim.quantity, Claim.note, Claim.rsvp_id, claimer.name,
-        )
-        .outerjoin(added_by, SignupItem.added_by_rsvp_id == added_by.id)
-        .outerjoin(Claim, Claim.item_id == SignupItem.id)
-        .outerjoin(claimer, Claim.rsvp_id == claimer.id)
-        .where(SignupItem.party_id == party.id)
-        .order_by(SignupItem.position, SignupItem.id, Claim.created_at, Claim.id)
-    ).all()
+    rows = db.session.execute(_BOARD_ROWS, {"party_id": party.id}).all()
     shows_names = viewer.sees_guest_list
     my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
     host_name = _host_name(party) if rows and any(row[8] is not None and row[11] is None for row in rows) else ""

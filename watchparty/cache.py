@@ -1,0 +1,116 @@
+"""Rendered fragments kept in each worker: the parts of a page that are the same
+for every viewer (the film card, the "Before you watch" panel, the film page).
+
+A fragment is stored under a key made of everything it shows: the rows it was
+rendered from, as this request read them, plus the few facts about the viewer
+it depends on. There is no version to bump and nothing to invalidate, so an
+edit made through any path — a service, the CLI, another worker or another
+machine — can never leave a stale fragment behind: the next request reads
+the changed rows, the key differs, and the fragment is rendered anew. What a
+hit saves is building objects and rendering templates, not the queries, so a
+page runs the same statements whether its fragments are cached or not.
+
+The cache is a bounded LRU per worker (keys and fragments both count towards
+FRAGMENT_CACHE_MAX_CHARS); old fragments simply fall out.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import fields, is_dataclass
+
+from flask import Flask, current_app, request
+from markupsafe import Markup
+from sqlalchemy.engine import Row
+
+EXTENSION = "watchparty.fragments"
+DEFAULT_MAX_CHARS = 4_000_000
+
+
+def _weight(value) -> int:
+    """Roughly how many characters a key or fragment holds: its strings count, the rest a little."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (tuple, list, Row)):
+        return 8 + sum(_weight(item) for item in value)
+    if is_dataclass(value):
+        return 8 + sum(_weight(getattr(value, item.name)) for item in fields(value))
+    return 8
+
+
+class FragmentCache:
+    """A least-recently-used map of rendered HTML, bounded by size, shared by a worker's threads."""
+
+    def __init__(self, max_chars: int = DEFAULT_MAX_CHARS):
+        self.max_chars = max_chars
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def put(self, key: Hashable, value) -> None:
+        weight = _weight(key) + _weight(value)
+        # One huge fragment must not push out everything else.
+        if weight > self.max_chars // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= old[1]
+            self._entries[key] = (value, weight)
+            self._size += weight
+            while self._size > self.max_chars and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= dropped
+
+    def fetch(self, key: Hashable, render: Callable[[], object]):
+        """The fragment stored under `key`, or `render()`'s result, stored for next time."""
+        value = self.get(key)
+        if value is None:
+            value = render()
+            self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+def init_fragments(app: Flask) -> None:
+    app.extensions[EXTENSION] = FragmentCache(app.config.get("FRAGMENT_CACHE_MAX_CHARS", DEFAULT_MAX_CHARS))
+
+
+def fragments(app: Flask | None = None) -> FragmentCache:
+    """This app's (this worker's) fragment cache."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def cached(key: Hashable, render: Callable[[], object]):
+    """What `render()` makes (rendered templates), cached under `key`: see the module docstring.
+
+    The site's address as this request reached it (scheme, host, script root)
+    is part of every key: fragments hold URLs built from it, and a request
+    with a made-up Host header must not leave its links for anyone else.
+    """
+    return fragments().fetch((request.root_url, key), render)
+
+
+def cached_fragment(key: Hashable, render: Callable[[], str]) -> Markup:
+    """One rendered template, cached under `key` (see `cached`)."""
+    # A rendered template: Jinja's autoescape has already escaped what it shows.
+    return cached(key, lambda: Markup(render()))  # noqa: S704
