@@ -760,6 +760,7 @@ class CrowdReview:
 
 
 def _crowd_statement(limit: int) -> sa.Select:
+    """The statement behind `crowd_verdict_rows` (built once for the film page's limit)."""
     score = _review.c.rating_value
     return (
         sa.select(
