@@ -201,14 +201,19 @@ def _item_page(party: Party, item, form: ItemForm, status: int = 200):
     )
 
 
+def host_item(party_id: int, item_id: int):
+    """The current user's party and one item on its list, or 404 (as party_for_host)."""
+    party = party_for_host(party_id)
+    try:
+        return party, service.item_for_host(party, item_id)
+    except service.ItemNotFound:
+        abort(404)
+
+
 @bp.route("/parties/<int:party_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_item(party_id: int, item_id: int):
-    party = party_for_host(party_id)
-    try:
-        item = service.item_for_host(party, item_id)
-    except service.ItemNotFound:
-        abort(404)
+    party, item = host_item(party_id, item_id)
     if request.method == "GET":
         form = ItemForm(formdata=None, name=item.name, category=item.category, quantity=item.quantity_needed,
                         note=item.note)
@@ -261,11 +266,7 @@ def _remove_page(party: Party, item, form: RemoveForm, status: int = 200, messag
 @login_required
 def remove_item(party_id: int, item_id: int):
     """GET asks for confirmation; POST removes (a claimed item only with `confirm=yes`)."""
-    party = party_for_host(party_id)
-    try:
-        item = service.item_for_host(party, item_id)
-    except service.ItemNotFound:
-        abort(404)
+    party, item = host_item(party_id, item_id)
     if request.method == "GET":
         return _remove_page(party, item, RemoveForm(formdata=None))
     form = RemoveForm()
