@@ -7,6 +7,11 @@ for a fixed time, and prints (and writes to bench/results.md) requests/s,
 p50, p99 and the ratio to /healthz measured on the same server in the same
 run: absolute numbers change from machine to machine, the ratio much less.
 
+The party page is fetched as its guests fetch it after replying: each
+request carries the next guest's cookie (bench/guests.lua), so the page is
+measured as everyone opening the link sees it, each with their own reply and
+their own claims, not as one guest reloading the same page.
+
 The time is split into BENCH_ROUNDS rounds that each visit every page in
 turn, so a machine whose load drifts during the run (other jobs on a shared
 box) weighs on every page alike instead of on whichever ran at the time.
@@ -36,8 +41,10 @@ DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "5")))
 CONNECTIONS = 16
 WORKERS = 2
+PAUSE = 1.0  # seconds between wrk runs (see run_wrk)
 RESULTS = ROOT / "bench" / "results.md"
 POST_SCRIPT = ROOT / "bench" / "rsvp_post.lua"
+GUESTS_SCRIPT = ROOT / "bench" / "guests.lua"
 
 
 @dataclass
@@ -46,6 +53,7 @@ class Target:
     path: str
     headers: dict
     post_body: str | None = None
+    cookies: Path | None = None  # one guest's cookie per line, sent in turn (bench/guests.lua)
 
 
 @dataclass
@@ -55,6 +63,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    # PostgreSQL only: CPU time the database's processes spent per request.
+    db_cpu_ms: float | None = None
 
 
 def free_port() -> int:
@@ -121,15 +131,15 @@ with app.app_context():
     db.session.commit()
     for shape in (TYPICAL, LARGE, dataclasses.replace(TYPICAL, name="posts")):
         party = seed_party(shape, host)
-        guest = next(r for r in party.rsvps if r.response == "going" and r.state == "confirmed")
         with app.test_request_context():
             from watchparty.rsvp.routes import _cookie_name, _serializer
-            cookie = f"{_cookie_name(party)}={_serializer().dumps(guest.manage_token)}"
+            # Every guest who replied, as their browser would send it back.
+            cookies = [f"{_cookie_name(party)}={_serializer().dumps(r.manage_token)}" for r in party.rsvps]
         from watchparty.models import Review
         import sqlalchemy as sa
         review_id = db.session.scalar(sa.select(Review.id).where(Review.film_id == party.film_id).order_by(Review.id))
         out[shape.name] = {
-            "party": f"/p/{party.share_token}", "cookie": cookie,
+            "party": f"/p/{party.share_token}", "cookies": cookies,
             "film": f"/films/{party.film.slug}", "review": f"/films/{party.film.slug}/reviews/{review_id}",
         }
 print(json.dumps(out))
@@ -172,7 +182,28 @@ def csrf_for_reply(base: str, party_path: str) -> tuple[str, str]:
     return cookie, token
 
 
-def run_wrk(base: str, target: Target, duration: int) -> Result:
+def database_cpu_seconds() -> float | None:
+    """CPU time used so far by every PostgreSQL server process on this machine
+    (the backends serving the app, and the server's own helpers), from /proc."""
+    pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    if not pids:
+        return None
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone since pgrep
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(base: str, target: Target, duration: int, measure_database: bool = False) -> Result:
+    # A pause first: a worker still answering the last run's queued requests
+    # would accept none of this run's connections, and wrk keeps them open
+    # for the whole run, so one worker would do all of it.
+    time.sleep(PAUSE)
+    database_before = database_cpu_seconds() if measure_database else None
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -180,12 +211,19 @@ def run_wrk(base: str, target: Target, duration: int) -> Result:
     if target.post_body is not None:
         command += ["-s", str(POST_SCRIPT)]
         env["WRK_BODY"] = target.post_body
+    if target.cookies is not None:
+        command += ["-s", str(GUESTS_SCRIPT)]
+        env["WRK_COOKIES"] = str(target.cookies)
     command.append(base + target.path)
     output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
-    return Result(target, rate, _latency(output, "50%"), _latency(output, "99%"), errors)
+    result = Result(target, rate, _latency(output, "50%"), _latency(output, "99%"), errors)
+    if database_before is not None:
+        requests = int(re.search(r"(\d+) requests in", output).group(1))
+        result.db_cpu_ms = (database_cpu_seconds() - database_before) * 1000 / max(requests, 1)
+    return result
 
 
 def _latency(output: str, percentile: str) -> float:
@@ -196,12 +234,14 @@ def _latency(output: str, percentile: str) -> float:
 def combine(runs: list[Result]) -> Result:
     """One page's rounds as one result: the mean rate, the median p50, the worst p99."""
     p50s = sorted(run.p50_ms for run in runs)
+    database = [run.db_cpu_ms for run in runs if run.db_cpu_ms is not None]
     return Result(
         runs[0].target,
         sum(run.rate for run in runs) / len(runs),
         p50s[len(p50s) // 2],
         max(run.p99_ms for run in runs),
         sum(run.errors for run in runs),
+        sum(database) / len(database) if database else None,
     )
 
 
@@ -229,10 +269,16 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
         server = start_server(env, port, workdir / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"
         session_cookie, csrf = csrf_for_reply(base, paths["posts"]["party"])
+        cookies = {}
+        for shape in ("typical", "large"):
+            cookies[shape] = workdir / f"cookies-{shape}.txt"
+            cookies[shape].write_text("\n".join(paths[shape]["cookies"]) + "\n")
         targets = [
             Target("/healthz", "/healthz", {}),
-            Target("party page, typical (guest)", paths["typical"]["party"], {"Cookie": paths["typical"]["cookie"]}),
-            Target("party page, large (guest)", paths["large"]["party"], {"Cookie": paths["large"]["cookie"]}),
+            Target("party page, typical (its 30 guests in turn)", paths["typical"]["party"], {},
+                   cookies=cookies["typical"]),
+            Target("party page, large (its 300 guests in turn)", paths["large"]["party"], {},
+                   cookies=cookies["large"]),
             Target("film page, typical", paths["typical"]["film"], {}),
             Target("film page, large", paths["large"]["film"], {}),
             Target("full review", paths["typical"]["review"], {}),
@@ -244,7 +290,11 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
         ]
         for target in targets:  # warm every worker's caches and connections
             run_wrk(base, target, 1)
-        rounds = [[run_wrk(base, target, max(1, DURATION // ROUNDS)) for target in targets] for _ in range(ROUNDS)]
+        measure_database = kind == "postgresql"
+        rounds = [
+            [run_wrk(base, target, max(1, DURATION // ROUNDS), measure_database) for target in targets]
+            for _ in range(ROUNDS)
+        ]
         return [combine(list(runs)) for runs in zip(*rounds, strict=True)], worker_rss_mb(server)
     finally:
         if server is not None:
@@ -256,20 +306,39 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
 
 def table(kind: str, results: list[Result], rss: list[float]) -> str:
     floor = results[0].rate
+    database = kind == "postgresql"
     lines = [
         f"### {kind} — {WORKERS} gunicorn workers, wrk {CONNECTIONS} connections, "
         f"{ROUNDS} rounds × {max(1, DURATION // ROUNDS)} s per page",
         "",
-        "| page | of /healthz | req/s | p50 ms (median round) | p99 ms (worst round) | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| page | of /healthz | req/s | p50 ms (median round) | p99 ms (worst round) | errors |"
+        + (" database CPU ms per request |" if database else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|" if database else ""),
     ]
     for result in results:
         lines.append(
             f"| {result.target.name} | {result.rate / floor:.2f} | {result.rate:.0f} | "
             f"{result.p50_ms:.1f} | {result.p99_ms:.1f} | {result.errors} |"
+            + (f" {result.db_cpu_ms:.2f} |" if database and result.db_cpu_ms is not None else "")
         )
     lines += ["", "Worker RSS after the run: " + ", ".join(f"{size:.0f} MB" for size in rss), ""]
+    if database:
+        lines += [servers_per_database(results), ""]
     return "\n".join(lines)
+
+
+def servers_per_database(results: list[Result]) -> str:
+    """How many app servers like this one a database core keeps up with, from the busiest page."""
+    party = next(result for result in results if result.target.name.startswith("party page, typical"))
+    if not party.db_cpu_ms:
+        return "Database CPU per request: not measured (no PostgreSQL process found)."
+    per_core = 1000 / party.db_cpu_ms
+    return (
+        f"Servers per database: the typical party page costs the database {party.db_cpu_ms:.2f} ms of CPU, so one "
+        f"database core answers about {per_core:.0f} of them per second; one app server ({WORKERS} workers) "
+        f"served {party.rate:.0f}/s, so each database core keeps up with about {per_core / party.rate:.1f} such "
+        f"servers (the app and the database shared this machine's {os.cpu_count()} cores while measured)."
+    )
 
 
 def main() -> None:

@@ -104,9 +104,13 @@ def _signups(shape: Shape, party: Party, replies: list) -> None:
             for i in range(shape.items)
         ],
     )
-    # Claim i: item i mod n by taker i div n: every (item, guest) pair at most once.
+    # Claims spread over the guests as at a real party (one or two each), not
+    # piled on a few: claim i is guest i mod g's, of item i mod n, while no
+    # guest claims the same item twice (true while i < lcm(g, n)).
+    pairs = {(i % len(takers), i % len(items)) for i in range(shape.claims)}
+    assert len(pairs) == shape.claims, "too few guests or items for this many claims"
     for i in range(shape.claims):
-        taker = takers[(i // len(items)) % len(takers)]
+        taker = takers[i % len(takers)]
         signups.claim_item(party, Viewer(party, rsvp=taker), items[i % len(items)].id, 1)
 
 

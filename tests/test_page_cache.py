@@ -263,3 +263,95 @@ def test_a_changed_static_file_gets_a_new_link(app, tmp_path):
         second = static_url("site.css")
         assert first != second and first.startswith("/static/site.css?v=")
         assert static_url("missing.css") == "/static/missing.css"
+
+
+# ---------------------------------------------------------------- the sign-up list's shared rows
+
+
+def _guest_browser(app, party, name):
+    from tests.factories import make_reply
+
+    rsvp = make_reply(party, name, "going")
+    browser = app.test_client()
+    assert browser.get(f"/p/{party.share_token}/rsvp/{rsvp.manage_token}").status_code == 200
+    return rsvp, browser
+
+
+def _item_row(html: str, item_id: int) -> str:
+    import re
+
+    match = re.search(rf'<li class="signup-item[^"]*" id="item-{item_id}">.*?(?=<li class="signup-item|<h3|</section>)', html, re.S)
+    assert match, f"no row for item {item_id}"
+    return match.group(0)
+
+
+@pytest.fixture
+def csrf_app(app_factory):
+    return app_factory(WTF_CSRF_ENABLED=True)
+
+
+def test_rows_nobody_owns_are_rendered_once_and_shared_by_every_guest(csrf_app):
+    from tests.conftest import csrf_token_from
+    from tests.factories import make_items
+
+    with csrf_app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, make_film(), guest_list_visible=True)
+        rows = [("Popcorn", 4), ("Crisps", 2), ("Ice", 1), ("Lemonade", 6), ("Cups", 12), ("Dip", 2), ("Nachos", 3)]
+        item_ids = [item.id for item in make_items(party, *rows)]
+        _, ann = _guest_browser(csrf_app, party, "Ann")
+        _, ben = _guest_browser(csrf_app, party, "Ben")
+        token = party.share_token
+        cache = fragments(csrf_app)
+        first = ann.get(f"/p/{token}").text
+        hits = cache.hits
+        second = ben.get(f"/p/{token}").text
+        # Every row, besides the film card, the panel and the guest list.
+        assert cache.hits - hits >= len(item_ids) + 3, "Ben's rows were rendered again instead of shared"
+    # The same rows, each with the token of the guest who reads them.
+    ann_token, ben_token = csrf_token_from(first), csrf_token_from(second)
+    for item_id in item_ids:
+        assert _item_row(first, item_id).replace(ann_token, "T") == _item_row(second, item_id).replace(ben_token, "T")
+        assert ben_token in _item_row(second, item_id) and ann_token not in _item_row(second, item_id)
+    assert "csrf-slot" not in first + second
+    # Ben's token, read from a shared row, is the one his session accepts.
+    response = ben.post(
+        f"/p/{token}/items/{item_ids[0]}/claim",
+        data={"quantity": "2", "note": "", "csrf_token": csrf_token_from(_item_row(second, item_ids[0]))},
+    )
+    assert response.status_code == 302
+
+
+def test_a_guests_own_row_is_never_shared_and_a_claim_shows_at_once_to_everyone(csrf_app):
+    from tests.factories import make_claim, make_items
+
+    with csrf_app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, make_film(), guest_list_visible=True)
+        (popcorn,) = make_items(party, ("Popcorn", 4))
+        ann_rsvp, ann = _guest_browser(csrf_app, party, "Ann")
+        _, ben = _guest_browser(csrf_app, party, "Ben")
+        token = party.share_token
+        before = ben.get(f"/p/{token}").text  # the row is cached as nobody's own
+        assert "0 of 4 claimed" in _item_row(before, popcorn.id)
+        make_claim(party, popcorn, 3, rsvp=ann_rsvp)
+        ann_row = _item_row(ann.get(f"/p/{token}").text, popcorn.id)
+        ben_row = _item_row(ben.get(f"/p/{token}").text, popcorn.id)
+        ben_again = _item_row(ben.get(f"/p/{token}").text, popcorn.id)
+    assert "3 of 4 claimed" in ann_row and "3 of 4 claimed" in ben_row
+    assert "<strong>You</strong>" in ann_row and "Can't bring it after all" in ann_row and "Change" in ann_row
+    assert "<strong>Ann</strong>" in ben_row and "You" not in ben_row and "/delete" not in ben_row
+    assert ben_row == ben_again
+
+
+def test_text_that_looks_like_the_csrf_slot_stays_text(csrf_app):
+    from tests.factories import make_items
+
+    with csrf_app.app_context():
+        host = make_user(email="host@example.com")
+        party = make_party(host, make_film())
+        (item,) = make_items(party, ("<csrf-slot> crisps", 2))
+        _, ann = _guest_browser(csrf_app, party, "Ann")
+        row = _item_row(ann.get(f"/p/{party.share_token}").text, item.id)
+    assert "&lt;csrf-slot&gt; crisps" in row
+    assert "<csrf-slot>" not in row

@@ -1,5 +1,6 @@
 """Rendered fragments kept in each worker: the parts of a page that are the same
-for every viewer (the film card, the "Before you watch" panel, the film page).
+for every viewer (the film card, the "Before you watch" panel, the film page,
+the rows of the sign-up list that are nobody's own).
 
 A fragment is stored under a key made of everything it shows: the rows it was
 rendered from, as this request read them, plus the few facts about the viewer
@@ -20,6 +21,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
 
 from flask import Flask, current_app, request
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
 
@@ -114,3 +116,29 @@ def cached_fragment(key: Hashable, render: Callable[[], str]) -> Markup:
     """One rendered template, cached under `key` (see `cached`)."""
     # A rendered template: Jinja's autoescape has already escaped what it shows.
     return cached(key, lambda: Markup(render()))  # noqa: S704
+
+
+def cache_block(key: Hashable | None, caller: Callable[[], Markup]) -> Markup:
+    """For templates: `{% call cache_block(key) %}…{% endcall %}` is the block's HTML,
+    rendered once per worker for `key` (see `cached`); a None key renders it every time.
+
+    The key must hold everything the block shows, and the block must not show
+    a CSRF token: it uses `csrf_slot` instead (see `fill_csrf_slots`).
+    """
+    if key is None:
+        return caller()
+    return cached(("block", key), caller)
+
+
+# A cached block is shared by every viewer, so it cannot hold a session's CSRF
+# token: it holds this slot, and `fill_csrf_slots` puts the viewer's token in
+# its place around the part of the page that has the forms. Text a user typed
+# is escaped ("<" becomes "&lt;"), so only a template can put a slot in a page.
+CSRF_SLOT = Markup("<csrf-slot>")
+
+
+def fill_csrf_slots(html: Markup) -> Markup:
+    """`{% filter fill_csrf_slots %}`: every CSRF slot in the block replaced by this session's token."""
+    if CSRF_SLOT not in html:
+        return html  # no form: no token, and no session made for one
+    return html.replace(CSRF_SLOT, generate_csrf())

@@ -91,9 +91,12 @@ def static_url(filename: str) -> str:
 
 
 def register_templating(app: Flask) -> None:
-    from watchparty.cache import init_fragments
+    from watchparty.cache import CSRF_SLOT, cache_block, fill_csrf_slots, init_fragments
 
     init_fragments(app)
+    app.jinja_env.globals["cache_block"] = cache_block
+    app.jinja_env.globals["csrf_slot"] = CSRF_SLOT
+    app.jinja_env.filters["fill_csrf_slots"] = fill_csrf_slots
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["text_with_links"] = text_with_links
     app.jinja_env.globals["url_pattern"] = url_pattern

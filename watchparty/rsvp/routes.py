@@ -167,7 +167,9 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         # The same for every viewer (who may see them): rendered once per worker and content,
         # keyed by what they show (see watchparty.cache).
         "guest_list": cached_fragment(
-            ("rsvp/_guest_list.html", guests), lambda: render_template("rsvp/_guest_list.html", guests=guests)
+            # Plain tuples: a hit compares the key in C, where Rows compare in Python (~1 µs each).
+            ("rsvp/_guest_list.html", tuple(map(tuple, guests))),
+            lambda: render_template("rsvp/_guest_list.html", guests=guests),
         )
         if viewer.sees_guest_list
         else None,

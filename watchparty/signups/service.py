@@ -647,6 +647,10 @@ class ItemLine:
     suggested: int | None = None
     first_in_group: bool = False
     last_in_group: bool = False
+    # What the row shows, when it looks the same to every viewer who may see the
+    # same names (none of it theirs; not the host): its rendered HTML is cached
+    # under this key (signups/_board.html). None: rendered for this viewer alone.
+    shared_key: tuple | None = None
 
     @property
     def left(self) -> int:
@@ -726,8 +730,11 @@ def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bo
     my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
     host_name = _host_name(party) if rows and any(row[8] is not None and row[11] is None for row in rows) else ""
     items: dict[int, ItemLine] = {}
-    for (item_id, name, category, needed, claimed, note, added_by_id, added_by_name,
-         claim_id, quantity, claim_note, claim_rsvp_id, claimer_name) in rows:
+    rows_of: dict[int, list] = defaultdict(list)
+    for row in rows:
+        (item_id, name, category, needed, claimed, note, added_by_id, added_by_name,
+         claim_id, quantity, claim_note, claim_rsvp_id, claimer_name) = row
+        rows_of[item_id].append(tuple(row))  # plain tuples compare in C; Rows in Python (shared_key)
         item = items.get(item_id)
         if item is None:
             item = items[item_id] = ItemLine(
@@ -757,6 +764,10 @@ def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bo
         item.claims.append(line)
         if is_mine:
             item.my_claim = line
+    if not viewer.is_host:
+        for item in items.values():
+            if not (item.my_claim or item.added_by_me):
+                item.shared_key = (shows_names, host_name, tuple(rows_of[item.id]))
     return list(items.values()), shows_names
 
 
