@@ -232,9 +232,12 @@ def test_film_page_before_the_event_and_spoilers_after_it(open_context, live_ser
     trivia = page.get_by_text(SPOILER_TRIVIA)
     expect(trivia).not_to_be_visible()
     screenshot(page, f"{name}-02-film-page")
-    spoilers(page).first.locator("summary").click()
+    summary = spoilers(page).first.locator("summary")
+    expect(summary).to_have_text("Contains spoilers — show", use_inner_text=True)
+    summary.click()
     expect(spoilers(page).first).to_have_attribute("open", "")
     expect(trivia).to_be_visible()
+    expect(summary).to_have_text("Contains spoilers — hide", use_inner_text=True)  # what a second click does
     screenshot(page, f"{name}-03-film-page-spoiler-opened")
 
     # The full review: the ending section is folded until asked for.
@@ -254,6 +257,7 @@ def test_film_page_before_the_event_and_spoilers_after_it(open_context, live_ser
     expect(spoilers(page)).to_have_count(2)
     for details in spoilers(page).all():
         expect(details).to_have_attribute("open", "")
+        expect(details.locator("summary")).to_have_text("Contains spoilers — hide", use_inner_text=True)
     expect(page.get_by_text(SPOILER_REVIEW)).to_be_visible()
     expect(page.get_by_text(SPOILER_TRIVIA)).to_be_visible()
     expect(page.locator(".companion__guard")).to_contain_text("The film is over")
