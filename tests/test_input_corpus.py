@@ -509,6 +509,8 @@ def test_malformed_query_strings_never_cause_a_server_error_and_next_stays_on_th
             (visitor, "GET", f"/accounts/login?next={value}", None),
             (visitor, "GET", f"/accounts/register?next={value}", None),
             (host, "GET", f"/parties/new?film={value}", None),
+            (host, "GET", f"/films/new?title={value}&next={value}", None),
+            (host, "GET", f"/parties/{world.party.id}/edit?film={value}", None),
             (host, "GET", f"/accounts/login?next={value}", None),  # logged in: redirected to `next` at once
             (host, "GET", f"/accounts/register?next={value}", None),
         ]
@@ -528,6 +530,8 @@ def test_malformed_query_strings_never_cause_a_server_error_and_next_stays_on_th
             (module_app.test_client(), "/accounts/login",
              {"email": world.other_user.email, "password": world.password, "next": value}),
             (guest, f"/p/{world.token}/items/{world.crisps.id}/claim", {"quantity": "1", "next": value}),
+            # Adding a missing film goes back to the party form only on this site.
+            (host, f"/films/new?next={quote(value)}", {"title": f"Corpus film {len(value)} {value[:20]!r}", "year": "2017"}),
         ]:
             response = submit(client, "POST", path, data, False)
             tally.submissions += 1

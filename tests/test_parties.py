@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -141,6 +142,42 @@ def test_an_unknown_film_links_to_the_film_form(host_client, film):
     assert 'href="/films/new?title=Paddington+2&amp;next=/parties/new"' in response.text
     assert 'value="Anora night"' in response.text  # the rest of the form stays filled
     assert party_count() == 0
+
+
+def test_adding_the_missing_film_comes_back_to_the_party_form_with_it_chosen(host_client, film):
+    missing = host_client.post("/parties/new", data=party_form(film="Paddington 2")).text
+    link = unescape(re.search(r'href="(/films/new\?[^"]+)"', missing).group(1))
+    film_form = host_client.get(link).text
+    assert 'value="Paddington 2"' in film_form  # the title the host typed
+    assert 'action="/films/new?next=/parties/new"' in film_form
+
+    # A refused film form keeps the way back.
+    refused = host_client.post("/films/new?next=/parties/new", data={"title": "Paddington 2", "year": "1066"})
+    assert refused.status_code == 422 and 'action="/films/new?next=/parties/new"' in refused.text
+
+    added = host_client.post("/films/new?next=/parties/new", data={"title": "Paddington 2", "year": "2017"})
+    assert added.status_code == 302 and added.headers["Location"] == "/parties/new?film=paddington-2-2017"
+    party_form_page = host_client.get(added.headers["Location"]).text
+    assert re.search(r'<input[^>]*name="film"[^>]*value="paddington-2-2017"', party_form_page)
+    assert host_client.post("/parties/new", data=party_form(film="paddington-2-2017")).status_code == 302
+    assert only_party().film.title == "Paddington 2"
+
+
+def test_changing_a_party_to_a_missing_film_comes_back_to_its_edit_form(host_client, host, film):
+    party_id = make_party(host, film).id
+    missing = host_client.post(f"/parties/{party_id}/edit", data=party_form(film="Paddington 2")).text
+    assert f"next=/parties/{party_id}/edit" in unescape(missing)
+    added = host_client.post(f"/films/new?next=/parties/{party_id}/edit", data={"title": "Paddington 2", "year": "2017"})
+    assert added.headers["Location"] == f"/parties/{party_id}/edit?film=paddington-2-2017"
+    edit_form = host_client.get(added.headers["Location"]).text
+    assert re.search(r'<input[^>]*name="film"[^>]*value="paddington-2-2017"', edit_form)
+
+
+def test_adding_a_film_goes_nowhere_but_this_site(host_client):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = host_client.post(f"/films/new?next={target}", data={"title": f"Film {len(target)}", "year": "2017"})
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/films/film-")
 
 
 def test_two_films_with_one_title_must_be_told_apart(host_client, film):

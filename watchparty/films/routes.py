@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -19,6 +20,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters, service
 from watchparty.films.forms import FilmForm
+from watchparty.security import is_safe_redirect
 from watchparty.views import refuse, render_form
 
 bp = Blueprint("films", __name__)
@@ -95,10 +97,23 @@ def detail(slug):
     return render_template("films/detail.html", film=source.film, parts=parts)
 
 
+def _after_new_film(film) -> str:
+    """Back to where the film was missing (the party form's "Add … to the
+    catalogue" passes `next`), with the new film chosen; else its page."""
+    target = request.args.get("next")
+    if not is_safe_redirect(target):
+        return url_for("films.detail", slug=film.slug)
+    parts = urlsplit(target)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "film"] + [("film", film.slug)]
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     form = FilmForm()
+    if request.method == "GET":
+        form.title.data = request.args.get("title", "").strip()[: service.TITLE_MAX]
     if form.validate_on_submit():
         try:
             film = service.create_film(form.film_data(), created_by=current_user, poster=form.poster_bytes())
@@ -106,7 +121,7 @@ def new():
             return refuse("films/form.html", form, error, film=None)
         db.session.commit()
         flash(f"{film.title} is in the catalogue.", "success")
-        return redirect(url_for("films.detail", slug=film.slug))
+        return redirect(_after_new_film(film))
     return render_form("films/form.html", form, film=None)
 
 

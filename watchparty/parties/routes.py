@@ -158,7 +158,8 @@ def edit(party_id: int):
     party = party_for_host(party_id)
     form = PartyForm(obj=party)
     if request.method == "GET":
-        form.film.data = party.film.slug
+        # ?film= comes back from adding a missing film (films.new's `next`).
+        form.film.data = request.args.get("film", "")[:200] or party.film.slug
         form.starts_at.data = service.to_local(party.starts_at, party.timezone)
         form.rsvp_deadline.data = service.to_local(party.rsvp_deadline, party.timezone)
     elif form.wants_more_rows:
