@@ -53,7 +53,9 @@
     } catch (e) { /* old browser: the party's own time is already shown */ }
   });
 
-  // <span data-countdown="…Z">in 3 days</span>: kept up to date every minute.
+  // <span data-countdown="…Z" data-now="…Z">in 3 days</span>: kept up to date every minute,
+  // counting from the server's clock (data-now, when the page was made): a phone
+  // whose clock is wrong would otherwise count to the wrong moment.
   function describe(ms) {
     if (ms <= 0) { return "started"; }
     var minutes = Math.floor(ms / 60000);
@@ -64,10 +66,15 @@
     return "in " + Math.max(minutes, 1) + " min";
   }
   var countdowns = document.querySelectorAll("[data-countdown]");
+  var clockOffset = 0;  // server time minus this device's time, in ms
+  if (countdowns.length) {
+    var serverNow = Date.parse(countdowns[0].getAttribute("data-now") || "");
+    if (!isNaN(serverNow)) { clockOffset = serverNow - Date.now(); }
+  }
   function tick() {
     countdowns.forEach(function (element) {
       var when = new Date(element.getAttribute("data-countdown"));
-      if (!isNaN(when.getTime())) { element.textContent = describe(when.getTime() - Date.now()); }
+      if (!isNaN(when.getTime())) { element.textContent = describe(when.getTime() - (Date.now() + clockOffset)); }
     });
   }
   if (countdowns.length) {

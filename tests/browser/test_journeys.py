@@ -265,3 +265,21 @@ def test_film_page_before_the_event_and_spoilers_after_it(open_context, live_ser
     # The film page itself never opens them by itself.
     page.goto(live_server.url + demo["film"])
     expect(spoilers(page).first).not_to_have_attribute("open", "")
+
+
+def test_the_countdown_counts_from_the_servers_clock_not_the_phones(open_context, live_server):
+    """The phone's clock says the party is a week away; the server's says three hours.
+    The countdown script must follow the server (a phone set wrong counts wrong)."""
+    from watchparty.extensions import db
+    from watchparty.models import Party, utcnow
+
+    demo = seed_demo(live_server)
+    with live_server.app.app_context():
+        starts_at = db.session.get(Party, demo["party_id"]).starts_at
+    live_server.move_clock(seconds=(starts_at - utcnow() - timedelta(hours=3)).total_seconds())
+    page = open_context("phone").new_page()
+    page.goto(live_server.url + demo["party"])
+    countdown = page.locator(".countdown")
+    expect(countdown).to_have_attribute("data-now", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"))
+    # Rewritten by the script ("in 2h 59m"), not left as the server's "in 3 hours", and not "in 7 days".
+    expect(countdown).to_have_text(re.compile(r"^in [23]h \d+m$"))

@@ -159,6 +159,7 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         "summary": summary,
         "closed_reason": service.closed_reason(party, now),
         "countdown": countdown(party.starts_at, now),
+        "now": now,  # the countdown script counts from the server's clock, not the phone's
         "ends_at": party.ends_at,
         "share_link": service.share_url(party),
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
