@@ -5,7 +5,6 @@ import re
 import struct
 import zlib
 from io import BytesIO
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -17,7 +16,7 @@ from werkzeug.test import encode_multipart
 from tests.factories import log_in, make_film, make_user
 from watchparty.extensions import db
 from watchparty.films.posters import POSTER_MAX_BYTES, generated_poster_svg
-from watchparty.models import Film
+from watchparty.models import Film, PosterImage
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -44,8 +43,12 @@ def bomb_png(width=30_000, height=30_000) -> bytes:
 
 
 def stored_posters(app) -> list[str]:
-    folder = Path(app.instance_path) / "uploads" / "posters"
-    return sorted(os.listdir(folder)) if folder.exists() else []
+    db.session.expire_all()
+    return sorted(db.session.scalars(sa.select(PosterImage.filename)))
+
+
+def stored_bytes(name: str) -> bytes:
+    return db.session.get(PosterImage, name).data
 
 
 def poster_of(slug: str) -> str | None:
@@ -87,6 +90,9 @@ def test_uploaded_poster_is_reencoded_stored_and_served_with_long_cache(logged_i
         assert served.mimetype in ("image/webp", "image/jpeg")
         with Image.open(BytesIO(served.data)) as image:
             assert image.format in ("WEBP", "JPEG") and image.size == (300, 450)
+        etag = served.headers["ETag"]
+    # A browser that has it asks again only after a year, and then gets a 304.
+    assert logged_in.get(f"/films/posters/{name}", headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_no_file_chosen_means_no_poster(logged_in, app):
@@ -101,7 +107,7 @@ def test_no_file_chosen_means_no_poster(logged_in, app):
 
 def test_large_posters_are_scaled_down(logged_in, app):
     post_film(logged_in, image_bytes("PNG", size=(2000, 3000)))
-    with Image.open(Path(app.instance_path) / "uploads" / "posters" / poster_of("anora-2024")) as image:
+    with Image.open(BytesIO(stored_bytes(poster_of("anora-2024")))) as image:
         assert image.size == (800, 1200)
 
 
@@ -154,6 +160,17 @@ def test_replacing_and_removing_a_poster_deletes_the_old_file(logged_in, app):
     assert logged_in.get(f"/films/posters/{second}").status_code == 404
 
 
+def test_a_poster_two_films_share_stays_while_one_of_them_shows_it(logged_in, app):
+    post_film(logged_in, image_bytes("PNG"))
+    name = poster_of("anora-2024")
+    # A film import may give an existing poster to another film.
+    make_film("Anora (the director's cut)", 2025).poster_filename = name
+    db.session.commit()
+    assert post_film(logged_in, url="/films/anora-2024/edit", remove_poster="y").status_code == 302
+    assert stored_posters(app) == [name]
+    assert logged_in.get(f"/films/posters/{name}").status_code == 200
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -168,7 +185,6 @@ def test_replacing_and_removing_a_poster_deletes_the_old_file(logged_in, app):
     ],
 )
 def test_poster_file_names_are_validated(client, app, path):
-    (Path(app.instance_path) / "uploads" / "posters").mkdir(parents=True, exist_ok=True)
     response = client.get(path)
     assert response.status_code == 404
     assert b"test-secret-key" not in response.data
@@ -213,3 +229,18 @@ def test_generated_poster_colours_follow_the_title():
     long = generated_poster_svg("word " * 60, 2024)
     ElementTree.fromstring(long.encode())  # noqa: S314
     assert long.count("<tspan") == 6 and "…" in long
+
+
+def test_an_import_may_name_a_stored_poster_and_a_missing_one_is_reported(logged_in, app):
+    from watchparty.films.service import import_films
+
+    post_film(logged_in, image_bytes("PNG"))
+    name = poster_of("anora-2024")
+    missing = "0123456789abcdef0123456789abcdef.webp"
+    result = import_films({"films": [
+        {"title": "Sequel", "year": 2026, "poster": name},
+        {"title": "Prequel", "year": 2020, "poster": missing},
+    ]})
+    db.session.commit()
+    assert poster_of("sequel-2026") == name and poster_of("prequel-2020") is None
+    assert result.notes == [f"prequel-2020: poster {missing} is not stored on this site; using a generated one."]

@@ -39,3 +39,28 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database, tmp_path):
         flask_migrate.upgrade()
         assert table_names() == set(db.metadata.tables) | {"alembic_version"}
         db.engine.dispose()
+
+
+def test_posters_kept_as_files_before_are_copied_into_the_database(empty_database, tmp_path):
+    """Before posters moved into the database each server kept its uploads on its
+    own disk; upgrading copies the ones this instance has (only names we made)."""
+    app = make_app(empty_database, tmp_path)
+    folder = tmp_path / "uploads" / "posters"
+    folder.mkdir(parents=True)
+    (folder / "0123456789abcdef0123456789abcdef.webp").write_bytes(b"RIFF....WEBPVP8 poster")
+    (folder / "fedcba9876543210fedcba9876543210.jpg").write_bytes(b"\xff\xd8\xff poster")
+    (folder / "notes.svg").write_bytes(b"<svg onload=alert(1)>")  # not a name we made: left out
+    with app.app_context():
+        assert app.instance_path == str(tmp_path)
+        flask_migrate.upgrade(revision="6d97bf1e3ee3")
+        flask_migrate.upgrade()
+        client = app.test_client()
+        webp = client.get("/films/posters/0123456789abcdef0123456789abcdef.webp")
+        jpeg = client.get("/films/posters/fedcba9876543210fedcba9876543210.jpg")
+        assert (webp.status_code, webp.mimetype, webp.data) == (200, "image/webp", b"RIFF....WEBPVP8 poster")
+        assert (jpeg.status_code, jpeg.mimetype) == (200, "image/jpeg")
+        assert client.get("/films/posters/notes.svg").status_code == 404
+        assert db.session.scalar(sa.text("SELECT count(*) FROM poster_image")) == 2
+        db.session.remove()
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -119,7 +120,22 @@ class Browser:
             fields.setdefault("csrf_token", self.csrf_token)
         return self.request("POST", path, fields, server=server)
 
-    def request(self, method: str, path: str, data: dict | None = None, server: Server | None = None) -> Page:
+    def upload(self, path: str, data: dict, files: dict[str, tuple[str, bytes]], server: Server | None = None) -> Page:
+        """A multipart form POST (file fields as (filename, bytes)) with the CSRF token, as a browser sends it."""
+        from werkzeug.datastructures import FileStorage
+        from werkzeug.test import encode_multipart
+
+        fields = dict(data)
+        if self.csrf_token is not None:
+            fields.setdefault("csrf_token", self.csrf_token)
+        for name, (filename, content) in files.items():
+            fields[name] = FileStorage(BytesIO(content), filename=filename)
+        boundary, body = encode_multipart(fields)
+        return self.request("POST", path, server=server, body=body,
+                            content_type=f"multipart/form-data; boundary={boundary}")
+
+    def request(self, method: str, path: str, data: dict | None = None, server: Server | None = None,
+                body: bytes | None = None, content_type: str | None = None) -> Page:
         server = server or self.server
         connection = http.client.HTTPConnection(
             "127.0.0.1",
@@ -130,10 +146,11 @@ class Browser:
         headers = {"Accept": "text/html", "Connection": "close"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        body = None
         if data is not None:
             body = urlencode(data)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            content_type = "application/x-www-form-urlencoded"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         started = time.monotonic()
         try:
             connection.request(method, path, body=body, headers=headers)

@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_film, make_party, make_user
-from tests.system.harness import Browser, Request, fire
+from tests.factories import DEFAULT_PASSWORD, make_film, make_party, make_user, tiny_png
+from tests.system.conftest import check_logs
+from tests.system.harness import Browser, Request, fire, production_environ, start_servers, stop_servers
 from watchparty.extensions import db
 from watchparty.models import Party, Rsvp
 from watchparty.rsvp import service
@@ -123,3 +124,33 @@ def test_login_rate_limit_is_shared_by_both_servers(servers, system_database, ra
         assert list(client.scan_iter(match=f"*{rate_limits['RATELIMIT_KEY_PREFIX']}*127.0.0.3*"))
     finally:
         client.close()
+
+
+def test_a_poster_uploaded_through_one_server_is_served_by_another(system_database, rate_limits, tmp_path_factory):
+    """Two servers that share only the database and Redis, each with its own
+    instance folder as on two machines: an upload through one is on the other."""
+    with system_database.app_context():
+        make_user(email="poster-host@example.com")
+    logs = tmp_path_factory.mktemp("poster-logs")
+    machines = []
+    try:
+        for name in ("machine-a", "machine-b"):
+            environ = production_environ(system_database.url, tmp_path_factory.mktemp(name), **rate_limits)
+            machines += start_servers(1, environ, logs, name=name)
+        a, b = machines
+        host = Browser(a)
+        host.get("/accounts/login")
+        assert host.post("/accounts/login", {"email": "poster-host@example.com", "password": DEFAULT_PASSWORD}).status == 302
+        host.get("/films/new")
+        added = host.upload("/films/new", {"title": "Poster Film", "year": "2024"}, {"poster": ("poster.png", tiny_png())})
+        assert added.status == 302, added.text[:500]
+
+        film_page = Browser(b).get(added.location)
+        assert film_page.status == 200
+        name = re.search(r'src="/films/posters/([0-9a-f]{32}\.(?:webp|jpg))"', film_page.text).group(1)
+        poster = Browser(b).get(f"/films/posters/{name}")
+        assert poster.status == 200
+        assert poster.headers["Content-Type"] in ("image/webp", "image/jpeg")
+    finally:
+        stop_servers(machines)
+    check_logs(machines)

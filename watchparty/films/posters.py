@@ -9,7 +9,6 @@ trailing bytes and any polyglot payload are left behind.
 
 import colorsys
 import hashlib
-import os
 import re
 import secrets
 import textwrap
@@ -18,10 +17,13 @@ from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import sqlalchemy as sa
 from flask import current_app
 from PIL import Image, ImageFile, ImageOps, features
 
 from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.models import Film, PosterImage
 
 POSTER_MAX_BYTES = 5 * 1024 * 1024
 POSTER_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
@@ -41,7 +43,11 @@ class PosterRejected(DomainError):
     field = "poster"
 
 
-def posters_dir() -> Path:
+CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
+
+
+def legacy_posters_dir() -> Path:
+    """Where posters were kept before they moved into the database (read once by the migration)."""
     return Path(current_app.instance_path) / "uploads" / "posters"
 
 
@@ -100,20 +106,32 @@ def encode_poster(data: bytes) -> tuple[bytes, str]:
 
 
 def save_poster(data: bytes, extension: str) -> str:
-    """Write re-encoded poster bytes under a fresh random name; return the name."""
-    folder = posters_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    """Store re-encoded poster bytes under a fresh random name (in this
+    transaction: a film that is not saved leaves no poster behind); return the name."""
     name = f"{secrets.token_hex(16)}.{extension}"
-    partial = folder / f".{name}.part"
-    partial.write_bytes(data)
-    os.replace(partial, folder / name)  # readers never see half a file
+    db.session.add(PosterImage(filename=name, content_type=CONTENT_TYPES[extension], data=data))
     return name
 
 
+def stored_poster(name: str) -> PosterImage | None:
+    return db.session.get(PosterImage, name) if is_poster_filename(name) else None
+
+
+def has_poster(name: str) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).where(PosterImage.filename == name)) > 0
+
+
 def delete_poster(name: str | None) -> None:
-    """Remove a stored poster file, if the name is one of ours and it exists."""
-    if name and is_poster_filename(name):
-        (posters_dir() / name).unlink(missing_ok=True)
+    """Drop a stored poster that no film shows any more (a film import may
+    have given one poster to several films)."""
+    if not name:
+        return
+    db.session.flush()
+    db.session.execute(
+        sa.delete(PosterImage).where(
+            PosterImage.filename == name, ~sa.exists().where(Film.poster_filename == name)
+        )
+    )
 
 
 def _palette(title: str) -> tuple[str, str, str]:

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -132,13 +131,10 @@ def edit(slug):
     form = FilmForm(data=service.film_form_values(film))
     if form.validate_on_submit():
         try:
-            unused = service.update_film(
-                film, form.film_data(), poster=form.poster_bytes(), remove_poster=form.remove_poster.data
-            )
+            service.update_film(film, form.film_data(), poster=form.poster_bytes(), remove_poster=form.remove_poster.data)
         except DomainError as error:
             return refuse("films/form.html", form, error, film=film)
         db.session.commit()
-        service.discard_poster(unused)
         flash("Film saved.", "success")
         return redirect(url_for("films.detail", slug=film.slug))
     return render_form("films/form.html", form, film=film)
@@ -146,11 +142,15 @@ def edit(slug):
 
 @bp.get("/posters/<filename>")
 def poster_file(filename):
-    if not posters.is_poster_filename(filename):
+    poster = posters.stored_poster(filename)
+    if poster is None:
         abort(404)
-    response = send_from_directory(posters.posters_dir(), filename, max_age=POSTER_MAX_AGE)
+    response = make_response(poster.data)
+    response.mimetype = poster.content_type
     response.headers["Cache-Control"] = f"public, max-age={POSTER_MAX_AGE}, immutable"
-    return response
+    # A name is never reused for other bytes: it is the ETag, and a revalidation is a 304.
+    response.set_etag(filename)
+    return response.make_conditional(request)
 
 
 @bp.get("/<slug>/poster.svg")

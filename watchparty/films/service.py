@@ -611,12 +611,9 @@ def create_film(data: FilmData, created_by=None, poster: bytes | None = None) ->
     return film
 
 
-def update_film(film: Film, data: FilmData, poster: bytes | None = None, remove_poster: bool = False) -> str | None:
-    """Change a film. Its slug stays: links to it have been shared.
-
-    Returns the name of a poster file that is no longer used, for the caller
-    to pass to `discard_poster` once the change is committed.
-    """
+def update_film(film: Film, data: FilmData, poster: bytes | None = None, remove_poster: bool = False) -> None:
+    """Change a film. Its slug stays: links to it have been shared. A replaced
+    or removed poster is dropped in the same transaction."""
     data = validate_film_data(data)
     encoded = posters.encode_poster(poster) if poster is not None else None
     _apply(film, data)
@@ -627,14 +624,9 @@ def update_film(film: Film, data: FilmData, poster: bytes | None = None, remove_
     elif remove_poster:
         film.poster_filename = None
     else:
-        return None
+        return
     db.session.flush()
-    return old
-
-
-def discard_poster(filename: str | None) -> None:
-    """Delete a poster file that no film uses any more (after the commit)."""
-    posters.delete_poster(filename)
+    posters.delete_poster(old)
 
 
 # ------------------------------------------------------------ reading films
@@ -1037,8 +1029,8 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
         else {}
     )
     for slug, data, poster in films:
-        if poster is not None and not (posters.posters_dir() / poster).is_file():
-            result.notes.append(f"{slug}: poster {poster} is not in this instance's uploads; using a generated one.")
+        if poster is not None and not posters.has_poster(poster):
+            result.notes.append(f"{slug}: poster {poster} is not stored on this site; using a generated one.")
             poster = None
         film = existing.get(slug)
         if film is not None and skip_existing:

@@ -4,6 +4,7 @@ from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.outbox import OutboundEmail
 from watchparty.models.party import Invitation, Party, Rsvp
+from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
 from watchparty.models.user import User
@@ -23,6 +24,7 @@ __all__ = [
     "Party",
     "PartyReview",
     "Person",
+    "PosterImage",
     "Review",
     "ReviewSection",
     "Rsvp",
