@@ -244,3 +244,30 @@ def test_an_import_may_name_a_stored_poster_and_a_missing_one_is_reported(logged
     db.session.commit()
     assert poster_of("sequel-2026") == name and poster_of("prequel-2020") is None
     assert result.notes == [f"prequel-2020: poster {missing} is not stored on this site; using a generated one."]
+
+
+def test_an_import_that_takes_a_poster_off_a_film_drops_it(logged_in, app):
+    from watchparty.films.service import import_films
+
+    post_film(logged_in, image_bytes("PNG"))
+    assert len(stored_posters(app)) == 1
+    import_films({"films": [{"slug": "anora-2024", "title": "Anora", "year": 2024, "poster": None}]})
+    db.session.commit()
+    assert poster_of("anora-2024") is None and stored_posters(app) == []
+
+
+def test_posters_a_server_kept_as_files_are_copied_by_a_command(app, runner, tmp_path):
+    make_film("Anora", 2024)
+    folder = tmp_path / "posters"
+    folder.mkdir()
+    (folder / "0123456789abcdef0123456789abcdef.webp").write_bytes(b"RIFF....WEBPVP8 one")
+    (folder / "fedcba9876543210fedcba9876543210.jpg").write_bytes(b"\xff\xd8\xff two")
+    (folder / "readme.txt").write_text("not a poster")
+    first = runner.invoke(args=["films", "import-posters", "--from", str(folder)])
+    assert first.exit_code == 0, first.output
+    assert "2 posters copied into the database, 0 were there already" in first.output
+    again = runner.invoke(args=["films", "import-posters", "--from", str(folder)])
+    assert "0 posters copied into the database, 2 were there already" in again.output
+    assert stored_posters(app) == ["0123456789abcdef0123456789abcdef.webp", "fedcba9876543210fedcba9876543210.jpg"]
+    assert stored_bytes("0123456789abcdef0123456789abcdef.webp") == b"RIFF....WEBPVP8 one"
+    assert app.test_client().get("/films/posters/fedcba9876543210fedcba9876543210.jpg").mimetype == "image/jpeg"

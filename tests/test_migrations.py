@@ -62,5 +62,14 @@ def test_posters_kept_as_files_before_are_copied_into_the_database(empty_databas
         assert client.get("/films/posters/notes.svg").status_code == 404
         assert db.session.scalar(sa.text("SELECT count(*) FROM poster_image")) == 2
         db.session.remove()
+
+        # Going back writes them out again for the older version, which reads files.
+        for path in folder.iterdir():
+            path.unlink()
+        flask_migrate.downgrade(revision="6d97bf1e3ee3")
+        assert sorted(path.name for path in folder.iterdir()) == [
+            "0123456789abcdef0123456789abcdef.webp", "fedcba9876543210fedcba9876543210.jpg",
+        ]
+        assert (folder / "0123456789abcdef0123456789abcdef.webp").read_bytes() == b"RIFF....WEBPVP8 poster"
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()

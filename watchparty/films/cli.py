@@ -55,3 +55,16 @@ def export_command(output: Path | None):
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {len(payload['films'])} films to {output}.", err=True)
+
+
+@films_group.command("import-posters")
+@click.option("--from", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of poster files (default: this instance's uploads/posters).")
+def import_posters_command(folder: Path | None):
+    """Copy posters this server kept as files into the database (run on every
+    server that took uploads before posters moved there; safe to run again)."""
+    from watchparty.films import posters
+
+    folder = folder or posters.legacy_posters_dir()
+    copied, present = posters.import_legacy_posters(folder)
+    click.echo(f"{folder}: {copied} posters copied into the database, {present} were there already.")

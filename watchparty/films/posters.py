@@ -47,8 +47,28 @@ CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 
 
 def legacy_posters_dir() -> Path:
-    """Where posters were kept before they moved into the database (read once by the migration)."""
+    """Where each server kept the posters it took before they moved into the database."""
     return Path(current_app.instance_path) / "uploads" / "posters"
+
+
+def import_legacy_posters(folder: Path) -> tuple[int, int]:
+    """Copy the posters a server kept as files into the database, one at a time;
+    names already stored are left alone, so it can run on every server, and
+    again. Only names this module made are read. Returns (copied, already there)."""
+    copied = present = 0
+    if not folder.is_dir():
+        return copied, present
+    for path in sorted(folder.iterdir()):
+        if not is_poster_filename(path.name) or not path.is_file():
+            continue
+        if has_poster(path.name):
+            present += 1
+            continue
+        extension = path.name.rsplit(".", 1)[1]
+        db.session.add(PosterImage(filename=path.name, content_type=CONTENT_TYPES[extension], data=path.read_bytes()))
+        db.session.commit()  # one poster at a time: a big folder never sits in memory
+        copied += 1
+    return copied, present
 
 
 def is_poster_filename(name: str) -> bool:
@@ -117,8 +137,11 @@ def stored_poster(name: str) -> PosterImage | None:
     return db.session.get(PosterImage, name) if is_poster_filename(name) else None
 
 
-def has_poster(name: str) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).where(PosterImage.filename == name)) > 0
+def has_poster(name: str, lock: bool = False) -> bool:
+    """Is a poster stored under `name`? With `lock`, hold its row until the
+    commit, so that it cannot be dropped (delete_poster) while a film takes it."""
+    query = sa.select(PosterImage.filename).where(PosterImage.filename == name)
+    return db.session.scalar(query.with_for_update() if lock else query) is not None
 
 
 def delete_poster(name: str | None) -> None:
@@ -127,11 +150,14 @@ def delete_poster(name: str | None) -> None:
     if not name:
         return
     db.session.flush()
-    db.session.execute(
-        sa.delete(PosterImage).where(
-            PosterImage.filename == name, ~sa.exists().where(Film.poster_filename == name)
-        )
-    )
+    # The row first, then the check, in two statements: a film taking this
+    # poster at the same moment holds the row (has_poster(lock=True)) until it
+    # commits, and the check, run after the wait, sees that film.
+    if not has_poster(name, lock=True):
+        return
+    if db.session.scalar(sa.select(sa.exists().where(Film.poster_filename == name))):
+        return
+    db.session.execute(sa.delete(PosterImage).where(PosterImage.filename == name))
 
 
 def _palette(title: str) -> tuple[str, str, str]:

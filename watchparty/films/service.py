@@ -1022,6 +1022,7 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
     """
     films = read_films_payload(payload)
     result = ImportResult()
+    replaced: list[str | None] = []  # posters the import took off films: dropped if no film shows them
     slugs = [slug for slug, _, _ in films]
     existing = (
         {film.slug: film for film in db.session.scalars(_with_details(sa.select(Film).where(Film.slug.in_(slugs))))}
@@ -1029,7 +1030,7 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
         else {}
     )
     for slug, data, poster in films:
-        if poster is not None and not posters.has_poster(poster):
+        if poster is not None and not posters.has_poster(poster, lock=True):
             result.notes.append(f"{slug}: poster {poster} is not stored on this site; using a generated one.")
             poster = None
         film = existing.get(slug)
@@ -1047,6 +1048,7 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
             else:
                 changed = _apply(film, data)
                 if film.poster_filename != poster:
+                    replaced.append(film.poster_filename)
                     film.poster_filename = poster
                     changed = True
                 (result.updated if changed else result.unchanged).append(slug)
@@ -1055,6 +1057,8 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
             raise FilmDataError(
                 None, f"Film “{slug}” or one of its people was saved elsewhere at the same moment; import again."
             ) from None
+    for name in replaced:
+        posters.delete_poster(name)
     return result
 
 
