@@ -66,8 +66,15 @@
     return "in " + Math.max(minutes, 1) + " min";
   }
   var countdowns = document.querySelectorAll("[data-countdown]");
+  // A page shown again from the browser's cache (back button, restored tab)
+  // carries the time it was first made: then the device's clock is all we have.
+  function freshFromServer() {
+    var entries = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+    var navigation = entries && entries[0];
+    return !navigation || (navigation.type !== "back_forward" && navigation.transferSize !== 0);
+  }
   var clockOffset = 0;  // server time minus this device's time, in ms
-  if (countdowns.length) {
+  if (countdowns.length && freshFromServer()) {
     var serverNow = Date.parse(countdowns[0].getAttribute("data-now") || "");
     if (!isNaN(serverNow)) { clockOffset = serverNow - Date.now(); }
   }

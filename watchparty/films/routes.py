@@ -103,7 +103,8 @@ def _after_new_film(film) -> str:
     if not is_safe_redirect(target):
         return url_for("films.detail", slug=film.slug)
     parts = urlsplit(target)
-    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "film"] + [("film", film.slug)]
+    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True) if name != "film"]
+    query = [*kept, ("film", film.slug)]
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
