@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,18 +186,24 @@ def csrf_for_reply(base: str, party_path: str) -> tuple[str, str]:
 
 
 def database_cpu_seconds() -> float | None:
-    """CPU time used so far by every PostgreSQL server process on this machine
-    (the backends serving the app, and the server's own helpers), from /proc."""
+    """CPU time used so far by the PostgreSQL servers on this machine, from /proc:
+    every postgres process's own time, plus what each server's postmaster has
+    collected from children that already exited (a closed connection's backend,
+    a finished autovacuum worker), so the total never goes down."""
     pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
     if not pids:
         return None
-    ticks = 0
+    stats = {}
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            stats[pid] = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone since pgrep
+    ticks = 0
+    for fields in stats.values():
         ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if fields[1] not in stats:  # a postmaster: its parent is not a postgres process
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime of reaped children
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -234,21 +241,19 @@ def _latency(output: str, percentile: str) -> float:
 
 
 def combine(runs: list[Result]) -> Result:
-    """One page's rounds as one result: the median rate and p50, the worst p99.
+    """One page's rounds as one result: the median rate, p50 and database CPU, the worst p99.
 
     Medians, because now and then a round runs at half speed for reasons of
     the machine (one worker got every connection, another job woke up), and
     one such round would drag a mean down."""
-    p50s = sorted(run.p50_ms for run in runs)
-    rates = sorted(run.rate for run in runs)
     database = [run.db_cpu_ms for run in runs if run.db_cpu_ms is not None]
     return Result(
         runs[0].target,
-        rates[len(rates) // 2],
-        p50s[len(p50s) // 2],
+        statistics.median(run.rate for run in runs),
+        statistics.median(run.p50_ms for run in runs),
         max(run.p99_ms for run in runs),
         sum(run.errors for run in runs),
-        sum(database) / len(database) if database else None,
+        statistics.median(database) if database else None,
     )
 
 
