@@ -12,7 +12,7 @@ import time_machine
 
 from tests.factories import DEFAULT_PASSWORD, log_in, make_film, make_party, make_reply, make_user
 from watchparty.extensions import db
-from watchparty.models import Party, Rsvp
+from watchparty.models import Film, Party, Rsvp
 
 # The suite's clock for hosting: before the UK clocks go forward on 28 March 2027.
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -71,6 +71,10 @@ def party_count() -> int:
 
 def only_party() -> Party:
     return db.session.scalars(sa.select(Party)).one()
+
+
+def film_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Film))
 
 
 # ---------------------------------------------------------------- creating
@@ -138,10 +142,52 @@ def test_the_film_can_be_given_by_exact_title_in_any_case(host_client, film):
 def test_an_unknown_film_links_to_the_film_form(host_client, film):
     response = host_client.post("/parties/new", data=party_form(film="Paddington 2"))
     assert response.status_code == 422
-    assert "No film called “Paddington 2” in the catalogue — add it first." in response.text
+    assert "No film called “Paddington 2” in the catalogue yet: give the year it came out to add it" in response.text
+    assert re.search(r'<input[^>]*name="new_film_year"', response.text)
     assert 'href="/films/new?title=Paddington+2&amp;next=/parties/new"' in response.text
     assert 'value="Anora night"' in response.text  # the rest of the form stays filled
     assert party_count() == 0
+
+
+def test_a_missing_film_is_added_with_its_year_when_the_party_is_saved(host_client, host, film):
+    response = host_client.post("/parties/new", data=party_form(film="Paddington 2", new_film_year="2017"))
+    assert response.status_code == 302
+    party = only_party()
+    assert (party.film.title, party.film.year, party.film.slug) == ("Paddington 2", 2017, "paddington-2-2017")
+    assert party.film.created_by_id == host.id and party.title == "Anora night"
+    # "Title (Year)" typed in the film field: the title is the part before the year.
+    host_client.post("/parties/new", data=party_form(film="Paddington (2014)", new_film_year="2014"))
+    assert db.session.scalar(sa.select(sa.func.count()).where(Film.title == "Paddington", Film.year == 2014)) == 1
+
+
+def test_a_year_the_catalogue_refuses_adds_nothing_and_keeps_the_form(host_client, film):
+    response = host_client.post("/parties/new", data=party_form(film="Paddington 2", new_film_year="1066"))
+    assert response.status_code == 422
+    assert re.search(r'<input[^>]*name="new_film_year"[^>]*value="1066"', response.text)
+    assert "The year must be between 1888" in response.text
+    assert 'value="Anora night"' in response.text and 'value="Paddington 2"' in response.text
+    assert party_count() == 0 and film_count() == 1
+
+
+def test_a_party_refused_for_another_reason_does_not_add_the_film(host_client, film):
+    response = host_client.post(
+        "/parties/new", data=party_form(film="Paddington 2", new_film_year="2017", starts_at="2020-01-01T20:00")
+    )
+    assert response.status_code == 422 and "Pick a start time in the future." in response.text
+    assert re.search(r'<input[^>]*name="new_film_year"[^>]*value="2017"', response.text)  # kept for the next try
+    assert party_count() == 0 and film_count() == 1
+
+
+def test_a_year_given_for_a_film_already_in_the_catalogue_adds_nothing(host_client, film):
+    assert host_client.post("/parties/new", data=party_form(film="Anora", new_film_year="1999")).status_code == 302
+    assert only_party().film.year == 2024 and film_count() == 1
+
+
+def test_changing_a_party_to_a_new_film_adds_it_too(host_client, host, film):
+    party_id = make_party(host, film).id
+    response = host_client.post(f"/parties/{party_id}/edit", data=party_form(film="Flow", new_film_year="2024"))
+    assert response.status_code == 302
+    assert db.session.get(Party, party_id).film.slug == "flow-2024"
 
 
 def test_adding_the_missing_film_comes_back_to_the_party_form_with_it_chosen(host_client, film):

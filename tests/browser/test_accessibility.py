@@ -3,6 +3,7 @@ serious or critical violations. Screenshots of each page land in
 tests/browser/screenshots/ (git-ignored)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, log_in_as_demo_host, screenshot
 
@@ -70,5 +71,12 @@ def test_host_pages_have_no_serious_violations(browser, live_server, demo, size)
     page.click("main form button[type=submit]:has-text('Create')")
     assert page.locator("[aria-invalid=true]").count() > 0
     assert_accessible(page, f"a11y-{size}-new-party-errors")
+    # A film not in the catalogue: the form offers to add it with its year.
+    page.fill("input[name=title]", "Paddington night")
+    page.fill("input[name=film]", "Paddington 2")
+    page.fill("input[name=starts_at]", "2030-01-18T20:00")
+    page.click("main form button[type=submit]:has-text('Create')")
+    expect(page.get_by_label("Year it came out")).to_be_visible()
+    assert_accessible(page, f"a11y-{size}-new-party-missing-film")
     context.close()
 

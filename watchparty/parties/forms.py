@@ -58,6 +58,15 @@ class PartyForm(BaseForm):
         description="Type a title and pick it from the list.",
         render_kw={"list": "film-options", "autocomplete": "off"},
     )
+    # Shown when the film typed is not in the catalogue: with a year, saving
+    # the party adds the film too (parties.service.film_for_party).
+    new_film_year = IntegerField(
+        "Year it came out",
+        validators=[Optional()],
+        description="Give its year and the film is added to the catalogue when you save; "
+        "you can add the cast, a poster and more on its page later.",
+        render_kw={"inputmode": "numeric", "min": 1888},
+    )
     starts_at = LocalDateTimeField(
         "Starts at", validators=[InputRequired("Enter the date and time the film starts.")]
     )

@@ -49,6 +49,7 @@ def _fields(form: PartyForm) -> service.PartyFields:
         description=form.description.data,
         guest_list_visible=form.guest_list_visible.data,
         show_address_to_guests=form.show_address_to_guests.data,
+        new_film_year=form.new_film_year.data,
     )
 
 

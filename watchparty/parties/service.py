@@ -59,6 +59,9 @@ class PartyFields:
     description: str = ""
     guest_list_visible: bool = False
     show_address_to_guests: bool = True
+    # Given when the film is not in the catalogue yet: it is added with the
+    # title as typed and this year, in the same transaction as the party.
+    new_film_year: int | None = None
 
 
 # ---------------------------------------------------------------- time
@@ -127,7 +130,30 @@ def find_film(text: str) -> Film:
     if films:
         choices = ", ".join(f"{film.title} ({film.year})" for film in films)
         raise InvalidParty(f"Several films are called that: {choices}. Pick one from the list.", field="film")
-    raise FilmNotFound(f"No film called “{text}” in the catalogue — add it first.", text)
+    raise FilmNotFound(
+        f"No film called “{text}” in the catalogue yet: give the year it came out to add it, or pick another.", text
+    )
+
+
+def film_for_party(fields: PartyFields, host: User) -> Film:
+    """The catalogue film the host typed, or, when it is missing and the host
+    gave its year, the film added to the catalogue there and then (theirs to
+    complete later). A year that breaks the catalogue's rules is refused beside
+    the year field."""
+    try:
+        return find_film(fields.film)
+    except FilmNotFound as missing:
+        if fields.new_film_year is None:
+            raise
+        from watchparty.films import service as films
+
+        match = _TITLE_WITH_YEAR.match(missing.text)
+        title = match.group("title") if match else missing.text
+        try:
+            return films.create_film(films.FilmData(title=title, year=fields.new_film_year), created_by=host)
+        except DomainError as error:
+            field = "new_film_year" if error.field == "year" else "film"
+            raise InvalidParty(error.message, field=field) from None
 
 
 # ---------------------------------------------------------------- host actions
@@ -176,7 +202,7 @@ def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, d
 def create_party(host: User, fields: PartyFields, now: datetime | None = None) -> Party:
     """Create a party hosted by `host`; times arrive as local wall-clock in fields.timezone."""
     now = now or utcnow()
-    film = find_film(fields.film)
+    film = film_for_party(fields, host)
     starts_at, deadline = _check_times(fields, now, previous=None)
     _check_place(fields)
     party = Party(host=host)
@@ -195,7 +221,7 @@ def update_party(party: Party, fields: PartyFields, now: datetime | None = None)
     now = now or utcnow()
     if party.is_cancelled:
         raise PartyCancelled("This party is cancelled; it can no longer be changed.")
-    film = find_film(fields.film)
+    film = film_for_party(fields, party.host)
     starts_at, deadline = _check_times(fields, now, previous=party)
     _check_place(fields)
     _apply(party, fields, film, starts_at, deadline)
