@@ -11,6 +11,13 @@ the changed rows, the key differs, and the fragment is rendered anew. What a
 hit saves is building objects and rendering templates, not the queries, so a
 page runs the same statements whether its fragments are cached or not.
 
+The party page also keeps the rows it reads, under the stamps of its party
+and film (`page_stamp`, `stamped_rows`): every write that changes them gives
+a new stamp, from a database trigger (models/page_version.py), so a hit
+needs no query at all. With VERIFY_PAGE_CACHE (the tests) every hit is read
+again and compared, and a difference is an error: a write the triggers miss
+cannot pass the test suite unnoticed.
+
 The cache is a bounded LRU per worker (keys and fragments both count towards
 FRAGMENT_CACHE_MAX_CHARS); old fragments simply fall out.
 """
@@ -19,11 +26,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from flask import Flask, current_app, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
+
+from watchparty.extensions import db
+from watchparty.models import PageVersion
 
 EXTENSION = "watchparty.fragments"
 DEFAULT_MAX_CHARS = 4_000_000
@@ -142,3 +154,62 @@ def fill_csrf_slots(html: Markup) -> Markup:
     if CSRF_SLOT not in html:
         return html  # no form: no token, and no session made for one
     return html.replace(CSRF_SLOT, generate_csrf())
+
+
+# ---------------------------------------------------------------- rows kept under stamps
+
+
+class StaleCache(AssertionError):
+    """VERIFY_PAGE_CACHE found kept rows that differ from the database: a write that stamped nothing."""
+
+
+class PageStamp(NamedTuple):
+    """A party's and its film's stamps, as this request read them."""
+
+    party_id: int
+    party: int
+    film_id: int
+    film: int
+
+
+_version = PageVersion.__table__
+_STAMPS = sa.select(_version.c.scope, _version.c.stamp).where(
+    sa.or_(
+        sa.and_(_version.c.scope == "party", _version.c.scope_id == sa.bindparam("party_id")),
+        sa.and_(_version.c.scope == "film", _version.c.scope_id == sa.bindparam("film_id")),
+    )
+)
+
+
+def page_stamp(party_id: int, film_id: int) -> PageStamp | None:
+    """The stamps of a party and its film, or None when one has none yet (nothing is kept then).
+
+    Read them only where the request has written nothing: on PostgreSQL a
+    transaction's own writes are stamped at its commit, so rows read after a
+    write, under the stamps read with them, could be rows nobody else sees.
+    """
+    stamps = dict(db.session.execute(_STAMPS, {"party_id": party_id, "film_id": film_id}).all())
+    if len(stamps) < 2:
+        return None
+    return PageStamp(party_id, stamps["party"], film_id, stamps["film"])
+
+
+def stamped_rows(stamp: PageStamp | None, statement: sa.Executable, params: dict) -> list[Row]:
+    """`statement`'s rows, kept per worker while `stamp` holds (None: read every time).
+
+    The statement must read only the stamped party's and film's rows, and
+    `params` be the same for everyone who reads under the stamp.
+    """
+    def read() -> list[Row]:
+        return db.session.execute(statement, params).all()
+
+    if stamp is None:
+        return read()
+    key = ("rows", stamp, statement, tuple(sorted(params.items())))
+    kept = fragments().get(key)
+    if kept is None:
+        kept = read()
+        fragments().put(key, kept)
+    elif current_app.config.get("VERIFY_PAGE_CACHE") and (fresh := read()) != kept:
+        raise StaleCache(f"kept rows of party {stamp.party_id} differ from the database: {kept!r} != {fresh!r}")
+    return kept

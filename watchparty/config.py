@@ -141,3 +141,5 @@ class TestConfig(Config):
         self.RATELIMIT_ENABLED = False
         # CSRF is proved per form by tests that switch it back on.
         self.WTF_CSRF_ENABLED = False
+        # Every kept row the party page uses is read again and compared (watchparty.cache).
+        self.VERIFY_PAGE_CACHE = True

@@ -3,6 +3,7 @@
 from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.outbox import OutboundEmail
+from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
@@ -21,6 +22,7 @@ __all__ = [
     "Film",
     "Invitation",
     "OutboundEmail",
+    "PageVersion",
     "Party",
     "PartyReview",
     "Person",

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from watchparty.cache import PageStamp, stamped_rows
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.models import (
@@ -564,16 +565,19 @@ def _rater_name(party: Party, viewer, rsvp_id: int | None, guest_name: str | Non
     return "A guest"
 
 
-def party_companion(party: Party, viewer, now: datetime | None = None) -> PartyCompanion:
+def party_companion(
+    party: Party, viewer, now: datetime | None = None, stamp: PageStamp | None = None
+) -> PartyCompanion:
     """The "Before you watch" panel and the crew's verdict for one viewer of a party page.
 
     Two queries whatever the number of reviews and ratings: the review rows
-    (editorial and verdicts together), and the film's trivia.
+    (editorial and verdicts together), and the film's trivia; kept under `stamp`
+    (watchparty.cache) when given.
     """
     now = now or utcnow()
     editorial: dict[int, tuple[sa.Row, list[PanelSection]]] = {}
     verdicts = []
-    for row in db.session.execute(_PARTY_REVIEWS, {"party_id": party.id, "film_id": party.film_id}).all():
+    for row in stamped_rows(stamp, _PARTY_REVIEWS, {"party_id": party.id, "film_id": party.film_id}):
         if row.kind != "editorial":
             verdicts.append(row)  # one row per verdict: it has at most one section
             continue
@@ -618,7 +622,7 @@ def party_companion(party: Party, viewer, now: datetime | None = None) -> PartyC
         film_title=film.title,
         spoilers_open=opened,
         reviews=reviews,
-        trivia=tuple(db.session.execute(_FILM_TRIVIA, {"film_id": party.film_id}).all()),
+        trivia=tuple(stamped_rows(stamp, _FILM_TRIVIA, {"film_id": party.film_id})),
     )
     return PartyCompanion(
         panel=panel,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from watchparty import clock
-from watchparty.cache import cached_fragment
+from watchparty.cache import PageStamp, cached_fragment, page_stamp
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
@@ -148,10 +148,10 @@ def _add_error(form: RsvpForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
-def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
-    summary = service.party_summary(party, viewer)
-    companion = reviews_service.party_companion(party, viewer, now)
-    card = service.film_card(party, companion.critics, companion.verdict)
+def _page_context(party: Party, viewer: service.Viewer, now: datetime, stamp: PageStamp | None = None) -> dict:
+    summary = service.party_summary(party, viewer, stamp)
+    companion = reviews_service.party_companion(party, viewer, now, stamp)
+    card = service.film_card(party, companion.critics, companion.verdict, stamp=stamp)
     guests = tuple(summary.guests)
     return {
         "party": party,
@@ -163,7 +163,7 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime) -> dict:
         "ends_at": party.ends_at,
         "share_link": service.share_url(party),
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
-        "signups": signups_service.signup_board(party, viewer, now),
+        "signups": signups_service.signup_board(party, viewer, now, stamp),
         "companion": companion,
         # The same for every viewer (who may see them): rendered once per worker and content,
         # keyed by what they show (see watchparty.cache).
@@ -200,10 +200,14 @@ def _party_page(
     form: RsvpForm | None,
     status: int = 200,
     verdict_form: VerdictForm | None = None,
+    read_only: bool = False,
 ):
+    """The party page; `read_only`: this request wrote nothing, so the page may use rows
+    kept under the party's stamps (watchparty.cache.page_stamp)."""
     if form is None and viewer.rsvp is None:
         form = _new_reply_form(party)
-    context = _page_context(party, viewer, clock.now())
+    stamp = page_stamp(party.id, party.film_id) if read_only else None
+    context = _page_context(party, viewer, clock.now(), stamp)
     if verdict_form is None:
         verdict_form = _verdict_form(context["companion"])
     return render_template("rsvp/party.html", form=form, verdict_form=verdict_form, **context), status
@@ -212,7 +216,7 @@ def _party_page(
 @bp.get("/<token>")
 def party(token: str):
     party = party_by_token(token)
-    return _party_page(party, current_viewer(party), None)
+    return _party_page(party, current_viewer(party), None, read_only=True)
 
 
 @bp.post("/<token>/rsvp")

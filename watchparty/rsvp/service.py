@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from watchparty import mail
+from watchparty.cache import PageStamp, stamped_rows
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Credit, Party, Person, Rsvp, User, utcnow
@@ -494,12 +495,13 @@ _GUEST_NAMES = (
 )
 
 
-def party_summary(party: Party, viewer: Viewer) -> PartySummary:
-    """Counts (aggregated by the database) and the guest list (names only, when this viewer may see it)."""
+def party_summary(party: Party, viewer: Viewer, stamp: PageStamp | None = None) -> PartySummary:
+    """Counts (aggregated by the database) and the guest list (names only, when this viewer may see it);
+    kept under `stamp` (watchparty.cache) when given."""
     summary = PartySummary(seats_taken=party.seats_taken)
     if party.capacity is not None:
         summary.seats_left = max(0, party.capacity - party.seats_taken)
-    for response, state, count in db.session.execute(_REPLY_COUNTS, {"party_id": party.id}).all():
+    for response, state, count in stamped_rows(stamp, _REPLY_COUNTS, {"party_id": party.id}):
         if state == "waitlisted":
             summary.waitlisted += count
         elif response == "going":
@@ -508,7 +510,7 @@ def party_summary(party: Party, viewer: Viewer) -> PartySummary:
             summary.maybe += count
     if viewer.sees_guest_list:
         # The rows themselves: a few hundred objects made per view would cost more than the query.
-        summary.guests = db.session.execute(_GUEST_NAMES, {"party_id": party.id}).all()
+        summary.guests = stamped_rows(stamp, _GUEST_NAMES, {"party_id": party.id})
     return summary
 
 
@@ -539,12 +541,12 @@ _CARD_CREDITS = (
 )
 
 
-def film_card(party: Party, critics, verdict, cast_size: int = 4) -> FilmCard:
+def film_card(party: Party, critics, verdict, cast_size: int = 4, stamp: PageStamp | None = None) -> FilmCard:
     """The party's film as its card shows it: credits in one query; the scores come from the reviews panel."""
     film = party.film
     directors: list[str] = []
     cast: list[tuple[str, str]] = []
-    for role, character, name in db.session.execute(_CARD_CREDITS, {"film_id": film.id}).all():
+    for role, character, name in stamped_rows(stamp, _CARD_CREDITS, {"film_id": film.id}):
         if role == "director":
             directors.append(name)
         elif len(cast) < cast_size:

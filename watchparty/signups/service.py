@@ -22,6 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from watchparty.cache import PageStamp, stamped_rows
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
@@ -723,9 +724,9 @@ _BOARD_ROWS = (
 )
 
 
-def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bool]:
+def _load(party: Party, viewer: rsvp_service.Viewer, stamp: PageStamp | None) -> tuple[list[ItemLine], bool]:
     """Every item of the party with its claims, in one query, as this viewer may see them."""
-    rows = db.session.execute(_BOARD_ROWS, {"party_id": party.id}).all()
+    rows = stamped_rows(stamp, _BOARD_ROWS, {"party_id": party.id})
     shows_names = viewer.sees_guest_list
     my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
     host_name = _host_name(party) if rows and any(row[8] is not None and row[11] is None for row in rows) else ""
@@ -786,9 +787,11 @@ def _group(items: list[ItemLine]) -> list[CategoryGroup]:
     return groups
 
 
-def _board(party: Party, viewer: rsvp_service.Viewer, now: datetime | None) -> SignupBoard:
+def _board(
+    party: Party, viewer: rsvp_service.Viewer, now: datetime | None, stamp: PageStamp | None = None
+) -> SignupBoard:
     """The list as this viewer sees it, with whether (and why not) they may sign up."""
-    items, shows_names = _load(party, viewer)
+    items, shows_names = _load(party, viewer, stamp)
     groups = _group(items)
     ordered = [item for group in groups for item in group.items]
     closed = closed_reason(party, viewer.is_host, now)
@@ -807,11 +810,14 @@ def _board(party: Party, viewer: rsvp_service.Viewer, now: datetime | None) -> S
     )
 
 
-def signup_board(party: Party, viewer: rsvp_service.Viewer, now: datetime | None = None) -> SignupBoard:
+def signup_board(
+    party: Party, viewer: rsvp_service.Viewer, now: datetime | None = None, stamp: PageStamp | None = None
+) -> SignupBoard:
     """What the party page shows of the sign-up list, in one query whatever its length:
     still needed, items by category with who brings them (names only when this
-    viewer may see the guest list; the host sees all), and whether they may sign up."""
-    return _board(party, viewer, now)
+    viewer may see the guest list; the host sees all), and whether they may sign up.
+    The rows are kept under `stamp` (watchparty.cache) when given."""
+    return _board(party, viewer, now, stamp)
 
 
 def signup_overview(party: Party, now: datetime | None = None) -> SignupBoard:
