@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 
 from tests.conftest import drop_postgres_schema, make_app, new_database
 from watchparty.extensions import db
+from watchparty.models.page_version import STAMPED_BY
 
 
 @pytest.fixture
@@ -16,6 +17,24 @@ def empty_database(tmp_path_factory):
     yield database
     if database.is_postgres:
         drop_postgres_schema(database)
+
+
+def page_version_triggers(connection) -> set[str]:
+    if connection.dialect.name == "postgresql":
+        query = (
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+            "AND t.tgname LIKE 'page_version_%'"
+        )
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'page_version_%'"
+    return set(connection.execute(sa.text(query)).scalars())
+
+
+def expected_triggers(dialect: str) -> set[str]:
+    if dialect == "postgresql":
+        return {f"page_version_{table}{when}" for table in STAMPED_BY for when in ("", "_commit")}
+    return {f"page_version_{table}_{operation}" for table in STAMPED_BY for operation in ("insert", "update", "delete")}
 
 
 def table_names() -> set[str]:
@@ -32,6 +51,8 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database, tmp_path):
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
+            # The stamping triggers too, for every table the model lists.
+            assert page_version_triggers(connection) == expected_triggers(connection.dialect.name)
 
         flask_migrate.downgrade(revision="base")
         assert table_names() <= {"alembic_version"}

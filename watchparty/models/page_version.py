@@ -6,11 +6,12 @@ write path can forget — a service, the CLI, a migration, hand-made SQL. The
 page keeps what it read under the stamps it saw (watchparty.cache), and a
 new stamp means a fresh read.
 
-On PostgreSQL the triggers are deferred to the commit. A stamp is one row
-that every writer of the party updates; taken at the end of a transaction,
-after every other lock it wanted, it cannot close a cycle with them (a claim
-locks its item and a reply the party and then items: both take the stamp
-last). SQLite has a single writer and fires them at once.
+On PostgreSQL the stamps are written at the commit. A stamp is one row that
+every writer of the party updates; taken at the end of a transaction, after
+every other lock it wanted, it cannot close a cycle with those (a claim locks
+its item, a reply the party and then items: both take the stamp last), and a
+transaction's stamps are taken in one order (scope, id), so they cannot close
+one among themselves. SQLite has a single writer and stamps at once.
 
 A stamp is random rather than counted, so a database restored from a backup
 or rebuilt for tests never reuses a stamp a worker has seen.
@@ -62,63 +63,84 @@ STAMPED_BY = {
     "person": [("film", "SELECT film_id AS id FROM credit WHERE person_id = {row}.id")],
 }
 
-_UPSERT = (
-    "INSERT INTO page_version (scope, scope_id, stamp) "
-    "SELECT '{scope}', ids.id, {random} FROM (SELECT DISTINCT id FROM ({ids}) AS found) AS ids "
-    "WHERE ids.id IS NOT NULL "
-    "ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp"
+# The ids a row's change stamps, under {scope}; {ids} reads them from the row.
+_IDS = "SELECT '{scope}', ids.id{extra} FROM (SELECT DISTINCT id FROM ({ids}) AS found) AS ids WHERE ids.id IS NOT NULL"
+_SQLITE_UPSERT = (
+    "INSERT INTO page_version (scope, scope_id, stamp) " + _IDS.replace("{extra}", ", random()")
+    + " ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp"
 )
-_PG_RANDOM = "(random() * 9.2e18)::bigint"
-_SQLITE_OPERATIONS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+_PG_NOTE = "INSERT INTO page_version_pending (scope, scope_id) " + _IDS.replace("{extra}", "") + " ON CONFLICT DO NOTHING"
+# Which row images a change stamps through: an update both, so a row moved to another party
+# or film (a verdict whose party changed film) stamps the one it left too.
+_ROWS = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}
+
+# PostgreSQL: each write notes what it stamps in a temporary table, and at the commit
+# the first of the deferred triggers stamps them all, in one order (scope, id) for
+# every transaction, so two commits never wait on each other's stamps in a cycle.
+_PG_FLUSH = """CREATE OR REPLACE FUNCTION page_version_flush() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF to_regclass('pg_temp.page_version_pending') IS NOT NULL THEN
+    INSERT INTO page_version (scope, scope_id, stamp)
+      SELECT scope, scope_id, (random() * 9.2e18)::bigint FROM page_version_pending ORDER BY scope, scope_id
+      ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp;
+    DELETE FROM page_version_pending;
+  END IF;
+  RETURN NULL;
+END $$"""
+_PG_PENDING = (
+    "IF to_regclass('pg_temp.page_version_pending') IS NULL THEN "
+    "CREATE TEMPORARY TABLE page_version_pending (scope text, scope_id bigint, PRIMARY KEY (scope, scope_id)) "
+    "ON COMMIT DELETE ROWS; END IF;"
+)
 
 
 def _quoted(table: str) -> str:
     return f'"{table}"'
 
 
-def _upserts(table: str, row: str, random: str) -> str:
-    return "; ".join(
-        _UPSERT.format(scope=scope, random=random, ids=ids.format(row=row)) for scope, ids in STAMPED_BY[table]
-    )
+def _statements(template: str, stamps: list[tuple[str, str]], row: str) -> str:
+    return " ".join(template.format(scope=scope, ids=ids.format(row=row)) + ";" for scope, ids in stamps)
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    """The DDL that makes every write to a stamped table stamp its party or film."""
-    statements = []
-    for table in STAMPED_BY:
-        if dialect == "postgresql":
-            statements.append(
-                f"CREATE OR REPLACE FUNCTION page_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                "DECLARE r record;\n"
-                "BEGIN\n"
-                "  IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;\n"
-                f"  {_upserts(table, 'r', _PG_RANDOM)};\n"
-                "  RETURN NULL;\n"
-                "END $$"
-            )
-            statements.append(
-                f"CREATE CONSTRAINT TRIGGER page_version_{table} AFTER INSERT OR UPDATE OR DELETE "
-                f"ON {_quoted(table)} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-                f"EXECUTE FUNCTION page_version_{table}()"
-            )
-        else:
-            for operation, row in _SQLITE_OPERATIONS.items():
-                statements.append(
-                    f"CREATE TRIGGER page_version_{table}_{operation} AFTER {operation.upper()} "
-                    f"ON {_quoted(table)} FOR EACH ROW BEGIN {_upserts(table, row, 'random()')}; END"
-                )
+def trigger_statements(dialect: str, stamped_by: dict = STAMPED_BY) -> list[str]:
+    """The DDL that makes every write to a stamped table stamp its party or film.
+    (A migration passes the STAMPED_BY of its day.)"""
+    if dialect != "postgresql":
+        return [
+            f"CREATE TRIGGER page_version_{table}_{operation} AFTER {operation.upper()} ON {_quoted(table)} "
+            f"FOR EACH ROW BEGIN {' '.join(_statements(_SQLITE_UPSERT, stamps, row) for row in rows)} END"
+            for table, stamps in stamped_by.items()
+            for operation, rows in _ROWS.items()
+        ]
+    statements = [_PG_FLUSH]
+    for table, stamps in stamped_by.items():
+        notes = "\n".join(
+            f"  IF TG_OP IN ({', '.join(repr(op.upper()) for op, rows in _ROWS.items() if row in rows)}) THEN "
+            f"{_statements(_PG_NOTE, stamps, row)} END IF;"
+            for row in ("OLD", "NEW")
+        )
+        statements += [
+            f"CREATE OR REPLACE FUNCTION page_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n  {_PG_PENDING}\n{notes}\n  RETURN NULL;\nEND $$",
+            f"CREATE TRIGGER page_version_{table} AFTER INSERT OR UPDATE OR DELETE ON {_quoted(table)} "
+            f"FOR EACH ROW EXECUTE FUNCTION page_version_{table}()",
+            f"CREATE CONSTRAINT TRIGGER page_version_{table}_commit AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {_quoted(table)} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION page_version_flush()",
+        ]
     return statements
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_statements(dialect: str, stamped_by: dict = STAMPED_BY) -> list[str]:
+    if dialect != "postgresql":
+        return [f"DROP TRIGGER IF EXISTS page_version_{table}_{operation}" for table in stamped_by for operation in _ROWS]
     statements = []
-    for table in STAMPED_BY:
-        if dialect == "postgresql":
-            statements.append(f"DROP TRIGGER IF EXISTS page_version_{table} ON {_quoted(table)}")
-            statements.append(f"DROP FUNCTION IF EXISTS page_version_{table}()")
-        else:
-            statements.extend(f"DROP TRIGGER IF EXISTS page_version_{table}_{operation}" for operation in _SQLITE_OPERATIONS)
-    return statements
+    for table in stamped_by:
+        statements += [
+            f"DROP TRIGGER IF EXISTS page_version_{table} ON {_quoted(table)}",
+            f"DROP TRIGGER IF EXISTS page_version_{table}_commit ON {_quoted(table)}",
+            f"DROP FUNCTION IF EXISTS page_version_{table}()",
+        ]
+    return [*statements, "DROP FUNCTION IF EXISTS page_version_flush()"]
 
 
 def install_triggers(connection: sa.Connection) -> None:
