@@ -1,49 +1,56 @@
-"""Rendered fragments kept in each worker: the parts of a page that are the same
-for every viewer (the film card, the "Before you watch" panel, the film page,
-the rows of the sign-up list that are nobody's own).
+"""What each worker keeps between requests, and how it knows it still holds.
 
-A fragment is stored under a key made of everything it shows: the rows it was
-rendered from, as this request read them, plus the few facts about the viewer
-it depends on. There is no version to bump and nothing to invalidate, so an
-edit made through any path — a service, the CLI, another worker or another
-machine — can never leave a stale fragment behind: the next request reads
-the changed rows, the key differs, and the fragment is rendered anew. What a
-hit saves is building objects and rendering templates, not the queries, so a
-page runs the same statements whether its fragments are cached or not.
+Two kinds of key, each proof against a stale page whoever made the change
+(a service, the CLI, plain SQL, another worker or machine):
 
-The party page also keeps the rows it reads, under the stamps of its party
-and film (`page_stamp`, `stamped_rows`): every write that changes them gives
-a new stamp, from a database trigger (models/page_version.py), so a hit
-needs no query at all. With VERIFY_PAGE_CACHE (the tests) every hit is read
-again and compared, and a difference is an error: a write the triggers miss
-cannot pass the test suite unnoticed.
+- **Content.** A fragment the same for every viewer (the film card, the
+  "Before you watch" panel, the film page, the sign-up rows that are nobody's
+  own) is kept under everything it shows: the rows it was rendered from, as
+  this request read them. Nothing to invalidate; a hit saves rendering, not
+  queries (`cached`, `cached_fragment`, `cache_block`).
+- **Stamps.** Every write to a table the party page reads gives its party or
+  film a new stamp, from a database trigger (models/page_version.py). Under
+  those stamps the party page keeps the rows it reads (`stamped_rows`) and
+  itself, whole, per viewer (`cached_page`): compressed, with the two things
+  that differ per request — the session's CSRF token and the server's clock —
+  cut out and put back on every view. A hit runs three small queries (the
+  party with its stamps, the viewer's reply, the user) and renders nothing.
+  Stamps are read with the party, in the same statement, and only by a
+  request that writes nothing (rsvp.service.party_page_by_share_token): on
+  PostgreSQL a transaction's own writes are stamped only at its commit.
 
-The cache is a bounded LRU per worker (keys and fragments both count towards
-FRAGMENT_CACHE_MAX_CHARS); old fragments simply fall out.
+With VERIFY_PAGE_CACHE (the test config) every stamped hit is read or
+rendered again and compared, and a difference raises StaleCache: a write the
+triggers miss, or a page key that leaves something out, cannot pass the
+test suite unnoticed.
+
+The cache is a bounded LRU per worker (keys and values both count towards
+FRAGMENT_CACHE_MAX_CHARS); old entries simply fall out.
 """
 
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
 
 from watchparty.extensions import db
-from watchparty.models import PageVersion
 
 EXTENSION = "watchparty.fragments"
-DEFAULT_MAX_CHARS = 4_000_000
+DEFAULT_MAX_CHARS = 8_000_000
 
 
 def _weight(value) -> int:
     """Roughly how many characters a key or fragment holds: its strings count, the rest a little."""
-    if isinstance(value, str):
+    if isinstance(value, (str, bytes)):
         return len(value)
     if isinstance(value, (tuple, list, Row)):
         return 8 + sum(_weight(item) for item in value)
@@ -172,28 +179,6 @@ class PageStamp(NamedTuple):
     film: int
 
 
-_version = PageVersion.__table__
-_STAMPS = sa.select(_version.c.scope, _version.c.stamp).where(
-    sa.or_(
-        sa.and_(_version.c.scope == "party", _version.c.scope_id == sa.bindparam("party_id")),
-        sa.and_(_version.c.scope == "film", _version.c.scope_id == sa.bindparam("film_id")),
-    )
-)
-
-
-def page_stamp(party_id: int, film_id: int) -> PageStamp | None:
-    """The stamps of a party and its film, or None when one has none yet (nothing is kept then).
-
-    Read them only where the request has written nothing: on PostgreSQL a
-    transaction's own writes are stamped at its commit, so rows read after a
-    write, under the stamps read with them, could be rows nobody else sees.
-    """
-    stamps = dict(db.session.execute(_STAMPS, {"party_id": party_id, "film_id": film_id}).all())
-    if len(stamps) < 2:
-        return None
-    return PageStamp(party_id, stamps["party"], film_id, stamps["film"])
-
-
 def stamped_rows(stamp: PageStamp | None, statement: sa.Executable, params: dict) -> list[Row]:
     """`statement`'s rows, kept per worker while `stamp` holds (None: read every time).
 
@@ -213,3 +198,65 @@ def stamped_rows(stamp: PageStamp | None, statement: sa.Executable, params: dict
     elif current_app.config.get("VERIFY_PAGE_CACHE") and (fresh := read()) != kept:
         raise StaleCache(f"kept rows of party {stamp.party_id} differ from the database: {kept!r} != {fresh!r}")
     return kept
+
+
+# ---------------------------------------------------------------- whole pages
+
+
+# The countdown's server time (rsvp/_when_where.html): cut out of a kept page, put back per view.
+NOW_ATTRIBUTE = 'data-now="{}"'
+NOW_SLOT = NOW_ATTRIBUTE.format("<now-slot>")
+
+
+def _csrf_field() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _cut_holes(html: str, now_text: str) -> str:
+    """The page as it is kept: this request's CSRF token and server time replaced by slots."""
+    token = g.get(_csrf_field())  # set by flask-wtf once the page has asked for a token
+    if token:
+        html = html.replace(token, CSRF_SLOT)
+    return html.replace(NOW_ATTRIBUTE.format(now_text), NOW_SLOT) if now_text else html
+
+
+def _fill_holes(kept: str, now_text: str) -> str:
+    html = kept.replace(NOW_SLOT, NOW_ATTRIBUTE.format(now_text)) if now_text else kept
+    return fill_csrf_slots(Markup(html))  # noqa: S704 - a page we rendered
+
+
+def signed_in_as() -> tuple | None:
+    """The signed-in user as the base layout (and a reply form) shows them, for page keys."""
+    if not current_user.is_authenticated:
+        return None
+    return (current_user.id, current_user.display_name, current_user.email)
+
+
+def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str = "") -> str:
+    """A whole page for one viewer, kept per worker under `key` (None: rendered every time).
+
+    The key must hold everything the page shows but its CSRF token and the
+    server's time `now_text` (the countdown's data-now, if the page has one):
+    the stamps of what it reads, who is looking (`signed_in_as`), and where
+    the clock stands. A page is kept compressed (a large party's is ~150 kB,
+    ~12 kB compressed), so a worker holds every guest's.
+    """
+    if key is None:
+        return render()
+    full_key = ("page", request.root_url, key)
+    kept = fragments().get(full_key)
+    verify = current_app.config.get("VERIFY_PAGE_CACHE")
+    if kept is not None and not verify:
+        return _fill_holes(zlib.decompress(kept).decode(), now_text)
+    html = render()
+    holed = _cut_holes(html, now_text)
+    if kept is None:
+        fragments().put(full_key, zlib.compress(holed.encode(), 1))
+    elif (was := zlib.decompress(kept).decode()) != holed:
+        raise StaleCache(f"kept page differs from a fresh render under key {key!r}:\n{_first_difference(was, holed)}")
+    return html
+
+
+def _first_difference(kept: str, fresh: str) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(kept, fresh, strict=False)) if a != b), min(len(kept), len(fresh)))
+    return f"kept …{kept[max(0, at - 80):at + 80]!r}…\nfresh …{fresh[max(0, at - 80):at + 80]!r}…"

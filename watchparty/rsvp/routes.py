@@ -5,12 +5,23 @@ import re
 from datetime import datetime, timedelta
 
 import segno
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from watchparty import clock
-from watchparty.cache import PageStamp, cached_fragment, page_stamp
+from watchparty.cache import PageStamp, cached_fragment, cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
@@ -21,6 +32,7 @@ from watchparty.rsvp import service
 from watchparty.rsvp.calendar import party_calendar
 from watchparty.rsvp.forms import RsvpForm
 from watchparty.signups import service as signups_service
+from watchparty.templating import local_time
 
 bp = Blueprint("rsvp", __name__)
 
@@ -42,6 +54,14 @@ def party_by_token(token: str) -> Party:
     if party is None:
         abort(404)
     return party
+
+
+def party_page_by_token(token: str) -> tuple[Party, PageStamp | None]:
+    """The party and its page's stamps (service.party_page_by_share_token); 404 as party_by_token."""
+    found = service.party_page_by_share_token(token) if TOKEN.fullmatch(token) else None
+    if found is None:
+        abort(404)
+    return found
 
 
 def rsvp_by_token(party: Party, manage_token: str) -> Rsvp:
@@ -120,6 +140,11 @@ def countdown(starts_at: datetime, now: datetime) -> str:
     return f"in {days} days"
 
 
+def countdown_now(now: datetime) -> str:
+    """The server's time for the countdown (rsvp/_when_where.html's data-now)."""
+    return local_time(now, "UTC", "%Y-%m-%dT%H:%M:%SZ")
+
+
 def _reply_fields(form: RsvpForm) -> service.ReplyFields:
     return service.ReplyFields(
         name=form.name.data,
@@ -159,7 +184,8 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime, stamp: Pa
         "summary": summary,
         "closed_reason": service.closed_reason(party, now),
         "countdown": countdown(party.starts_at, now),
-        "now": now,  # the countdown script counts from the server's clock, not the phone's
+        # The countdown script counts from the server's clock, not the phone's (cut out of kept pages).
+        "countdown_now": countdown_now(now),
         "ends_at": party.ends_at,
         "share_link": service.share_url(party),
         "place": service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
@@ -200,23 +226,43 @@ def _party_page(
     form: RsvpForm | None,
     status: int = 200,
     verdict_form: VerdictForm | None = None,
-    read_only: bool = False,
+    stamp: PageStamp | None = None,
 ):
-    """The party page; `read_only`: this request wrote nothing, so the page may use rows
-    kept under the party's stamps (watchparty.cache.page_stamp)."""
-    if form is None and viewer.rsvp is None:
-        form = _new_reply_form(party)
-    stamp = page_stamp(party.id, party.film_id) if read_only else None
-    context = _page_context(party, viewer, clock.now(), stamp)
-    if verdict_form is None:
-        verdict_form = _verdict_form(context["companion"])
-    return render_template("rsvp/party.html", form=form, verdict_form=verdict_form, **context), status
+    """The party page; with the `stamp` read with the party (by a request that wrote nothing)
+    it may be a page kept under it, or use rows kept under it (watchparty.cache)."""
+    now = clock.now()
+
+    def render() -> str:
+        reply_form = form if form is not None or viewer.rsvp is not None else _new_reply_form(party)
+        context = _page_context(party, viewer, now, stamp)
+        rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
+        return render_template("rsvp/party.html", form=reply_form, verdict_form=rating_form, **context)
+
+    # A page with a message to show once is not kept: the message would come back.
+    key = _page_key(party, viewer, now, stamp) if stamp is not None and "_flashes" not in session else None
+    return cached_page(key, render, countdown_now(now)), status
+
+
+def _page_key(party: Party, viewer: service.Viewer, now: datetime, stamp: PageStamp) -> tuple:
+    """Everything one viewer's party page shows beyond its stamped rows (see cache.cached_page):
+    who is looking, and where the clock stands against the moments the page changes at."""
+    return (
+        "rsvp/party.html",
+        stamp,
+        viewer.is_host,
+        viewer.rsvp.id if viewer.rsvp is not None else None,
+        signed_in_as(),
+        countdown(party.starts_at, now),
+        party.rsvp_deadline is not None and now >= party.rsvp_deadline,
+        now >= party.starts_at,
+        now >= reviews_service.reveal_time(party),
+    )
 
 
 @bp.get("/<token>")
 def party(token: str):
-    party = party_by_token(token)
-    return _party_page(party, current_viewer(party), None, read_only=True)
+    party, stamp = party_page_by_token(token)
+    return _party_page(party, current_viewer(party), None, stamp=stamp)
 
 
 @bp.post("/<token>/rsvp")

@@ -21,7 +21,7 @@ from watchparty import mail
 from watchparty.cache import PageStamp, stamped_rows
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.models import Credit, Party, Person, Rsvp, User, utcnow
+from watchparty.models import Credit, PageVersion, Party, Person, Rsvp, User, utcnow
 from watchparty.templating import local_time
 
 if TYPE_CHECKING:
@@ -64,6 +64,16 @@ _PARTY_BY_SHARE_TOKEN = (
     .where(Party.share_token == sa.bindparam("token"))
     .options(joinedload(Party.host), joinedload(Party.film))
 )
+# The party page's: the stamps of what it shows come in the same statement (watchparty.cache).
+_party_version = PageVersion.__table__.alias("party_version")
+_film_version = PageVersion.__table__.alias("film_version")
+_PARTY_PAGE_BY_SHARE_TOKEN = (
+    sa.select(Party, _party_version.c.stamp, _film_version.c.stamp)
+    .outerjoin(_party_version, sa.and_(_party_version.c.scope == "party", _party_version.c.scope_id == Party.id))
+    .outerjoin(_film_version, sa.and_(_film_version.c.scope == "film", _film_version.c.scope_id == Party.film_id))
+    .where(Party.share_token == sa.bindparam("token"))
+    .options(joinedload(Party.host), joinedload(Party.film))
+)
 _RSVP_BY_MANAGE_TOKEN = sa.select(Rsvp).where(Rsvp.manage_token == sa.bindparam("token"))
 _REPLY_OF_USER = sa.select(Rsvp).where(Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id"))
 
@@ -74,6 +84,22 @@ def party_by_share_token(token: str) -> Party | None:
     if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
         return None
     return party
+
+
+def party_page_by_share_token(token: str) -> tuple[Party, PageStamp | None] | None:
+    """The party behind a share link and the stamps of what its page shows, read together.
+
+    In one statement, so that everything the page reads is as new as its
+    stamps or newer: on PostgreSQL each statement sees the latest commits, and
+    a party read before its stamps could be kept under a stamp it predates.
+    """
+    row = db.session.execute(_PARTY_PAGE_BY_SHARE_TOKEN, {"token": token}).first()
+    if row is None or not hmac.compare_digest(row[0].share_token.encode(), token.encode()):
+        return None
+    party, party_stamp, film_stamp = row
+    if party_stamp is None or film_stamp is None:
+        return party, None
+    return party, PageStamp(party.id, party_stamp, party.film_id, film_stamp)
 
 
 def rsvp_by_manage_token(party: Party, token: str) -> Rsvp | None:
