@@ -9,12 +9,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from watchparty.cache import cached
+from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters, service
@@ -87,13 +88,20 @@ def _film_page_parts(source: service.FilmPageSource, can_edit: bool) -> FilmPage
 
 @bp.get("/<slug>")
 def detail(slug):
-    source = service.film_page_source(slug)
-    if source is None:
+    film = service.film_page_row(slug)
+    if film is None:
         abort(404)
-    can_edit = service.can_edit(current_user, source.film)
-    # Keyed by every row the page shows (see watchparty.cache): an edit anywhere changes the key.
-    parts = cached(("films/detail.html", source, can_edit), lambda: _film_page_parts(source, can_edit))
-    return render_template("films/detail.html", film=source.film, parts=parts)
+    can_edit = service.can_edit(current_user, film)
+
+    def render() -> str:
+        source = service.film_page_source(film)
+        # Keyed by every row the page shows (see watchparty.cache): an edit anywhere changes the key.
+        parts = cached(("films/detail.html", source, can_edit), lambda: _film_page_parts(source, can_edit))
+        return render_template("films/detail.html", film=film, parts=parts)
+
+    # The whole page, kept under the film's stamp for each reader (a message to show once is not kept).
+    kept = film.stamp is not None and "_flashes" not in session
+    return cached_page(("films/detail.html", film.id, film.stamp, can_edit, signed_in_as()) if kept else None, render)
 
 
 def _after_new_film(film) -> str:

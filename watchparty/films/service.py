@@ -19,7 +19,7 @@ from unidecode import unidecode
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters
-from watchparty.models import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
+from watchparty.models import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, PageVersion, Person, Trivia
 from watchparty.models.film import search_key
 
 # Limits: the columns' sizes, and what keeps one film page a readable length.
@@ -754,11 +754,17 @@ _person = Person.__table__
 _award = Award.__table__
 _trivia = Trivia.__table__
 # The film page's statements, built once: the page runs them on every view.
-_PAGE_FILM = sa.select(
-    _film.c.id, _film.c.slug, _film.c.title, _film.c.year, _film.c.runtime_minutes, _film.c.tagline,
-    _film.c.synopsis, _film.c.genres, _film.c.watch_formats, _film.c.streaming_services,
-    _film.c.poster_filename, _film.c.created_by_id,
-).where(_film.c.slug == sa.bindparam("slug"))
+_version = PageVersion.__table__
+_PAGE_FILM = (
+    sa.select(
+        _film.c.id, _film.c.slug, _film.c.title, _film.c.year, _film.c.runtime_minutes, _film.c.tagline,
+        _film.c.synopsis, _film.c.genres, _film.c.watch_formats, _film.c.streaming_services,
+        _film.c.poster_filename, _film.c.created_by_id,
+        _version.c.stamp,  # models/page_version.py: the page is kept under it (films.routes.detail)
+    )
+    .outerjoin(_version, sa.and_(_version.c.scope == "film", _version.c.scope_id == _film.c.id))
+    .where(_film.c.slug == sa.bindparam("slug"))
+)
 _PAGE_CREDITS = (
     sa.select(_credit.c.role, _credit.c.person_id, _person.c.name, _credit.c.character)
     .join(_person, _credit.c.person_id == _person.c.id)
@@ -777,19 +783,21 @@ _PAGE_TRIVIA = (
 )
 
 
-def film_page_source(slug: str) -> FilmPageSource | None:
-    """The film page's rows, in a fixed number of queries whatever the number of
-    credits, awards, trivia, reviews or ratings (six: film, credits with people,
-    awards, trivia, reviews, the crowd's verdicts); None for an unknown slug."""
-    # reviews build on films, not the reverse
-    from watchparty.reviews.service import crowd_verdict_rows, editorial_review_rows
-
+def film_page_row(slug: str) -> sa.Row | None:
+    """The film row the film page shows (id, slug, title, …, created_by_id); None for an unknown slug."""
     # Only slug-shaped text reaches the database: a NUL in the URL is an error in PostgreSQL.
     if len(slug) > SLUG_MAX or not SLUG_PATTERN.match(slug):
         return None
-    film = db.session.execute(_PAGE_FILM, {"slug": slug}).first()
-    if film is None:
-        return None
+    return db.session.execute(_PAGE_FILM, {"slug": slug}).first()
+
+
+def film_page_source(film: sa.Row) -> FilmPageSource:
+    """The film page's rows, in a fixed number of queries whatever the number of
+    credits, awards, trivia, reviews or ratings (five besides the film's own:
+    credits with people, awards, trivia, reviews, the crowd's verdicts)."""
+    # reviews build on films, not the reverse
+    from watchparty.reviews.service import crowd_verdict_rows, editorial_review_rows
+
     params = {"film_id": film.id}
     return FilmPageSource(
         film=film,
@@ -868,8 +876,8 @@ def film_page_from(source: FilmPageSource) -> FilmPage:
 
 def film_page(slug: str) -> FilmPage | None:
     """The film page's content for a slug; None for an unknown one."""
-    source = film_page_source(slug)
-    return film_page_from(source) if source is not None else None
+    film = film_page_row(slug)
+    return film_page_from(film_page_source(film)) if film is not None else None
 
 
 # ---------------------------------------------------------- import and export
