@@ -310,6 +310,10 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
             order = random.Random(number).sample(targets, len(targets))
             measured = {target.name: run_wrk(base, target, max(1, DURATION // ROUNDS), measure_database)
                         for target in order}
+            for target in targets:  # each round on stdout: how much the rounds differ
+                result = measured[target.name]
+                print(f"  {kind} round {number + 1}: {target.name}: {result.rate:.0f}/s, "
+                      f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms", flush=True)
             rounds.append([measured[target.name] for target in targets])
         return [combine(list(runs)) for runs in zip(*rounds, strict=True)], worker_rss_mb(server)
     finally:
