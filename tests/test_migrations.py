@@ -33,7 +33,7 @@ def page_version_triggers(connection) -> set[str]:
 
 def expected_triggers(dialect: str) -> set[str]:
     if dialect == "postgresql":
-        return {f"page_version_{table}{when}" for table in STAMPED_BY for when in ("", "_commit")}
+        return {f"page_version_{table}" for table in STAMPED_BY}
     return {f"page_version_{table}_{operation}" for table in STAMPED_BY for operation in ("insert", "update", "delete")}
 
 

@@ -1,7 +1,8 @@
-"""The film card, the "Before you watch" panel and the film page are cached as
-rendered HTML (watchparty.cache), keyed by the rows they show. An edit — through
-the site, a service, or straight into the database — shows on the very next
-request; nothing one viewer may see leaks to another through the cache."""
+"""What each worker keeps (watchparty.cache) — fragments keyed by the rows they
+show, rows and whole pages kept under stamps — never outlives an edit: through
+the site, a service, or straight into the database, it shows on the very next
+request; nothing one viewer may see leaks to another through the cache. (Whole
+pages per viewer: tests/test_kept_pages.py; the stamps: tests/test_page_version.py.)"""
 
 from datetime import timedelta
 
@@ -73,7 +74,7 @@ def test_a_second_view_comes_from_the_cache_and_is_the_same_page(client, party):
     first = pages(client, party)
     hits = fragments().hits
     second = pages(client, party)
-    assert fragments().hits >= hits + 3  # film card, reviews panel, film page
+    assert fragments().hits >= hits + 2  # the party page and the film page, kept whole
     assert [per_request_parts_out(html) for html in first] == [per_request_parts_out(html) for html in second]
 
 

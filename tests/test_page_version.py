@@ -105,8 +105,18 @@ def test_every_write_stamps_its_party_or_film_and_nothing_else(world, write):
     assert [after[key] for key in untouched] == [before[key] for key in untouched]
 
 
+def test_a_row_moved_to_another_party_stamps_the_one_it_left_too(world):
+    verdict = make_verdict(world["party"], 8, world["guest"], text="Loved it.")
+    before = stamps()
+    sql("UPDATE review SET party_id = :other WHERE id = :id", other=world["other"].id, id=verdict.id)
+    after = stamps()
+    assert after[("party", world["party"].id)] != before[("party", world["party"].id)]
+    assert after[("party", world["other"].id)] != before[("party", world["other"].id)]
+
+
 def test_every_table_the_party_page_reads_is_stamped(app, world, client, count_queries):
-    """A query on a new table would let its writes go unseen: the page's tables, as it runs them."""
+    """A query on a new table would let its writes go unseen: the tables the party page (as a
+    guest and as the host sees it) and the film page read, as they run them."""
     app.config["VERIFY_PAGE_CACHE"] = False
     path = f"/p/{world['party'].share_token}"
     client.get(f"{path}/rsvp/{world['guest'].manage_token}")  # a guest: the page's every part
@@ -115,6 +125,7 @@ def test_every_table_the_party_page_reads_is_stamped(app, world, client, count_q
     with count_queries() as statements:
         assert client.get(path).status_code == 200
         assert host.get(path).status_code == 200
+        assert client.get(f"/films/{world['film'].slug}").status_code == 200
     tables = {name for statement in statements for name in re.findall(r'(?:FROM|JOIN) "?(\w+)"?', statement)}
     assert "signup_item" in tables and "review_section" in tables  # the reading was seen
     assert tables - {"page_version"} <= set(STAMPED_BY)
@@ -191,6 +202,15 @@ def test_a_refused_claim_renders_the_page_from_fresh_rows(world, client, count_q
     assert any("review_section" in s for s in statements)
 
 
+def waiting(observer, pids: list[int]) -> int:
+    """How many of these backends wait for a lock."""
+    count = observer.execute(
+        sa.text("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid = ANY(:pids)"), {"pids": pids}
+    ).scalar()
+    observer.rollback()
+    return count
+
+
 def postgres_only(engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has a single writer, so nothing to deadlock: this runs in the PostgreSQL pass")
@@ -208,9 +228,12 @@ def test_a_reply_and_a_claim_locking_in_opposite_orders_both_commit(world):
     postgres_only(engine)
     errors = []
 
+    pids = []
+
     def claim() -> None:
         try:
             with engine.begin() as connection:
+                pids.append(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar())
                 connection.execute(sa.text("UPDATE signup_item SET claimed = claimed + 1 WHERE id = :id"),
                                    {"id": item_id})
         except Exception as error:
@@ -222,10 +245,8 @@ def test_a_reply_and_a_claim_locking_in_opposite_orders_both_commit(world):
         claimer.start()
         # Until the claim has committed, or waits on a lock (as it would for a stamp taken at once).
         deadline = time.monotonic() + 10
-        while claimer.is_alive() and time.monotonic() < deadline:
-            if observer.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
-                break
-            observer.rollback()
+        while claimer.is_alive() and waiting(observer, pids) == 0:
+            assert time.monotonic() < deadline, "the claim neither committed nor waited"
             time.sleep(0.02)
         try:
             withdrawal.execute(sa.text("UPDATE signup_item SET claimed = claimed - 1 WHERE id = :id"),
@@ -260,10 +281,12 @@ def test_commits_stamping_a_film_and_a_party_in_opposite_orders_never_deadlock(w
     engine = db.engine
     postgres_only(engine)
     errors = []
+    pids = []
 
     def commit(statements) -> None:
         try:
             with engine.begin() as connection:
+                pids.append(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar())
                 for statement, row_id in statements:
                     connection.execute(sa.text(statement), {"id": row_id})
         except Exception as error:
@@ -271,19 +294,17 @@ def test_commits_stamping_a_film_and_a_party_in_opposite_orders_never_deadlock(w
 
     def wait_for_waiters(observer, count: int) -> None:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if observer.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar() >= count:
-                return
-            observer.rollback()
+        while waiting(observer, pids) < count:
+            assert time.monotonic() < deadline, f"{count} commits should be waiting for the held stamp"
             time.sleep(0.02)
 
     with engine.connect() as holder, engine.connect() as observer:
         holder.execute(sa.text("SELECT stamp FROM page_version WHERE scope = 'party' AND scope_id = :id FOR UPDATE"),
                        {"id": party_id})
         threads = [threading.Thread(target=commit, args=(statements,)) for statements in (party_first, film_first)]
-        for waiting, thread in enumerate(threads, start=1):
+        for queued, thread in enumerate(threads, start=1):
             thread.start()
-            wait_for_waiters(observer, waiting)
+            wait_for_waiters(observer, queued)
         holder.commit()
         for thread in threads:
             thread.join(timeout=30)

@@ -64,8 +64,8 @@ def test_the_party_page_runs_the_same_few_queries_for_a_typical_and_a_large_part
         for name, party in parties.items()
     }
     assert_few_and_the_same(counts)
-    # Warm, the rows of the replies, the list and the reviews are kept under the party's stamps.
-    assert len(counts["typical"]["warm"]) < len(counts["typical"]["cold"])
+    # Warm, the page is kept under the party's stamps: the party with its stamps, the guest's reply.
+    assert len(counts["typical"]["warm"]) == 2, counts["typical"]["warm"]
 
 
 def test_the_film_page_runs_the_same_few_queries_for_a_typical_and_a_large_film(client, parties, count_queries):
@@ -73,6 +73,7 @@ def test_the_film_page_runs_the_same_few_queries_for_a_typical_and_a_large_film(
         name: statements_for(client, count_queries, f"/films/{party.film.slug}") for name, party in parties.items()
     }
     assert_few_and_the_same(counts)
+    assert len(counts["typical"]["warm"]) == 1, counts["typical"]["warm"]  # the film with its stamp
 
 
 def test_the_host_sees_the_party_page_with_the_same_few_queries(app, client, parties, count_queries):

@@ -13,9 +13,9 @@ Two kinds of key, each proof against a stale page whoever made the change
   those stamps the party page keeps the rows it reads (`stamped_rows`) and
   itself, whole, per viewer (`cached_page`): compressed, with the two things
   that differ per request — the session's CSRF token and the server's clock —
-  cut out and put back on every view. A hit runs three small queries (the
-  party with its stamps, the viewer's reply, the user) and renders nothing.
-  Stamps are read with the party, in the same statement, and only by a
+  cut out and put back on every view. A hit renders nothing and runs two
+  statements for a guest (the party with its stamps, their reply), one for
+  the film page, plus the user's for someone signed in. Stamps are read with the party, in the same statement, and only by a
   request that writes nothing (rsvp.service.party_page_by_share_token): on
   PostgreSQL a transaction's own writes are stamped only at its commit.
 
@@ -239,7 +239,7 @@ def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str =
     server's time `now_text` (the countdown's data-now, if the page has one):
     the stamps of what it reads, who is looking (`signed_in_as`), and where
     the clock stands. A page is kept compressed (a large party's is ~150 kB,
-    ~12 kB compressed), so a worker holds every guest's.
+    ~12 kB compressed).
     """
     if key is None:
         return render()

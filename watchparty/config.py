@@ -123,9 +123,9 @@ class Config:
         # so a browser may keep it for a year; a changed file has a new URL.
         self.SEND_FILE_MAX_AGE_DEFAULT = int(env("SEND_FILE_MAX_AGE_DEFAULT", str(365 * 24 * 3600)))
 
-        # What each worker keeps (watchparty.cache): fragments, rows and whole party pages,
-        # in characters (a guest's kept page: 6-12 kB compressed); 0 turns the cache off.
-        # The default holds every guest's page of a few hundred parties.
+        # What each worker keeps (watchparty.cache): fragments, rows and whole pages, in
+        # characters (a guest's kept party page: 6-12 kB compressed); 0 turns the cache off.
+        # The default holds the guests' pages of about 40 parties of 30, or two of 300.
         self.FRAGMENT_CACHE_MAX_CHARS = int(env("FRAGMENT_CACHE_MAX_CHARS", "8000000"))
 
 

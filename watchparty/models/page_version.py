@@ -69,28 +69,33 @@ _SQLITE_UPSERT = (
     "INSERT INTO page_version (scope, scope_id, stamp) " + _IDS.replace("{extra}", ", random()")
     + " ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp"
 )
-_PG_NOTE = "INSERT INTO page_version_pending (scope, scope_id) " + _IDS.replace("{extra}", "") + " ON CONFLICT DO NOTHING"
+_PG_NOTE = "INSERT INTO pg_temp.page_version_pending (scope, scope_id) " + _IDS.replace("{extra}", "") + " ON CONFLICT DO NOTHING"
 # Which row images a change stamps through: an update both, so a row moved to another party
 # or film (a verdict whose party changed film) stamps the one it left too.
 _ROWS = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}
 
-# PostgreSQL: each write notes what it stamps in a temporary table, and at the commit
-# the first of the deferred triggers stamps them all, in one order (scope, id) for
-# every transaction, so two commits never wait on each other's stamps in a cycle.
-_PG_FLUSH = """CREATE OR REPLACE FUNCTION page_version_flush() RETURNS trigger LANGUAGE plpgsql AS $$
+# PostgreSQL: each write notes what it stamps in a temporary table of its session.
+# That table's own deferred trigger runs at the commit, and its first run stamps
+# them all, in one order (scope, id) for every transaction, so two commits never
+# wait on each other's stamps in a cycle. (The deferred trigger sits on the
+# temporary table, not on ours: a migration may still write rows and then alter
+# a table in one transaction.) The functions keep the search_path they were
+# made with, so a writer with another one still finds page_version.
+_PG_FLUSH = """CREATE OR REPLACE FUNCTION page_version_flush() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
-  IF to_regclass('pg_temp.page_version_pending') IS NOT NULL THEN
-    INSERT INTO page_version (scope, scope_id, stamp)
-      SELECT scope, scope_id, (random() * 9.2e18)::bigint FROM page_version_pending ORDER BY scope, scope_id
-      ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp;
-    DELETE FROM page_version_pending;
-  END IF;
+  INSERT INTO page_version (scope, scope_id, stamp)
+    SELECT scope, scope_id, (random() * 9.2e18)::bigint FROM pg_temp.page_version_pending ORDER BY scope, scope_id
+    ON CONFLICT (scope, scope_id) DO UPDATE SET stamp = excluded.stamp;
+  DELETE FROM pg_temp.page_version_pending;
   RETURN NULL;
 END $$"""
 _PG_PENDING = (
     "IF to_regclass('pg_temp.page_version_pending') IS NULL THEN "
     "CREATE TEMPORARY TABLE page_version_pending (scope text, scope_id bigint, PRIMARY KEY (scope, scope_id)) "
-    "ON COMMIT DELETE ROWS; END IF;"
+    "ON COMMIT DELETE ROWS; "
+    "CREATE CONSTRAINT TRIGGER page_version_flush AFTER INSERT ON pg_temp.page_version_pending "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION page_version_flush(); END IF;"
 )
 
 
@@ -120,12 +125,11 @@ def trigger_statements(dialect: str, stamped_by: dict = STAMPED_BY) -> list[str]
             for row in ("OLD", "NEW")
         )
         statements += [
-            f"CREATE OR REPLACE FUNCTION page_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"CREATE OR REPLACE FUNCTION page_version_{table}() RETURNS trigger LANGUAGE plpgsql\n"
+            f"SET search_path FROM CURRENT AS $$\n"
             f"BEGIN\n  {_PG_PENDING}\n{notes}\n  RETURN NULL;\nEND $$",
             f"CREATE TRIGGER page_version_{table} AFTER INSERT OR UPDATE OR DELETE ON {_quoted(table)} "
             f"FOR EACH ROW EXECUTE FUNCTION page_version_{table}()",
-            f"CREATE CONSTRAINT TRIGGER page_version_{table}_commit AFTER INSERT OR UPDATE OR DELETE "
-            f"ON {_quoted(table)} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION page_version_flush()",
         ]
     return statements
 
@@ -137,10 +141,10 @@ def drop_statements(dialect: str, stamped_by: dict = STAMPED_BY) -> list[str]:
     for table in stamped_by:
         statements += [
             f"DROP TRIGGER IF EXISTS page_version_{table} ON {_quoted(table)}",
-            f"DROP TRIGGER IF EXISTS page_version_{table}_commit ON {_quoted(table)}",
             f"DROP FUNCTION IF EXISTS page_version_{table}()",
         ]
-    return [*statements, "DROP FUNCTION IF EXISTS page_version_flush()"]
+    # CASCADE: the sessions' temporary tables carry triggers that call it.
+    return [*statements, "DROP FUNCTION IF EXISTS page_version_flush() CASCADE"]
 
 
 def install_triggers(connection: sa.Connection) -> None:
@@ -149,6 +153,8 @@ def install_triggers(connection: sa.Connection) -> None:
 
 
 @sa.event.listens_for(Base.metadata, "after_create")
-def _install_after_create_all(target, connection, **kw) -> None:
-    # db.create_all() (tests, a fresh development database) gets them as the migration does.
-    install_triggers(connection)
+def _install_after_create_all(target, connection, tables=(), **kw) -> None:
+    # db.create_all() (tests, a fresh development database) gets them as the migration does;
+    # only the create_all that made page_version (CREATE TRIGGER cannot run twice).
+    if any(table.name == PageVersion.__tablename__ for table in tables):
+        install_triggers(connection)
