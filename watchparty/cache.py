@@ -36,7 +36,7 @@ from dataclasses import fields, is_dataclass
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -233,7 +233,8 @@ def signed_in_as() -> tuple | None:
 
 
 def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str = "") -> str:
-    """A whole page for one viewer, kept per worker under `key` (None: rendered every time).
+    """A whole page for one viewer, kept per worker under `key` (None, or a flash message
+    waiting in the session: rendered every time).
 
     The key must hold everything the page shows but its CSRF token and the
     server's time `now_text` (the countdown's data-now, if the page has one):
@@ -241,7 +242,7 @@ def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str =
     the clock stands. A page is kept compressed (a large party's is ~150 kB,
     ~12 kB compressed).
     """
-    if key is None:
+    if key is None or "_flashes" in session:  # a message to show once would come back
         return render()
     full_key = ("page", request.root_url, key)
     kept = fragments().get(full_key)

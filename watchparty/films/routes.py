@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -99,9 +98,9 @@ def detail(slug):
         parts = cached(("films/detail.html", source, can_edit), lambda: _film_page_parts(source, can_edit))
         return render_template("films/detail.html", film=film, parts=parts)
 
-    # The whole page, kept under the film's stamp for each reader (a message to show once is not kept).
-    kept = film.stamp is not None and "_flashes" not in session
-    return cached_page(("films/detail.html", film.id, film.stamp, can_edit, signed_in_as()) if kept else None, render)
+    # The whole page, kept under the film's stamp for each reader.
+    key = ("films/detail.html", film.id, film.stamp, can_edit, signed_in_as()) if film.stamp is not None else None
+    return cached_page(key, render)
 
 
 def _after_new_film(film) -> str:

@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -238,8 +237,7 @@ def _party_page(
         rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
         return render_template("rsvp/party.html", form=reply_form, verdict_form=rating_form, **context)
 
-    # A page with a message to show once is not kept: the message would come back.
-    key = _page_key(party, viewer, now, stamp) if stamp is not None and "_flashes" not in session else None
+    key = _page_key(party, viewer, now, stamp) if stamp is not None else None
     return cached_page(key, render, countdown_now(now)), status
 
 
