@@ -147,13 +147,31 @@ def runner(app):
 
 
 @pytest.fixture
-def outbox(app):
-    """The emails the app has written to its outbox folder, oldest first."""
+def smtp_server():
+    """A real SMTP server on loopback that keeps what it receives (tests/smtp.py)."""
+    from tests.smtp import serve
+
+    yield from serve()
+
+
+@pytest.fixture
+def outbox_of():
+    """The outbox of any app a test built (as `outbox` is the `app` fixture's)."""
     from pathlib import Path
 
     from tests.mailbox import Outbox
 
-    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
+    return lambda app: Outbox(Path(app.config["MAIL_OUTBOX_DIR"]), app)
+
+
+@pytest.fixture
+def outbox(app):
+    """The emails the mail worker has written to the outbox folder, oldest first."""
+    from pathlib import Path
+
+    from tests.mailbox import Outbox
+
+    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]), app)
 
 
 def csrf_token_from(html: str) -> str:

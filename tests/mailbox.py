@@ -1,4 +1,4 @@
-"""Reading the .eml files the app writes to its outbox in development and tests."""
+"""Reading the .eml files the mail worker writes to its outbox folder in development and tests."""
 
 import re
 from email import policy
@@ -8,10 +8,30 @@ from pathlib import Path
 
 
 class Outbox:
-    def __init__(self, folder: Path):
+    """What the mail worker delivered: each look first runs the worker (`flask mail
+    work --once`) in an app context of its own, as the worker process would."""
+
+    def __init__(self, folder: Path, app=None):
         self.folder = folder
+        self.app = app
+
+    def deliver(self) -> None:
+        if self.app is None:
+            return
+        from flask import has_app_context
+
+        from watchparty import mail
+        from watchparty.extensions import db
+
+        if has_app_context():
+            # The test's own session ends its transaction first, as a request does: on SQLite
+            # a read begun before the worker's writes could not write afterwards.
+            db.session.commit()
+        with self.app.app_context():
+            mail.work(once=True)
 
     def messages(self) -> list[EmailMessage]:
+        self.deliver()
         if not self.folder.exists():
             return []
         return [

@@ -5,17 +5,16 @@ The SMTP path runs against a real SMTP server on loopback (aiosmtpd); the
 rest reads the development outbox folder.
 """
 
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from tests.factories import log_in, make_claim, make_film, make_items, make_party, make_reply, make_user
 from tests.mailbox import text_body
+from tests.smtp import free_port, smtp_config
+from watchparty import mail
 from watchparty.extensions import db
 from watchparty.models import Invitation, OutboundEmail, Party, Rsvp
 from watchparty.notifications import service as notifications
@@ -23,45 +22,9 @@ from watchparty.notifications import service as notifications
 # ---------------------------------------------------------------- a real SMTP server
 
 
-class Recorder:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        with self.lock:
-            return [
-                (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
-                for envelope in self.envelopes
-            ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
-
-
 @pytest.fixture
 def smtp_app(app_factory, smtp_server):
-    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    app = app_factory(**smtp_config(smtp_server.port))
     with app.app_context():
         yield app
 
@@ -262,6 +225,8 @@ def test_smtp_delivers_both_parts_and_the_calendar_to_the_right_recipient(smtp_a
         f"/p/{party.share_token}/rsvp", data={"name": "Ana", "email": "ana@example.com", "response": "going"}
     )
     assert response.status_code == 302
+    assert smtp_server.connections() == 0, "the request only queues"
+    mail.work(once=True)
     ((recipients, message),) = smtp_server.messages()
     assert recipients == ["ana@example.com"]
     assert message["Subject"] == "You're going to Anora night"
@@ -272,9 +237,9 @@ def test_smtp_delivers_both_parts_and_the_calendar_to_the_right_recipient(smtp_a
     assert row.status == "sent" and row.attempts == 1
 
 
-def test_smtp_down_the_request_still_succeeds_and_the_next_run_sends_it(app_factory, smtp_server):
+def test_smtp_down_the_request_still_succeeds_and_the_worker_retries_on_its_schedule(app_factory, smtp_server):
     dead_port = free_port()
-    down = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=dead_port, MAIL_USE_TLS=False, MAIL_TIMEOUT=2)
+    down = app_factory(**smtp_config(dead_port, timeout=2))
     with down.app_context():
         host = make_user(email="host@example.com")
         party = make_party(host, make_film(), title="Anora night")
@@ -285,14 +250,23 @@ def test_smtp_down_the_request_still_succeeds_and_the_next_run_sends_it(app_fact
     assert response.status_code == 302, "the reply is saved although the mail server is down"
     with down.app_context():
         (row,) = pending_mail()
+        assert (row.status, row.attempts) == ("pending", 0), "no request tries the mail server"
+        assert db.session.scalar(sa.select(Rsvp.name)) == "Ana"
+        first_try = datetime.now(UTC)
+        delivery = mail.send_due(now=first_try)
+        assert delivery.retrying and not delivery.sent
+        (row,) = pending_mail()
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.last_error
-        assert db.session.scalar(sa.select(Rsvp.name)) == "Ana"
+        assert row.next_attempt_at == first_try + mail.RETRY_DELAYS[0]
 
-    up = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
-    result = up.test_cli_runner().invoke(args=["parties", "remind"])
-    assert result.exit_code == 0, result.output
-    assert "sent: You're going to Anora night -> ana@example.com" in result.output
+    up = app_factory(**smtp_config(smtp_server.port))
+    with up.app_context():
+        assert len(mail.send_due(now=first_try + timedelta(seconds=59))) == 0, "not before the schedule"
+        assert smtp_server.messages() == []
+        assert [row.subject for row in mail.send_due(now=first_try + timedelta(minutes=1)).sent] == [
+            "You're going to Anora night"
+        ]
     assert [recipients for recipients, _ in smtp_server.messages()] == [["ana@example.com"]]
     with up.app_context():
         (row,) = pending_mail()
@@ -321,9 +295,9 @@ def test_a_reminder_goes_once_to_each_guest_about_24_hours_before(app, outbox, h
     make_reply(later, name="Late", email="late@example.com", now=now - timedelta(days=3))
     before = len(outbox)
 
-    queued, _ = notifications.remind(now=now)
+    queued = notifications.remind(now=now)
     assert sorted(rsvp.email for _, rsvp in queued) == ["ana@example.com", "may@example.com"]
-    again, _ = notifications.remind(now=now + timedelta(minutes=5))
+    again = notifications.remind(now=now + timedelta(minutes=5))
     assert again == [], "each guest gets each reminder once"
     messages = outbox.messages()[before:]
     assert sorted(m["To"] for m in messages) == ["ana@example.com", "may@example.com"]
@@ -344,7 +318,7 @@ def test_reminder_lists_what_the_guest_said_they_would_bring(app, outbox, host):
 
 
 def test_two_overlapping_reminder_runs_send_each_reminder_once(app_factory, smtp_server):
-    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    app = app_factory(**smtp_config(smtp_server.port))
     now = datetime.now(UTC)
     with app.app_context():
         host = make_user(email="host@example.com")
@@ -370,8 +344,10 @@ def test_two_overlapping_reminder_runs_send_each_reminder_once(app_factory, smtp
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
-    recipients = sorted(r for rs, _ in smtp_server.messages() for r in rs)
-    assert recipients == sorted(f"guest{i}@example.com" for i in range(12))
+    with app.app_context():
+        mail.work(once=True)
+    reminded = sorted(r for rs, message in smtp_server.messages() if message["Subject"].startswith("Tomorrow:") for r in rs)
+    assert reminded == sorted(f"guest{i}@example.com" for i in range(12))
     with app.app_context():
         assert {row.status for row in pending_mail()} == {"sent"}
 
@@ -383,7 +359,7 @@ def test_a_guest_who_stopped_emails_gets_no_reminder_and_no_change(client, app, 
     stop_path = f"/p/{party.share_token}/rsvp/{ana.manage_token}/emails"
     assert client.post(stop_path).status_code == 200
     before = len(outbox)
-    queued, _ = notifications.remind(now=now)
+    queued = notifications.remind(now=now)
     assert queued == []
     party = db.session.get(Party, party.id)
     snapshot = notifications.PartySnapshot.of(party)
@@ -405,7 +381,7 @@ def test_reminder_times_are_in_the_partys_zone_across_a_daylight_saving_change(a
     party = _due_party(host, starts_at)
     make_reply(party, name="Ana", email="ana@example.com", now=starts_at - timedelta(days=5))
     reminder_run = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)  # still BST: 21:00 local
-    queued, _ = notifications.remind(now=reminder_run)
+    queued = notifications.remind(now=reminder_run)
     assert len(queued) == 1
     body = text_body(outbox.last())
     assert "Sun 25 Oct 2026, 19:30 GMT (Europe/London)" in body

@@ -144,7 +144,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_production_sets_secure_cookies_and_hsts(database, tmp_path):
-    environ = {"WATCHPARTY_ENV": "production", "SECRET_KEY": "s" * 40, "RATELIMIT_ENABLED": "false"}
+    environ = {"WATCHPARTY_ENV": "production", "SECRET_KEY": "s" * 40, "RATELIMIT_ENABLED": "false",
+               "PUBLIC_URL": "http://localhost"}
     config = Config(tmp_path, environ=environ)
     config.SQLALCHEMY_DATABASE_URI = database.url
     config.SQLALCHEMY_ENGINE_OPTIONS = database.engine_options

@@ -58,7 +58,7 @@ def create_app(config: object | Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from watchparty import (
-        mail,
+        links,
         models,  # noqa: F401  (every model registered before Alembic looks)
     )
     from watchparty.extensions import csrf, db, limiter, login_manager, migrate
@@ -75,7 +75,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.after_request(set_security_headers)
-    mail.init_app(app)  # sends what a request queued, after its commit
+    links.init_app(app)  # every link that leaves the site starts with PUBLIC_URL
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from watchparty.extensions import db
 
@@ -31,12 +32,43 @@ def demo_command():
     click.echo(f"Log in at /accounts/login as {DEMO_HOST_EMAIL} with the password {DEMO_HOST_PASSWORD}")
 
 
+mail_group = AppGroup("mail", help="The mail worker: sends what requests queued.")
+
+
+@mail_group.command("work")
+@click.option("--once", is_flag=True, help="Send everything due now, then stop (for cron or a test).")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks at an empty queue.")
+def mail_work_command(once: bool, poll: float):
+    """Send queued email, batch by batch, retrying on a schedule while the mail
+    server is down. Run one or many, on any machines: each message goes once."""
+    from watchparty import mail
+
+    if not once:
+        click.echo(f"mail worker: sending what is due, looking every {poll:g} s (Ctrl-C stops)")
+    try:
+        mail.work(once=once, poll_seconds=poll, log=click.echo)
+    except KeyboardInterrupt:
+        click.echo("mail worker stopped")
+
+
+@mail_group.command("status")
+def mail_status_command():
+    """How many messages wait, and every message given up as failed (with its error)."""
+    from watchparty import mail
+
+    for status, count in mail.counts_by_status():
+        click.echo(f"{status}: {count}")
+    for row in mail.failed_messages():
+        click.echo(f"failed {row.id} {row.created_at:%Y-%m-%d %H:%M} to {row.recipient}: {row.subject} — {row.last_error}")
+
+
 def register_commands(app: Flask) -> None:
     from watchparty.films.cli import films_group
     from watchparty.parties.cli import parties_group
     from watchparty.reviews.cli import reviews_group
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(mail_group)
     app.cli.add_command(films_group)
     app.cli.add_command(parties_group)
     app.cli.add_command(reviews_group)

@@ -7,6 +7,7 @@ is given, so tests and the CLI can build as many apps as they like.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -90,10 +91,17 @@ class Config:
         self.MAX_FORM_MEMORY_SIZE = int(env("MAX_FORM_MEMORY_SIZE", str(4 * 1024 * 1024)))
         # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
-        # Where links in emails point; empty means "the host of the current request".
-        self.SERVER_NAME = env("SERVER_NAME") or None
-        # The site's address for links in mail sent outside a request (`flask parties remind`).
-        self.PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+        # The site's address: every link that leaves the site (email, .ics, QR code, link
+        # previews) starts with it, never with the request's Host header (watchparty.links).
+        public_url = env("PUBLIC_URL")
+        if production and not public_url:
+            raise RuntimeError("WATCHPARTY_ENV=production needs PUBLIC_URL, the address guests open.")
+        self.PUBLIC_URL = public_url or "http://127.0.0.1:5000"
+        # Flask answers 400 to a request for any other host. In production: the public
+        # address's host, plus any listed in TRUSTED_HOSTS (comma-separated, e.g. an
+        # internal name the load balancer's health check uses). Anything goes in development.
+        extra_hosts = [host.strip() for host in env("TRUSTED_HOSTS", "").split(",") if host.strip()]
+        self.TRUSTED_HOSTS = [urlsplit(self.PUBLIC_URL).hostname, *extra_hosts] if production else None
         self.RATELIMIT_INVITE = env("RATELIMIT_INVITE", "10 per minute;60 per hour")
 
         self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
@@ -142,5 +150,7 @@ class TestConfig(Config):
         self.RATELIMIT_ENABLED = False
         # CSRF is proved per form by tests that switch it back on.
         self.WTF_CSRF_ENABLED = False
+        # The test client's address, so that links in mail open in the test client.
+        self.PUBLIC_URL = "http://localhost"
         # Every kept row the party page uses is read again and compared (watchparty.cache).
         self.VERIFY_PAGE_CACHE = True

@@ -58,6 +58,8 @@ def production_environ(database_url: str, instance_dir: Path, **settings: str) -
         "LANG": "C.UTF-8",
         "WATCHPARTY_ENV": "production",
         "SECRET_KEY": SECRET_KEY,
+        # The servers answer on loopback; any other Host is refused in production.
+        "PUBLIC_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "WATCHPARTY_INSTANCE_PATH": str(instance_dir),
         **settings,

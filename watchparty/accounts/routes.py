@@ -145,6 +145,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
+        db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
             f"If {form.email.data} has an account, a reset link is on its way. It works for one hour.",

@@ -2,10 +2,11 @@
 
 import hashlib
 import hmac
+from email.message import EmailMessage
 from functools import cache
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from watchparty import mail
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
+from watchparty.links import public_url
 from watchparty.models import User
 from watchparty.models.user import new_session_token
 from watchparty.timezones import is_timezone
@@ -149,17 +151,27 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account; say nothing either way."""
-    user = user_by_email(email)
+    """Queue a reset email for whatever address was typed, account or not: the
+    request does the same work either way, so neither its answer nor its time
+    tells whether the address has an account. The mail worker mints the link as
+    it sends (no usable secret is stored) and drops the message when no account
+    has the address (`_render_reset`)."""
+    mail.queue_kind(RESET_KIND, email.strip().lower(), RESET_SUBJECT)
+
+
+RESET_KIND = "password_reset"
+RESET_SUBJECT = "Reset your Watchparty password"
+
+
+@mail.render_when_sent(RESET_KIND)
+def _render_reset(address: str) -> EmailMessage | None:
+    user = user_by_email(address)
     if user is None:
-        return
-    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
-    mail.send_template(
-        user.email,
-        "Reset your Watchparty password",
-        "reset_password",
+        return None
+    return mail.render_message(
+        user.email, RESET_SUBJECT, "reset_password",
         user=user,
-        link=link,
+        link=public_url("accounts.reset_password", token=make_reset_token(user)),
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
     )
 

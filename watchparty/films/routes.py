@@ -19,6 +19,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters, service
 from watchparty.films.forms import FilmForm
+from watchparty.links import public_url
 from watchparty.security import is_safe_redirect
 from watchparty.views import refuse, render_form
 
@@ -32,9 +33,10 @@ MAX_PAGE = 10_000
 @bp.app_template_global()
 def film_poster_url(film, external: bool = False) -> str:
     """The uploaded poster of a film, or its generated SVG."""
+    build = public_url if external else url_for
     if film.poster_filename:
-        return url_for("films.poster_file", filename=film.poster_filename, _external=external)
-    return url_for("films.generated_poster", slug=film.slug, _external=external)
+        return build("films.poster_file", filename=film.poster_filename)
+    return build("films.generated_poster", slug=film.slug)
 
 
 @bp.app_template_filter("runtime")

@@ -1,6 +1,6 @@
 """Email waiting to be sent: written in the same transaction as the change it
-reports, sent after the commit, and retried by `flask parties remind` when
-the mail server was down."""
+reports, and sent by the mail worker (`flask mail work`, watchparty.mail),
+which retries on a schedule while the mail server is down."""
 
 from datetime import datetime
 
@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
 
-MAIL_STATUSES = ("pending", "sending", "sent", "failed")
+# dropped: a message rendered when sent that turned out to have no one to go to
+# (a password reset for an address with no account).
+MAIL_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
 
 
 class OutboundEmail(Base):
@@ -20,7 +22,10 @@ class OutboundEmail(Base):
     subject: Mapped[str] = mapped_column(sa.String(300))
     # The whole rendered message (RFC 5322 bytes): a retry sends exactly what
     # was written at the time, whatever changed since.
-    message: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # None for a kind the worker renders as it sends (a password-reset link: no
+    # secret is stored), see mail.render_when_sent.
+    message: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    kind: Mapped[str] = mapped_column(sa.String(30), default="message", server_default="message")
     # Unique when set: "reminder:<rsvp>:<start>" lets the database decide that
     # each guest gets each reminder once, however many cron runs overlap.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
@@ -29,6 +34,8 @@ class OutboundEmail(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not before: a failed attempt puts the next one off (mail.RETRY_DELAYS).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # When a sender claimed it (status "sending"); a claim older than a few
     # minutes belongs to a sender that died, and the row is retried.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -39,6 +46,7 @@ class OutboundEmail(Base):
             "status IN (" + ", ".join(f"'{status}'" for status in MAIL_STATUSES) + ")", name="status_known"
         ),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint("message IS NOT NULL OR kind <> 'message'", name="message_rendered_or_late"),
     )
 
     def __repr__(self) -> str:

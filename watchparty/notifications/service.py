@@ -1,24 +1,24 @@
 """Party email: invitations, the party changed or cancelled, and reminders.
 
 Every message is queued through `watchparty.mail` (the outbound_email table),
-so it is written in the transaction of the change it reports and a mail
-server that is down only delays it. Guests are mailed only when they gave an
+so it is written in the transaction of the change it reports, and the mail
+worker sends it; a mail server that is down only delays it. Guests are mailed only when they gave an
 address and did not press "stop emails about this party"; declined guests
 only hear about a cancellation.
 """
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from watchparty import mail
 from watchparty.errors import DomainError
 from watchparty.extensions import db, writing_transactions
+from watchparty.links import public_url
 from watchparty.models import Invitation, Party, Rsvp, utcnow
 from watchparty.rsvp.calendar import calendar_attachment
 from watchparty.rsvp.service import Viewer, email_guest, film_url, manage_url, share_url, stop_emails_url
@@ -43,14 +43,8 @@ class InvalidInvitations(DomainError):
 # ---------------------------------------------------------------- who hears
 
 
-@contextmanager
-def links_outside_requests():
-    """Let url_for(_external=True) work in cron runs: SERVER_NAME when set, else PUBLIC_URL."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        yield
-        return
-    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_URL"]):
-        yield
+def invitation_stop_url(party: Party, invitation: Invitation) -> str:
+    return public_url("notifications.stop_invitation", token=party.share_token, invitation_token=invitation.token)
 
 
 def _mailable_guests(party: Party, responses: tuple[str, ...]) -> list[Rsvp]:
@@ -133,8 +127,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
         invitation = Invitation(party_id=party.id, email=address, invited_at=now)
         db.session.add(invitation)
         db.session.flush()  # the unique (party, email) decides a race between two pastes
-        stop = url_for("notifications.stop_invitation", token=party.share_token, invitation_token=invitation.token,
-                       _external=True)
+        stop = invitation_stop_url(party, invitation)
         mail.queue_template(
             address, f"You're invited: {party.title}", "party_invitation", party_id=party.id,
             party=party, viewer=Viewer(party), share_link=share_url(party), film_link=film_url(party),
@@ -213,8 +206,7 @@ def notify_party_cancelled(party: Party) -> int:
     for invitation in invitations:
         if invitation.email in replied:
             continue
-        stop = url_for("notifications.stop_invitation", token=party.share_token,
-                       invitation_token=invitation.token, _external=True)
+        stop = invitation_stop_url(party, invitation)
         mail.queue_template(
             invitation.email, f"Cancelled: {party.title}", "party_cancelled", party_id=party.id,
             party=party, rsvp=None, viewer=Viewer(party), share_link=share_url(party), film_link=film_url(party),
@@ -271,14 +263,12 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
     return queued
 
 
-def remind(now: datetime | None = None) -> tuple[list[tuple[Party, Rsvp]], list]:
-    """The cron job: queue due reminders, then send everything pending
-    (including mail an earlier request could not send)."""
-    with writing_transactions(), links_outside_requests():
+def remind(now: datetime | None = None) -> list[tuple[Party, Rsvp]]:
+    """The cron job: queue the reminders now due; the mail worker sends them."""
+    with writing_transactions():
         queued = queue_due_reminders(now)
-        sent = mail.send_pending(now=now)
-    current_app.logger.info("reminders queued: %s, mail sent: %s", len(queued), len(sent))
-    return queued, sent
+    current_app.logger.info("reminders queued: %s", len(queued))
+    return queued
 
 
 # ---------------------------------------------------------------- opting out

@@ -11,7 +11,6 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.forms import EmptyForm
 from watchparty.models import Party
-from watchparty.notifications import service as notifications
 from watchparty.notifications.forms import InviteForm
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
@@ -166,15 +165,11 @@ def edit(party_id: int):
     elif form.wants_more_rows:
         return _more_rows(form, party)
     if form.validate_on_submit():
-        before = notifications.PartySnapshot.of(party)
         try:
-            seated = service.update_party(party, _fields(form))
+            service.update_party(party, _fields(form))
             signups_service.add_host_items(party, _item_rows(form))
         except DomainError as error:
             return _form_page(form, party, error=error)
-        for rsvp in seated:
-            rsvp_service.send_seated(rsvp)
-        notifications.notify_party_changed(party, before)
         db.session.commit()
         flash("Saved. Guests see the changes on the party page.", "success")
         return redirect(url_for("parties.dashboard", party_id=party.id))
@@ -188,9 +183,7 @@ def cancel(party_id: int):
     form = CancelForm()
     if not form.validate_on_submit():
         return _dashboard(party, cancel_form=form, status=422)
-    if not party.is_cancelled:
-        service.cancel_party(party, form.message.data)
-        notifications.notify_party_cancelled(party)
+    service.cancel_party(party, form.message.data)
     db.session.commit()
     flash("The party is cancelled. Its page says so, and replies are closed.", "info")
     return redirect(url_for("parties.dashboard", party_id=party.id))
@@ -200,8 +193,7 @@ def cancel(party_id: int):
 @login_required
 def regenerate_link(party_id: int):
     party = party_for_host(party_id)
-    guests = service.regenerate_share_link(party)
-    sent = sum(rsvp_service.send_new_link(rsvp) for rsvp in guests)
+    sent = service.regenerate_share_link(party)
     db.session.commit()
     flash(
         "New link made: the old one no longer works. "
@@ -219,8 +211,6 @@ def remove_guest(party_id: int, rsvp_id: int):
     seated = rsvp_service.remove_guest(party, rsvp_id)
     if seated is None:
         abort(404)
-    for rsvp in seated:
-        rsvp_service.send_seated(rsvp)
     db.session.commit()
     message = "Guest removed."
     if seated:

@@ -16,6 +16,7 @@ from watchparty.extensions import db
 from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
 from watchparty.models.party import new_token
+from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
 from watchparty.timezones import is_timezone
 
@@ -215,12 +216,14 @@ def create_party(host: User, fields: PartyFields, now: datetime | None = None) -
 def update_party(party: Party, fields: PartyFields, now: datetime | None = None) -> list[Rsvp]:
     """Change a party's details; bumps the calendar SEQUENCE.
 
-    A raised capacity seats whoever on the waitlist now fits (returned); a
-    lowered one moves nobody out.
+    A raised capacity seats whoever on the waitlist now fits (returned, and
+    told); a lowered one moves nobody out. Guests are told of a new time or
+    place, with the updated event.
     """
     now = now or utcnow()
     if party.is_cancelled:
         raise PartyCancelled("This party is cancelled; it can no longer be changed.")
+    before = notifications.PartySnapshot.of(party)
     film = film_for_party(fields, party.host)
     starts_at, deadline = _check_times(fields, now, previous=party)
     _check_place(fields)
@@ -229,46 +232,52 @@ def update_party(party: Party, fields: PartyFields, now: datetime | None = None)
     party.sequence = Party.sequence + 1
     db.session.flush()
     db.session.refresh(party, ["sequence"])
-    return rsvp_service.seat_waitlisted(party)
+    seated = rsvp_service.seat_waitlisted(party)
+    for rsvp in seated:
+        rsvp_service.send_seated(rsvp)
+    notifications.notify_party_changed(party, before)
+    return seated
 
 
 def cancel_party(party: Party, message: str = "") -> None:
-    """Cancel a party: its page says so (with the host's message) and replies close."""
+    """Cancel a party: its page says so (with the host's message), replies close,
+    and everyone who replied or was invited is told. Cancelling twice does nothing."""
     if party.is_cancelled:
         return
+    _mark_cancelled(party, message)
+    notifications.notify_party_cancelled(party)
+
+
+def _mark_cancelled(party: Party, message: str) -> None:
     party.status = "cancelled"
     party.cancel_message = message
     party.sequence = Party.sequence + 1
     db.session.flush()
 
 
-def regenerate_share_link(party: Party) -> list[Rsvp]:
+def regenerate_share_link(party: Party) -> int:
     """A new share token: the old link (and manage links built on it) stop working.
-
-    Returns the replies with an email address, whose new manage links should be sent.
-    """
+    Every guest with an email gets their new personal link; returns how many."""
     party.share_token = new_token()
     db.session.flush()
-    return list(
-        db.session.scalars(
-            sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None)).order_by(Rsvp.id)
-        )
+    guests = db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None)).order_by(Rsvp.id)
     )
+    return sum(rsvp_service.send_new_link(rsvp) for rsvp in guests)
 
 
 def cancel_parties_hosted_by(user: User, now: datetime | None = None) -> None:
     """Before an account goes: its parties are kept for the guests, and cancelled;
     guests of the ones still to come are told, as when the host cancels one."""
-    from watchparty.notifications.service import notify_party_cancelled
-
     now = now or utcnow()
     parties = db.session.scalars(
         sa.select(Party).where(Party.host_id == user.id, Party.status == "scheduled").order_by(Party.id)
     )
     for party in parties:
-        cancel_party(party, "The host closed their Watchparty account.")
         if party.starts_at > now:
-            notify_party_cancelled(party)
+            cancel_party(party, "The host closed their Watchparty account.")
+        else:
+            _mark_cancelled(party, "The host closed their Watchparty account.")
 
 
 # ---------------------------------------------------------------- dashboard

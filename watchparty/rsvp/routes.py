@@ -273,31 +273,19 @@ def reply(token: str):
     user = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         rsvp = service.reply_to_party(party, _reply_fields(form), user=user)
-    except service.AlreadyReplied:
-        # Nothing is taken over: the transaction (and any seat it took) is undone,
-        # and the owner of the earlier reply gets their own link again.
-        db.session.rollback()
-        existing = service.existing_reply(party, form.email.data, user)
+    except service.AlreadyReplied as error:
+        # The service took the duplicate back and queued the owner's own link: keep that.
+        db.session.commit()
         viewer = current_viewer(party)
-        if existing is not None and user is not None and existing.user_id == user.id:
-            error = DomainError("You already replied to this party — change your reply below.")
-            viewer.rsvp = existing
-        else:
-            if existing is not None:
-                service.send_manage_link(existing)
-                db.session.commit()  # the queued email, and nothing else
-            error = service.AlreadyReplied(
-                "You already replied — we've emailed your personal link to that address."
-            )
+        viewer.rsvp = error.existing or viewer.rsvp
         _add_error(form, error)
-        return _party_page(party, viewer, form, 409)
+        return _party_page(party, viewer, form, error.status)
     except DomainError as error:
         db.session.rollback()
         _add_error(form, error)
         return _party_page(party, current_viewer(party), form, error.status)
-    emailed = service.send_confirmation(rsvp)
     db.session.commit()
-    flash(_reply_message(rsvp, emailed), "success")
+    flash(_reply_message(rsvp, emailed=service.is_mailable(rsvp)), "success")
     response = redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
     return remember(response, party, rsvp)
 
@@ -385,17 +373,12 @@ def manage(token: str, manage_token: str):
         return _manage_page(party, rsvp, form)
     if not form.validate_on_submit():
         return _manage_page(party, rsvp, form, 422)
-    before = (rsvp.response, rsvp.state, rsvp.email)
     try:
-        seated = service.change_reply(rsvp, _reply_fields(form))
+        service.change_reply(rsvp, _reply_fields(form))
     except DomainError as error:
         db.session.rollback()
         _add_error(form, error)
         return _manage_page(party, rsvp, form, error.status)
-    if (rsvp.response, rsvp.state, rsvp.email) != before:
-        service.send_confirmation(rsvp)
-    for other in seated:
-        service.send_seated(other)
     db.session.commit()
     flash(_reply_message(rsvp, changed=True), "success")
     return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
@@ -407,14 +390,12 @@ def withdraw(token: str, manage_token: str):
     party = party_by_token(token)
     rsvp = rsvp_by_token(party, manage_token)
     try:
-        seated = service.withdraw_reply(rsvp)
+        service.withdraw_reply(rsvp)
     except DomainError as error:
         db.session.rollback()
         form = RsvpForm(formdata=None, obj=rsvp, max_plus_ones=party.max_plus_ones)
         form.form_errors.append(error.message)
         return _manage_page(party, rsvp, form, error.status)
-    for other in seated:
-        service.send_seated(other)
     db.session.commit()
     flash("You're down as can't make it. Changed your mind? Reply again below.", "info")
     return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))

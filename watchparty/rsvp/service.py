@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +20,7 @@ from watchparty import mail
 from watchparty.cache import PageStamp, stamped_rows
 from watchparty.errors import DomainError
 from watchparty.extensions import db
+from watchparty.links import public_url
 from watchparty.models import Credit, PageVersion, Party, Person, Rsvp, User, utcnow
 from watchparty.templating import local_time
 
@@ -38,6 +38,13 @@ class RepliesClosed(DomainError):
 class AlreadyReplied(DomainError):
     status = 409
     field = "email"
+
+    def __init__(self, message: str, field: str | None = None, existing: Rsvp | None = None):
+        super().__init__(message, field)
+        # The signed-in guest's own earlier reply: the page shows it, with the message above the form.
+        self.existing = existing
+        if existing is not None:
+            self.field = None
 
 
 class InvalidReply(DomainError):
@@ -276,39 +283,60 @@ def reply_to_party(
     party: Party, fields: ReplyFields, user: User | None = None, now: datetime | None = None
 ) -> Rsvp:
     """A new reply. Going takes 1 + plus-ones seats or joins the waitlist whole.
+    The guest is emailed their copy with their personal link.
 
-    Raises RepliesClosed, InvalidReply, or AlreadyReplied when this email or
-    account already replied (the caller rolls back: the seat is given back).
+    Raises RepliesClosed or InvalidReply (the caller rolls back), or
+    AlreadyReplied when this email or account already replied: then the reply
+    and any seat it took are already undone, and the owner of the earlier reply
+    has been sent their own link again, so the caller commits.
     """
     _check_open(party, now)
     fields = _normalise(fields)
     _check_plus_ones(party, fields.plus_ones)
-    state = "confirmed"
-    if fields.response == "going" and not _seat(party.id, 1 + fields.plus_ones):
-        state = "waitlisted"
-    stamp = _stamp(now)
-    rsvp = Rsvp(
-        party_id=party.id,
-        user_id=user.id if user is not None else None,
-        name=fields.name,
-        email=fields.email,
-        response=fields.response,
-        state=state,
-        plus_ones=fields.plus_ones,
-        seen_it=fields.seen_it,
-        dietary=fields.dietary,
-        note=fields.note,
-        queued_at=stamp if state == "waitlisted" else None,
-        created_at=stamp,
-        updated_at=stamp,
-    )
-    db.session.add(rsvp)
     try:
-        db.session.flush()
+        # A savepoint: a duplicate takes back its seat with it, and the transaction goes on.
+        with db.session.begin_nested():
+            state = "confirmed"
+            if fields.response == "going" and not _seat(party.id, 1 + fields.plus_ones):
+                state = "waitlisted"
+            stamp = _stamp(now)
+            rsvp = Rsvp(
+                party_id=party.id,
+                user_id=user.id if user is not None else None,
+                name=fields.name,
+                email=fields.email,
+                response=fields.response,
+                state=state,
+                plus_ones=fields.plus_ones,
+                seen_it=fields.seen_it,
+                dietary=fields.dietary,
+                note=fields.note,
+                queued_at=stamp if state == "waitlisted" else None,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            db.session.add(rsvp)
     except IntegrityError:
-        raise AlreadyReplied("You already replied to this party.") from None
+        _refresh_seats(party)
+        raise _already_replied(party, fields.email, user) from None
     _refresh_seats(party)
+    send_confirmation(rsvp)
     return rsvp
+
+
+def _already_replied(party: Party, email: str | None, user: User | None) -> AlreadyReplied:
+    """A second reply with the same account or address changes nothing. A signed-in
+    guest is shown their own reply; anyone else is told that the owner of the earlier
+    reply got their personal link by email (and it is sent), so nobody takes over
+    a reply by typing someone's address."""
+    existing = existing_reply(party, email, user)
+    if existing is not None and user is not None and existing.user_id == user.id:
+        return AlreadyReplied(
+            "You already replied to this party — change your reply below.", existing=existing
+        )
+    if existing is not None:
+        send_manage_link(existing)
+    return AlreadyReplied("You already replied — we've emailed your personal link to that address.")
 
 
 def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -> list[Rsvp]:
@@ -317,8 +345,19 @@ def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -
     A seated guest asking for more plus-ones than there is room for keeps the
     seats they have (NotEnoughSeats); a guest who stops going frees their seats
     for the waitlist; a guest who starts going while the party is full joins
-    the end of the waitlist.
+    the end of the waitlist. The guest gets a new copy when their response,
+    seat or address changed; everyone seated from the waitlist is told.
     """
+    before = (rsvp.response, rsvp.state, rsvp.email)
+    seated = _apply_change(rsvp, fields, now)
+    if (rsvp.response, rsvp.state, rsvp.email) != before:
+        send_confirmation(rsvp)
+    for other in seated:
+        send_seated(other)
+    return seated
+
+
+def _apply_change(rsvp: Rsvp, fields: ReplyFields, now: datetime | None) -> list[Rsvp]:
     party = rsvp.party
     _check_open(party, now)
     fields = _normalise(fields)
@@ -385,7 +424,8 @@ def withdraw_reply(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
 
 
 def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
-    """The host removes a reply; its seats go to the waitlist. None if no such guest."""
+    """The host removes a reply; its seats go to the waitlist, whose guests seated
+    by it are told. Returns those; None if no such guest."""
     # Party row first, reply rows second: the order every seat change locks in,
     # so a guest editing their reply at this moment cannot deadlock with us.
     _lock_party(party.id)
@@ -400,10 +440,13 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     _release_signups(rsvp)
     db.session.delete(rsvp)
     db.session.flush()
-    if held:
-        _release_seats(party.id, held)
-        return seat_waitlisted(party)
-    return []
+    if not held:
+        return []
+    _release_seats(party.id, held)
+    seated = seat_waitlisted(party)
+    for other in seated:
+        send_seated(other)
+    return seated
 
 
 def _settle_signups(rsvp: Rsvp) -> None:
@@ -596,29 +639,32 @@ def film_card(party: Party, critics, verdict, cast_size: int = 4, stamp: PageSta
 
 def manage_url(rsvp: Rsvp, party: Party | None = None) -> str:
     party = party or rsvp.party
-    return url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token, _external=True)
+    return public_url("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token)
 
 
 def share_url(party: Party) -> str:
-    return url_for("rsvp.party", token=party.share_token, _external=True)
+    return public_url("rsvp.party", token=party.share_token)
 
 
 def film_url(party: Party) -> str:
-    return url_for("films.detail", slug=party.film.slug, _external=True)
+    return public_url("films.detail", slug=party.film.slug)
 
 
 def stop_emails_url(rsvp: Rsvp, party: Party | None = None) -> str:
     party = party or rsvp.party
-    return url_for(
-        "notifications.stop_guest", token=party.share_token, manage_token=rsvp.manage_token, _external=True
-    )
+    return public_url("notifications.stop_guest", token=party.share_token, manage_token=rsvp.manage_token)
+
+
+def is_mailable(rsvp: Rsvp) -> bool:
+    """Do we write to this guest? Only with an address, and not after "stop emails"."""
+    return bool(rsvp.email) and not rsvp.emails_stopped
 
 
 def email_guest(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
-    """Queue one email to a guest, sent after the request commits (see
+    """Queue one email to a guest, for the mail worker to send (see
     watchparty.mail). Every one carries the guest's "stop emails about this
     party" link; False when they gave no address or pressed it."""
-    if not rsvp.email or rsvp.emails_stopped:
+    if not is_mailable(rsvp):
         return False
     party = rsvp.party
     stop_link = stop_emails_url(rsvp, party)

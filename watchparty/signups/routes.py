@@ -283,10 +283,10 @@ def remove_item(party_id: int, item_id: int):
         if error.status == 404:
             abort(404)
         return _dashboard_again(party, error.status, error=error.message)
-    told = service.send_item_removed(party, removed)
     db.session.commit()
     message = f"{removed.name} is off the list."
-    if told:
+    if removed.told:
+        told = removed.told
         message += f" We emailed the {told} guest{'s' if told != 1 else ''} who had signed up for it."
     flash(message, "info")
     return _to_dashboard(party)

@@ -528,14 +528,14 @@ def move_item(party: Party, item_id: int, direction: str, now: datetime | None =
 @dataclass
 class RemovedItem:
     name: str
-    # Claimers to tell, with how many they had signed up for.
-    notify: list[tuple[Rsvp, int]] = field(default_factory=list)
+    # How many claimers with an email were told it's off the list.
+    told: int = 0
 
 
 def remove_item(party: Party, item_id: int, confirmed: bool = False, now: datetime | None = None) -> RemovedItem:
     """The host takes an item off the list. A claimed item needs `confirmed`
     (ConfirmRemoval lists its claims otherwise); its claimers with an email
-    are returned, to be told once the removal is committed."""
+    are told it's off the list."""
     _check_open(party, True, now)
     _lock_party(party.id)
     # Locked, so no claim can slip in between reading the claims and deleting.
@@ -550,11 +550,17 @@ def remove_item(party: Party, item_id: int, confirmed: bool = False, now: dateti
     replies = db.session.execute(
         sa.select(Rsvp, Claim.quantity).join(Claim, Claim.rsvp_id == Rsvp.id).where(Claim.item_id == item.id)
     ).all()
-    removed = RemovedItem(name=item.name, notify=[(rsvp, quantity) for rsvp, quantity in replies if rsvp.email])
+    name = item.name
     db.session.execute(sa.delete(_claims).where(_claims.c.item_id == item.id))
     db.session.execute(sa.delete(_items).where(_items.c.id == item.id))
     db.session.expunge(item)
-    return removed
+    told = sum(
+        rsvp_service.email_guest(
+            rsvp, f"{name} is off the list for {party.title}", "item_removed", item_name=name, quantity=quantity
+        )
+        for rsvp, quantity in replies
+    )
+    return RemovedItem(name=name, told=told)
 
 
 def _names(claims: list["ClaimLine"]) -> str:
@@ -563,18 +569,6 @@ def _names(claims: list["ClaimLine"]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def send_item_removed(party: Party, removed: RemovedItem) -> int:
-    """Tell each claimer with an email that the item is off the list (queued,
-    sent after the commit). Returns how many were told."""
-    return sum(
-        rsvp_service.email_guest(
-            rsvp, f"{removed.name} is off the list for {party.title}", "item_removed",
-            item_name=removed.name, quantity=quantity,
-        )
-        for rsvp, quantity in removed.notify
-    )
 
 
 # ---------------------------------------------------------------- the starter list and hints
