@@ -15,9 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The mail worker runs beside the development server and stops with it: emails
+# appear in instance/outbox/ (or go to MAIL_SERVER) a second after a request queues them.
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo
+	$(FLASK) mail work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 migrate: $(VENV)/.installed
