@@ -14,6 +14,7 @@ from tests.factories import log_in, make_film, make_party, make_reply, make_user
 from tests.mailbox import first_link, text_body
 from watchparty.extensions import db
 from watchparty.models import Party, Rsvp
+from watchparty.party_clock import party_phase
 from watchparty.rsvp import service
 
 ADDRESS = "12 Secret Street, London E8"
@@ -463,7 +464,7 @@ def test_services_take_an_injected_clock(app, party):
     with pytest.raises(service.RepliesClosed):
         service.reply_to_party(party, service.ReplyFields(name="Late", response="going"), now=after_start)
     db.session.rollback()
-    assert service.closed_reason(party, now=party.starts_at - timedelta(minutes=1)) is None
+    assert party_phase(party, party.starts_at - timedelta(minutes=1)).closed_reason("replies") is None
 
 
 def test_rate_limit_on_replies(app_factory):

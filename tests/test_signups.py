@@ -14,6 +14,7 @@ from tests.factories import log_in, make_claim, make_film, make_items, make_part
 from tests.mailbox import text_body
 from watchparty.extensions import db
 from watchparty.models import Claim, Party, Rsvp, SignupItem
+from watchparty.party_clock import party_phase
 from watchparty.rsvp.service import Viewer
 from watchparty.signups import service
 from watchparty.signups.starter import STARTER_LIST, starter_item
@@ -824,7 +825,7 @@ def test_services_take_an_injected_clock(party):
     with pytest.raises(service.SignupsClosed):
         service.claim_item(party, Viewer(party, rsvp=bob), popcorn.id, 1, now=party.starts_at)
     db.session.rollback()
-    assert service.closed_reason(party, now=party.starts_at - timedelta(minutes=1)) is None
+    assert party_phase(party, party.starts_at - timedelta(minutes=1)).closed_reason("signups") is None
 
 
 # ---------------------------------------------------------------- limits and speed

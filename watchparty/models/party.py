@@ -89,7 +89,9 @@ class Party(Base):
 
     @property
     def ends_at(self) -> datetime:
-        """When the film should be over: start + runtime, or start + 3 hours."""
+        """When the film should be over: start + runtime, or start + 3 hours (better to
+        hold spoilers a little too long). The one definition: the calendar event's end,
+        the spoiler guard and the party's phase (watchparty.party_clock) all read it."""
         runtime = self.film.runtime_minutes if self.film is not None else None
         return self.starts_at + (timedelta(minutes=runtime) if runtime else DEFAULT_LENGTH)
 

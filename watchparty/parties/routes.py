@@ -7,6 +7,7 @@ and any other account gets a 404, so a party's id reveals nothing.
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.forms import EmptyForm
@@ -15,6 +16,7 @@ from watchparty.notifications.forms import InviteForm
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
+from watchparty.party_clock import party_phase
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
@@ -134,7 +136,7 @@ def _dashboard(
             party=party,
             overview=service.guest_overview(party),
             share_link=rsvp_service.share_url(party),
-            closed_reason=rsvp_service.closed_reason(party),
+            closed_reason=party_phase(party, clock.now()).closed_reason("replies"),
             cancel_form=cancel_form or CancelForm(formdata=None),
             invite_form=invite_form or InviteForm(formdata=None),
             button_form=EmptyForm(formdata=None),

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -27,12 +27,11 @@ from watchparty.models import (
     utcnow,
 )
 from watchparty.models.review import VERDICT_SCALE, VERDICT_SCORES
+from watchparty.party_clock import party_phase
 from watchparty.reviews.importer import DraftReview, parse_article
 from watchparty.reviews.rendering import excerpt, render_markdown, render_plain_text
 from watchparty.templating import local_time
 
-# Without a runtime, assume a long film: better to hold spoilers a little too long.
-DEFAULT_RUNTIME = timedelta(hours=3)
 EXCERPT_LENGTH = 300
 MAX_ARTICLE_BYTES = 1024 * 1024
 MAX_SECTIONS = 200
@@ -217,12 +216,6 @@ def review_for_page(film: Film, review_id: int) -> Review | None:
 # ---------------------------------------------------------------- spoiler guard
 
 
-def reveal_time(party) -> datetime:
-    """When a party's film is over: its start plus the runtime (or 3 hours)."""
-    runtime = party.film.runtime_minutes if party.film is not None else None
-    return party.starts_at + (timedelta(minutes=runtime) if runtime else DEFAULT_RUNTIME)
-
-
 def spoilers_open(party, reply=None, now: datetime | None = None) -> bool:
     """Whether a party page shows spoilers open: after the film, or for a guest
     who said they have seen it. (On a film page they are always closed.)"""
@@ -230,7 +223,7 @@ def spoilers_open(party, reply=None, now: datetime | None = None) -> bool:
         return True
     if party is None:
         return False
-    return (now or utcnow()) >= reveal_time(party)
+    return party_phase(party, now or utcnow()).film_over
 
 
 
@@ -628,13 +621,13 @@ def party_companion(
         panel=panel,
         spoilers_open=opened,
         seen_it=viewer.rsvp is not None and viewer.rsvp.seen_it,
-        reveal_at=reveal_time(party),
+        reveal_at=party.ends_at,
         critics=Score.of([review.rating_out_of_ten for review in reviews if review.rating_out_of_ten is not None]),
         verdict=Score.of([row.rating_value for row in verdicts]),
         crew_reviews=crew_reviews,
         mine=mine,
         may_rate=_crew_refusal(party, viewer) is None and not party.is_cancelled,
-        rating_open=now >= party.starts_at,
+        rating_open=party_phase(party, now).rating_open,
     )
 
 

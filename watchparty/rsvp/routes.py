@@ -25,6 +25,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
 from watchparty.models import Party, Rsvp
+from watchparty.party_clock import party_phase
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service
@@ -181,7 +182,7 @@ def _page_context(party: Party, viewer: service.Viewer, now: datetime, stamp: Pa
         "party": party,
         "viewer": viewer,
         "summary": summary,
-        "closed_reason": service.closed_reason(party, now),
+        "closed_reason": party_phase(party, now).closed_reason("replies"),
         "countdown": countdown(party.starts_at, now),
         # The countdown script counts from the server's clock, not the phone's (cut out of kept pages).
         "countdown_now": countdown_now(now),
@@ -243,7 +244,7 @@ def _party_page(
 
 def _page_key(party: Party, viewer: service.Viewer, now: datetime, stamp: PageStamp) -> tuple:
     """Everything one viewer's party page shows beyond its stamped rows (see cache.cached_page):
-    who is looking, and where the clock stands against the moments the page changes at."""
+    who is looking, the countdown's words, and the party's phase (deadline, start, film's end)."""
     return (
         "rsvp/party.html",
         stamp,
@@ -251,9 +252,7 @@ def _page_key(party: Party, viewer: service.Viewer, now: datetime, stamp: PageSt
         viewer.rsvp.id if viewer.rsvp is not None else None,
         signed_in_as(),
         countdown(party.starts_at, now),
-        party.rsvp_deadline is not None and now >= party.rsvp_deadline,
-        now >= party.starts_at,
-        now >= reviews_service.reveal_time(party),
+        party_phase(party, now).moments,
     )
 
 

@@ -22,7 +22,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.links import public_url
 from watchparty.models import Credit, PageVersion, Party, Person, Rsvp, User, utcnow
-from watchparty.templating import local_time
+from watchparty.party_clock import party_phase
 
 if TYPE_CHECKING:
     from watchparty.reviews.service import Score
@@ -136,21 +136,8 @@ def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp |
     return rsvp
 
 
-def closed_reason(party: Party, now: datetime | None = None) -> str | None:
-    """Why replies are closed, or None while they are open."""
-    now = now or utcnow()
-    if party.is_cancelled:
-        return "The host cancelled this party, so replies are closed."
-    if now >= party.starts_at:
-        return "The party has started, so replies are closed."
-    if party.rsvp_deadline is not None and now >= party.rsvp_deadline:
-        deadline = local_time(party.rsvp_deadline, party.timezone, "%a %-d %b, %H:%M %Z")
-        return f"Replies closed at the RSVP deadline ({deadline})."
-    return None
-
-
 def _check_open(party: Party, now: datetime | None) -> None:
-    reason = closed_reason(party, now)
+    reason = party_phase(party, now or utcnow()).closed_reason("replies")
     if reason:
         raise RepliesClosed(reason)
 

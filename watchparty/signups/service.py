@@ -27,9 +27,9 @@ from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
 from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
+from watchparty.party_clock import party_phase
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups.starter import DEFAULT_HEADCOUNT, STARTER_LIST, starter_item
-from watchparty.templating import local_time
 
 CATEGORY_LABELS = {"snack": "Snacks", "drink": "Drinks", "supplies": "Supplies", "other": "Other"}
 # A list longer than this is abuse, not a film night.
@@ -110,26 +110,9 @@ def may_bring(rsvp: Rsvp) -> bool:
     return (rsvp.response == "going" and rsvp.state == "confirmed") or rsvp.response == "maybe"
 
 
-def closed_reason(party: Party, is_host: bool = False, now: datetime | None = None) -> str | None:
-    """Why sign-ups are closed, or None while they are open.
-
-    Guests' sign-ups close with replies (deadline, start, cancelled). The host
-    keeps the list in shape after the RSVP deadline, until the party starts.
-    """
-    now = now or utcnow()
-    if party.is_cancelled:
-        return "The party is cancelled, so the sign-up list is closed."
-    if now >= party.starts_at:
-        return "The party has started, so the sign-up list is closed."
-    if not is_host and party.rsvp_deadline is not None and now >= party.rsvp_deadline:
-        deadline = local_time(party.rsvp_deadline, party.timezone, "%a %-d %b, %H:%M %Z")
-        return f"Sign-ups closed with replies at the RSVP deadline ({deadline})."
-    return None
-
-
 def _check_open(party: Party, is_host: bool, now: datetime | None) -> None:
     """SignupsClosed (409) unless this kind of viewer may still sign up."""
-    reason = closed_reason(party, is_host, now)
+    reason = party_phase(party, now or utcnow()).closed_reason("signups", is_host)
     if reason:
         raise SignupsClosed(reason)
 
@@ -788,7 +771,7 @@ def _board(
     items, shows_names = _load(party, viewer, stamp)
     groups = _group(items)
     ordered = [item for group in groups for item in group.items]
-    closed = closed_reason(party, viewer.is_host, now)
+    closed = party_phase(party, now or utcnow()).closed_reason("signups", viewer.is_host)
     refusal = why_not(viewer)
     return SignupBoard(
         groups=groups,
