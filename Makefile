@@ -29,6 +29,7 @@ migrate: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 # The system tests (tests/system: gunicorn servers on PostgreSQL and Redis) run

@@ -32,7 +32,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +59,9 @@ class Target:
     headers: dict
     post_body: str | None = None
     cookies: Path | None = None  # one guest's cookie per line, sent in turn (bench/guests.lua)
+    # While wrk runs, a reply is changed here once a second (path, session cookie, body):
+    # every write gives the party a new stamp, so kept pages and rows go stale as they would.
+    writer: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -111,6 +116,7 @@ def server_env(database_url: str, workdir: Path, secret: str) -> dict:
         DATABASE_URL=database_url,
         WATCHPARTY_INSTANCE_PATH=str(workdir / "instance"),
         RATELIMIT_ENABLED="false",  # one client address fires everything
+        PUBLIC_URL="http://127.0.0.1",  # production answers only its own host
         MAIL_OUTBOX_DIR=str(workdir / "outbox"),
     )
     return env
@@ -134,16 +140,24 @@ with app.app_context():
     db.session.commit()
     for shape in (TYPICAL, LARGE, dataclasses.replace(TYPICAL, name="posts")):
         party = seed_party(shape, host)
-        with app.test_request_context():
+        try:
+            from watchparty.party_page import guest_cookie
+        except ImportError:  # a checkout from before the party page had its own home (bench a worktree of it)
             from watchparty.rsvp.routes import _cookie_name, _serializer
-            # Every guest who replied, as their browser would send it back.
-            cookies = [f"{_cookie_name(party)}={_serializer().dumps(r.manage_token)}" for r in party.rsvps]
+            def guest_cookie(party, rsvp):
+                with app.test_request_context():
+                    return _cookie_name(party), _serializer().dumps(rsvp.manage_token)
+        # Every guest who replied, as their browser would send it back.
+        cookies = ["=".join(guest_cookie(party, r)) for r in party.rsvps]
         from watchparty.models import Review
         import sqlalchemy as sa
         review_id = db.session.scalar(sa.select(Review.id).where(Review.film_id == party.film_id).order_by(Review.id))
         out[shape.name] = {
             "party": f"/p/{party.share_token}", "cookies": cookies,
             "film": f"/films/{party.film.slug}", "review": f"/films/{party.film.slug}/reviews/{review_id}",
+            # A maybe guest's manage link: the writer changes their note (the party keeps its size).
+            "manage": next(f"/p/{party.share_token}/rsvp/{r.manage_token}" for r in party.rsvps
+                           if r.response == "maybe"),
         }
 print(json.dumps(out))
 """.replace("{root!r}", repr(str(ROOT)))
@@ -224,7 +238,16 @@ def run_wrk(base: str, target: Target, duration: int, measure_database: bool = F
         command += ["-s", str(GUESTS_SCRIPT)]
         env["WRK_COOKIES"] = str(target.cookies)
     command.append(base + target.path)
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    stop = threading.Event()
+    writer = threading.Thread(target=post_every_second, args=(base, target.writer, stop)) if target.writer else None
+    if writer is not None:
+        writer.start()
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    finally:
+        stop.set()
+        if writer is not None:
+            writer.join()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
@@ -233,6 +256,28 @@ def run_wrk(base: str, target: Target, duration: int, measure_database: bool = F
         requests = int(re.search(r"(\d+) requests in", output).group(1))
         result.db_cpu_ms = (database_cpu_seconds() - database_before) * 1000 / max(requests, 1)
     return result
+
+
+def post_every_second(base: str, writer: tuple[str, str, str], stop: threading.Event) -> None:
+    """One change of reply a second to a party while its page is measured (see Target.writer)."""
+    path, cookie, body = writer
+    number = 0
+    while not stop.wait(1.0):
+        number += 1
+        request = urllib.request.Request(
+            base + path, data=body.replace("NAME", f"Writer+{number}+{secrets.token_hex(3)}").encode(),
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, method="POST",
+        )
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        try:
+            urllib.request.build_opener(NoRedirect).open(request, timeout=10).close()
+        except urllib.error.HTTPError as error:
+            if error.code != 302:
+                print(f"  writer: {error.code}", flush=True)
 
 
 def _latency(output: str, percentile: str) -> float:
@@ -281,6 +326,7 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
         server = start_server(env, port, workdir / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"
         session_cookie, csrf = csrf_for_reply(base, paths["posts"]["party"])
+        writer_cookie, writer_csrf = csrf_for_reply(base, paths["typical"]["manage"])
         cookies = {}
         for shape in ("typical", "large"):
             cookies[shape] = workdir / f"cookies-{shape}.txt"
@@ -291,6 +337,10 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
                    cookies=cookies["typical"]),
             Target("party page, large (its 300 guests in turn)", paths["large"]["party"], {},
                    cookies=cookies["large"]),
+            Target("party page, typical, taking a reply a second", paths["typical"]["party"], {},
+                   cookies=cookies["typical"],
+                   writer=(paths["typical"]["manage"], writer_cookie,
+                           f"csrf_token={writer_csrf}&name=Bench+maybe&response=maybe&note=NAME")),
             Target("film page, typical", paths["typical"]["film"], {}),
             Target("film page, large", paths["large"]["film"], {}),
             Target("full review", paths["typical"]["review"], {}),

@@ -1,3 +1,4 @@
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -302,3 +303,17 @@ def test_demo_command_is_idempotent(runner):
     assert first.exit_code == second.exit_code == 0, first.output
     assert "host@example.com" in first.output
     assert user_count() == 1
+
+
+def test_the_password_rule_is_the_services_whatever_the_caller(app):
+    from watchparty.accounts import service as accounts
+
+    with pytest.raises(accounts.WeakPassword, match="between 10 and 200"):
+        accounts.register_user("short@example.com", "Short", "9 chars!!")
+    db.session.rollback()
+    user = make_user()
+    with pytest.raises(accounts.WeakPassword):
+        accounts.set_password(user, "x" * 201)
+    db.session.rollback()
+    accounts.set_password(user, "x" * 10)
+    db.session.commit()

@@ -22,11 +22,11 @@ def parties(app):
 
 def guest_cookie(app, party):
     """The remembered-guest cookie of a guest seated as going."""
-    from watchparty.rsvp.routes import _cookie_name, _serializer
+    from watchparty.party_page import guest_cookie as cookie_of
 
     guest = next(r for r in party.rsvps if r.response == "going" and r.state == "confirmed")
-    with app.test_request_context():
-        return _cookie_name(party), _serializer().dumps(guest.manage_token)
+    with app.app_context():
+        return cookie_of(party, guest)
 
 
 def statements_for(client, count_queries, path, cookie=None) -> dict[str, list[str]]:

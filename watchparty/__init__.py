@@ -79,14 +79,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from watchparty.accounts import bp as accounts_bp
-    from watchparty.films import bp as films_bp
-    from watchparty.main import bp as main_bp
-    from watchparty.notifications import bp as notifications_bp
-    from watchparty.parties import bp as parties_bp
-    from watchparty.reviews import bp as reviews_bp
-    from watchparty.rsvp import bp as rsvp_bp
-    from watchparty.signups import bp as signups_bp
+    from watchparty.accounts.routes import bp as accounts_bp
+    from watchparty.films.routes import bp as films_bp
+    from watchparty.main.routes import bp as main_bp
+    from watchparty.notifications.routes import bp as notifications_bp
+    from watchparty.parties.routes import bp as parties_bp
+    from watchparty.reviews.routes import bp as reviews_bp
+    from watchparty.rsvp.routes import bp as rsvp_bp
+    from watchparty.signups.routes import bp as signups_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(notifications_bp)  # full paths: /parties/<id>/invitations, /p/<token>/…

@@ -10,13 +10,14 @@ Two kinds of key, each proof against a stale page whoever made the change
   queries (`cached`, `cached_fragment`, `cache_block`).
 - **Stamps.** Every write to a table the party page reads gives its party or
   film a new stamp, from a database trigger (models/page_version.py). Under
-  those stamps the party page keeps the rows it reads (`stamped_rows`) and
+  those stamps the party page keeps the rows it reads (`page_rows`, inside
+  `reading_under(stamp)`, which only watchparty.party_page opens) and
   itself, whole, per viewer (`cached_page`): compressed, with the two things
   that differ per request — the session's CSRF token and the server's clock —
   cut out and put back on every view. A hit renders nothing and runs two
   statements for a guest (the party with its stamps, their reply), one for
   the film page, plus the user's for someone signed in. Stamps are read with the party, in the same statement, and only by a
-  request that writes nothing (rsvp.service.party_page_by_share_token): on
+  request that writes nothing (party_with_stamps): on
   PostgreSQL a transaction's own writes are stamped only at its commit.
 
 With VERIFY_PAGE_CACHE (the test config) every stamped hit is read or
@@ -28,10 +29,13 @@ The cache is a bounded LRU per worker (keys and values both count towards
 FRAGMENT_CACHE_MAX_CHARS); old entries simply fall out.
 """
 
+import hmac
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields, is_dataclass
 from typing import NamedTuple
 
@@ -41,8 +45,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import joinedload
 
 from watchparty.extensions import db
+from watchparty.models import PageVersion, Party
 
 EXTENSION = "watchparty.fragments"
 DEFAULT_MAX_CHARS = 8_000_000
@@ -179,12 +185,60 @@ class PageStamp(NamedTuple):
     film: int
 
 
-def stamped_rows(stamp: PageStamp | None, statement: sa.Executable, params: dict) -> list[Row]:
-    """`statement`'s rows, kept per worker while `stamp` holds (None: read every time).
+# The party page's party with the stamps of what it shows, in the same statement.
+_party_version = PageVersion.__table__.alias("party_version")
+_film_version = PageVersion.__table__.alias("film_version")
+_PARTY_WITH_STAMPS = (
+    sa.select(Party, _party_version.c.stamp, _film_version.c.stamp)
+    .outerjoin(_party_version, sa.and_(_party_version.c.scope == "party", _party_version.c.scope_id == Party.id))
+    .outerjoin(_film_version, sa.and_(_film_version.c.scope == "film", _film_version.c.scope_id == Party.film_id))
+    .where(Party.share_token == sa.bindparam("token"))
+    .options(joinedload(Party.host), joinedload(Party.film))
+)
+
+
+def party_with_stamps(token: str) -> tuple[Party, PageStamp | None] | None:
+    """The party behind a share link and the stamps of what its page shows, read together.
+
+    In one statement, so that everything the page reads is as new as its
+    stamps or newer: on PostgreSQL each statement sees the latest commits, and
+    a party read before its stamps could be kept under a stamp it predates.
+    Only a request that writes nothing may keep what it reads under them.
+    """
+    row = db.session.execute(_PARTY_WITH_STAMPS, {"token": token}).first()
+    if row is None or not hmac.compare_digest(row[0].share_token.encode(), token.encode()):
+        return None
+    party, party_stamp, film_stamp = row
+    if party_stamp is None or film_stamp is None:
+        return party, None
+    return party, PageStamp(party.id, party_stamp, party.film_id, film_stamp)
+
+
+# The stamps the party page is being read under, set by the page's one home
+# (watchparty.party_page) around its read model: services read their rows
+# through `page_rows` and never see a stamp.
+_reading_under: ContextVar[PageStamp | None] = ContextVar("watchparty_page_stamp", default=None)
+
+
+@contextmanager
+def reading_under(stamp: PageStamp | None) -> Iterator[None]:
+    """Rows read through `page_rows` inside this block are kept under `stamp` (None: never kept)."""
+    token = _reading_under.set(stamp)
+    try:
+        yield
+    finally:
+        _reading_under.reset(token)
+
+
+def page_rows(statement: sa.Executable, params: dict) -> list[Row]:
+    """`statement`'s rows, kept per worker while the stamps of `reading_under` hold
+    (outside such a block, or with no stamps: read every time).
 
     The statement must read only the stamped party's and film's rows, and
     `params` be the same for everyone who reads under the stamp.
     """
+    stamp = _reading_under.get()
+
     def read() -> list[Row]:
         return db.session.execute(statement, params).all()
 
@@ -242,8 +296,8 @@ def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str =
     the clock stands. A page is kept compressed (a large party's is ~150 kB,
     ~12 kB compressed).
     """
-    if key is None or "_flashes" in session:  # a message to show once would come back
-        return render()
+    if key is None or "_flashes" in session or not current_app.config.get("KEEP_WHOLE_PAGES", True):
+        return render()  # (a message to show once would come back)
     full_key = ("page", request.root_url, key)
     kept = fragments().get(full_key)
     verify = current_app.config.get("VERIFY_PAGE_CACHE")

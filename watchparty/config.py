@@ -135,6 +135,9 @@ class Config:
         # characters (a guest's kept party page: 6-12 kB compressed); 0 turns the cache off.
         # The default holds the guests' pages of about 40 parties of 30, or two of 300.
         self.FRAGMENT_CACHE_MAX_CHARS = int(env("FRAGMENT_CACHE_MAX_CHARS", "8000000"))
+        # Keep whole party and film pages per viewer (on), or only the rows they read (off):
+        # the bench compares the two (bench/notes.md).
+        self.KEEP_WHOLE_PAGES = _flag(env("KEEP_WHOLE_PAGES"), True)
 
 
 class TestConfig(Config):

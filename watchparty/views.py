@@ -14,12 +14,17 @@ def render_form(template: str, form: Form, **context):
     return render_template(template, form=form, **context), status
 
 
-def refuse(template: str, form: Form, error: DomainError, **context):
-    """Undo the request's changes and show the rule's message beside its field."""
-    db.session.rollback()
+def show_error(form: Form, error: DomainError) -> None:
+    """A rule's message beside the field it is about, or above the form when it is about no field."""
     field = form._fields.get(error.field) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def refuse(template: str, form: Form, error: DomainError, **context):
+    """Undo the request's changes and show the rule's message beside its field."""
+    db.session.rollback()
+    show_error(form, error)
     return render_template(template, form=form, **context), error.status

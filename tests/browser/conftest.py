@@ -10,6 +10,7 @@ outside CI a missing one skips these tests, under CI=true it fails them.
 """
 
 import os
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,15 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app_factory):
-    app = app_factory(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    with socket.socket() as probe:  # the port first: the app's public address names it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    app = app_factory(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False, PUBLIC_URL=url)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    yield LiveServer(url, app)
     server.shutdown()
     thread.join(timeout=10)
 

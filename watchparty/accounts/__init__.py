@@ -1,3 +1,5 @@
-from watchparty.accounts.routes import bp
+"""Accounts: registration, sign-in, settings, password reset, deletion.
 
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

@@ -1,10 +1,10 @@
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
+from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN
 from watchparty.forms import BaseForm, lower, strip
 from watchparty.timezones import timezone_choices
 
-PASSWORD_MIN = 10
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters. A few unrelated words work well."
 
 
@@ -36,7 +36,7 @@ def new_password_fields(label="Password", extra_validators=()):
         label,
         validators=[
             InputRequired("Choose a password."),
-            Length(min=PASSWORD_MIN, max=200, message=f"Use between {PASSWORD_MIN} and 200 characters."),
+            Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."),
             *extra_validators,
         ],
         description=PASSWORD_HELP,

@@ -37,6 +37,22 @@ class InvalidResetLink(DomainError):
     status = 400
 
 
+# The password rule's one home: the forms show it, and every way to set a password checks it.
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+
+
+class WeakPassword(DomainError):
+    status = 422
+    field = "password"
+
+
+def check_password_rule(password: str) -> None:
+    """WeakPassword unless the password is long enough (and not absurdly long)."""
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise WeakPassword(f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.")
+
+
 def _hash(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
@@ -67,6 +83,7 @@ def user_by_email(email: str) -> User | None:
 
 def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
     """Create an account; the unique constraint on email decides duplicates."""
+    check_password_rule(password)
     user = User(
         email=email.strip().lower(),
         display_name=display_name,
@@ -109,6 +126,7 @@ def update_settings(user: User, display_name: str, email: str, timezone: str) ->
 
 def set_password(user: User, password: str) -> None:
     """New hash and a new session token: other sessions and reset links die."""
+    check_password_rule(password)
     user.password_hash = _hash(password)
     user.session_token = new_session_token()
     db.session.flush()

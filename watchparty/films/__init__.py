@@ -1,3 +1,5 @@
-from watchparty.films.routes import bp
+"""The film catalogue: film pages, search, the film form, posters.
 
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from unidecode import unidecode
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import posters
+from watchparty.films.naming import cast_anchor, slugify
 from watchparty.models import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, PageVersion, Person, Trivia
 from watchparty.models.film import search_key
 
@@ -42,7 +42,6 @@ FIRST_FILM_YEAR = 1888  # Roundhay Garden Scene
 QUERY_MAX = 200
 PER_PAGE = 12
 SLUG_MAX = 120
-_SLUG_BASE_MAX = 80
 
 CREW_ROLES = tuple(role for role in CREDIT_ROLES if role != "cast")
 FORMAT_LABELS = {
@@ -80,7 +79,6 @@ _CONTROL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Cast separators: em dash, en dash, a pipe, or a hyphen with spaces around it.
 _CAST_SEPARATOR = re.compile("\\s*[\u2014\u2013|]\\s*|\\s+-\\s+")
 _SPOILER_PREFIX = re.compile(r"\A\[\s*spoiler\s*\]\s*", re.IGNORECASE)
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 SLUG_PATTERN = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
@@ -153,27 +151,10 @@ def next_year() -> int:
     return datetime.now(UTC).year + 1
 
 
-def slugify(text: str) -> str:
-    """Readable ASCII for URLs: "Amélie" -> "amelie", "Брат" -> "brat"; may be empty."""
-    ascii_text = unidecode(unicodedata.normalize("NFKC", text or "")).lower()
-    slug = _NOT_SLUG.sub("-", ascii_text).strip("-")
-    if len(slug) > _SLUG_BASE_MAX:
-        slug = slug[:_SLUG_BASE_MAX].rsplit("-", 1)[0] if "-" in slug[:_SLUG_BASE_MAX] else slug[:_SLUG_BASE_MAX]
-    return slug.strip("-")
-
-
 def base_slug(title: str, year: int) -> str:
     """The slug a film gets when no other film has it: "anora-2024", or "film-2024"
     for a title with nothing readable in ASCII (an all-emoji title)."""
     return f"{slugify(title) or 'film'}-{year}"
-
-
-def cast_anchor(name: str) -> str:
-    """The id of a cast member on the film page: "Mikey Madison" -> "cast-mikey-madison".
-
-    Other pages link to `/films/<slug>#cast-…` with this.
-    """
-    return f"cast-{slugify(name) or 'person'}"
 
 
 def format_runtime(minutes: int | None) -> str:

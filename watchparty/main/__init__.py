@@ -1,3 +1,5 @@
-from watchparty.main.routes import bp
+"""The landing page and the health check.
 
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

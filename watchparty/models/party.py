@@ -16,6 +16,8 @@ RSVP_STATES = ("confirmed", "waitlisted")
 
 CAPACITY_MAX = 10_000
 PLUS_ONES_MAX = 10
+# Plus-ones a party allows when the host says nothing.
+DEFAULT_PLUS_ONES = 0
 # How long a party lasts when its film has no runtime.
 DEFAULT_LENGTH = timedelta(hours=3)
 
@@ -47,7 +49,7 @@ class Party(Base):
     screening_notes: Mapped[str] = mapped_column(sa.String(1000), default="")
     capacity: Mapped[int | None]
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    max_plus_ones: Mapped[int] = mapped_column(default=0)
+    max_plus_ones: Mapped[int] = mapped_column(default=DEFAULT_PLUS_ONES)
     # False: only the host sees who is coming; True: guests who replied see names too.
     guest_list_visible: Mapped[bool] = mapped_column(default=False)
     show_address_to_guests: Mapped[bool] = mapped_column(default=True)
@@ -149,6 +151,11 @@ class Rsvp(Base):
     @property
     def is_waitlisted(self) -> bool:
         return self.state == "waitlisted"
+
+    @property
+    def is_seated_or_maybe(self) -> bool:
+        """Seated as going, or maybe: who may see the exact address and brings things."""
+        return (self.response == "going" and self.state == "confirmed") or self.response == "maybe"
 
     def __repr__(self) -> str:
         return f"<Rsvp {self.id} {self.response}/{self.state}>"

@@ -1,5 +1,5 @@
-"""Party email: invitations, changes, cancellations, reminders, and opting out."""
+"""Party email: invitations, changes, cancellations, reminders, and opting out.
 
-from watchparty.notifications.routes import bp
-
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

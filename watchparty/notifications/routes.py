@@ -8,15 +8,13 @@ from watchparty.extensions import db, limiter
 from watchparty.forms import EmptyForm
 from watchparty.notifications import service
 from watchparty.notifications.forms import InviteForm
-from watchparty.parties.routes import party_for_host
-from watchparty.rsvp.routes import TOKEN, party_by_token, rsvp_by_token
+from watchparty.party_page import is_token, party_by_token, party_for_host, render_dashboard, rsvp_by_token
 
 bp = Blueprint("notifications", __name__)
 
-def _dashboard_with(party, form, status):
-    from watchparty.parties.routes import _dashboard
 
-    return _dashboard(party, invite_form=form, status=status)
+def _dashboard_with(party, form, status):
+    return render_dashboard(party, invite_form=form, status=status)
 
 
 @bp.post("/parties/<int:party_id>/invitations")
@@ -68,7 +66,7 @@ def stop_guest(token: str, manage_token: str):
 @bp.route("/p/<token>/invitations/<invitation_token>/stop", methods=["GET", "POST"])
 def stop_invitation(token: str, invitation_token: str):
     party = party_by_token(token)
-    invitation = service.invitation_by_token(party, invitation_token) if TOKEN.fullmatch(invitation_token) else None
+    invitation = service.invitation_by_token(party, invitation_token) if is_token(invitation_token) else None
     if invitation is None:
         abort(404)
     action = url_for("notifications.stop_invitation", token=token, invitation_token=invitation_token)

@@ -1,3 +1,5 @@
-from watchparty.parties.routes import bp
+"""Hosting: the party form, the dashboard, editing, cancelling, the guest export.
 
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

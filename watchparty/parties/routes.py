@@ -7,31 +7,22 @@ and any other account gets a 404, so a party's id reveals nothing.
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.forms import EmptyForm
 from watchparty.models import Party
-from watchparty.notifications.forms import InviteForm
+from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
-from watchparty.party_clock import party_phase
+from watchparty.party_page import party_for_host, render_dashboard
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups import service as signups_service
 from watchparty.signups.forms import fill_rows, row_values
+from watchparty.views import show_error
 
 bp = Blueprint("parties", __name__)
-
-
-def party_for_host(party_id: int) -> Party:
-    """The current user's party, or 404 (another host's party looks like no party)."""
-    party = db.session.get(Party, party_id)
-    if party is None or party.host_id is None or party.host_id != current_user.id:
-        abort(404)
-    return party
 
 
 def _fields(form: PartyForm) -> service.PartyFields:
@@ -46,7 +37,7 @@ def _fields(form: PartyForm) -> service.PartyFields:
         screening_notes=form.screening_notes.data,
         capacity=form.capacity.data,
         rsvp_deadline=form.rsvp_deadline.data,
-        max_plus_ones=form.max_plus_ones.data or 0,
+        max_plus_ones=form.max_plus_ones.data if form.max_plus_ones.data is not None else DEFAULT_PLUS_ONES,
         description=form.description.data,
         guest_list_visible=form.guest_list_visible.data,
         show_address_to_guests=form.show_address_to_guests.data,
@@ -60,11 +51,7 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
     missing_film = None
     if error is not None:
         db.session.rollback()
-        field = form._fields.get(error.field) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            form.form_errors.append(error.message)
+        show_error(form, error)
         status = error.status
         if isinstance(error, service.FilmNotFound):
             back = request.path
@@ -127,31 +114,10 @@ def new():
     return _form_page(form)
 
 
-def _dashboard(
-    party: Party, cancel_form: CancelForm | None = None, invite_form=None, status: int = 200, review_form=None
-):
-    return (
-        render_template(
-            "parties/dashboard.html",
-            party=party,
-            overview=service.guest_overview(party),
-            share_link=rsvp_service.share_url(party),
-            closed_reason=party_phase(party, clock.now()).closed_reason("replies"),
-            cancel_form=cancel_form or CancelForm(formdata=None),
-            invite_form=invite_form or InviteForm(formdata=None),
-            button_form=EmptyForm(formdata=None),
-            signup_overview=signups_service.signup_overview(party),
-            review_choice=reviews_service.review_choice(party),
-            review_form=review_form,
-        ),
-        status,
-    )
-
-
 @bp.get("/<int:party_id>")
 @login_required
 def dashboard(party_id: int):
-    return _dashboard(party_for_host(party_id))
+    return render_dashboard(party_for_host(party_id))
 
 
 @bp.route("/<int:party_id>/edit", methods=["GET", "POST"])
@@ -184,7 +150,7 @@ def cancel(party_id: int):
     party = party_for_host(party_id)
     form = CancelForm()
     if not form.validate_on_submit():
-        return _dashboard(party, cancel_form=form, status=422)
+        return render_dashboard(party, cancel_form=form, status=422)
     service.cancel_party(party, form.message.data)
     db.session.commit()
     flash("The party is cancelled. Its page says so, and replies are closed.", "info")
@@ -228,13 +194,13 @@ def choose_reviews(party_id: int):
     party = party_for_host(party_id)
     form = ReviewChoiceForm()
     if not form.validate_on_submit():
-        return _dashboard(party, review_form=form, status=422)
+        return render_dashboard(party, review_form=form, status=422)
     try:
         reviews_service.choose_reviews(party, form.shown.data or [], form.pinned.data)
     except DomainError as error:
         db.session.rollback()
         form[error.field or "shown"].errors.append(error.message)
-        return _dashboard(party, review_form=form, status=error.status)
+        return render_dashboard(party, review_form=form, status=error.status)
     db.session.commit()
     flash("Saved: the party page shows the reviews you chose.", "success")
     return redirect(url_for("parties.dashboard", party_id=party.id) + "#reviews")

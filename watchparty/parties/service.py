@@ -15,7 +15,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
-from watchparty.models.party import new_token
+from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
 from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
 from watchparty.timezones import is_timezone
@@ -56,7 +56,7 @@ class PartyFields:
     screening_notes: str = ""
     capacity: int | None = None
     rsvp_deadline: datetime | None = None
-    max_plus_ones: int = 0
+    max_plus_ones: int = DEFAULT_PLUS_ONES
     description: str = ""
     guest_list_visible: bool = False
     show_address_to_guests: bool = True

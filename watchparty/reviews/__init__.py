@@ -1,5 +1,5 @@
-"""Reviews: importing articles, rendering them safely, and the spoiler guard."""
+"""Reviews: importing articles, rendering them safely, and the spoiler guard.
 
-from watchparty.reviews.routes import bp
-
-__all__ = ["bp"]
+The blueprint is `routes.bp`, imported by create_app: importing this package,
+or its service, never imports its views (views sit above services).
+"""

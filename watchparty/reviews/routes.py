@@ -97,12 +97,12 @@ def party_from_link(film):
     """The party in a review link's `?party=<share token>`, if it is a party of
     this film; anything else (missing, malformed, revoked, another film's) is
     ignored and the page is shown as from the film page."""
-    # Imported here: the rsvp blueprint imports the reviews package, not the reverse.
-    from watchparty.rsvp.routes import TOKEN
+    # Imported here: the party page builds on the reviews package, not the reverse.
+    from watchparty.party_page import is_token
     from watchparty.rsvp.service import party_by_share_token
 
     token = request.args.get("party", "")
-    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+    if not is_token(token):
         return None
     party = party_by_share_token(token)
     if party is None or party.film_id != film.id:
@@ -112,7 +112,7 @@ def party_from_link(film):
 
 @bp.get("/<slug>/reviews/<int:review_id>")
 def detail(slug, review_id):
-    from watchparty.rsvp.routes import current_viewer
+    from watchparty.party_page import current_viewer
 
     film = film_or_404(slug)
     review = service.review_for_page(film, review_id)

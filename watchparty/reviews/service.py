@@ -10,9 +10,10 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from watchparty.cache import PageStamp, stamped_rows
+from watchparty.cache import page_rows
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
+from watchparty.films.naming import cast_anchor
 from watchparty.models import (
     Credit,
     Film,
@@ -103,7 +104,6 @@ def cast_names(film: Film) -> list[str]:
 
 def draft_from_text(film: Film, text: str) -> DraftReview:
     """Parse an article for this film: its cast names link to the film page."""
-    from watchparty.films.service import cast_anchor
 
     if not text.strip():
         raise ArticleUnreadable("Paste the article's text or upload a file.")
@@ -558,19 +558,17 @@ def _rater_name(party: Party, viewer, rsvp_id: int | None, guest_name: str | Non
     return "A guest"
 
 
-def party_companion(
-    party: Party, viewer, now: datetime | None = None, stamp: PageStamp | None = None
-) -> PartyCompanion:
+def party_companion(party: Party, viewer, now: datetime | None = None) -> PartyCompanion:
     """The "Before you watch" panel and the crew's verdict for one viewer of a party page.
 
     Two queries whatever the number of reviews and ratings: the review rows
-    (editorial and verdicts together), and the film's trivia; kept under `stamp`
-    (watchparty.cache) when given.
+    (editorial and verdicts together), and the film's trivia, read through
+    watchparty.cache.page_rows.
     """
     now = now or utcnow()
     editorial: dict[int, tuple[sa.Row, list[PanelSection]]] = {}
     verdicts = []
-    for row in stamped_rows(stamp, _PARTY_REVIEWS, {"party_id": party.id, "film_id": party.film_id}):
+    for row in page_rows(_PARTY_REVIEWS, {"party_id": party.id, "film_id": party.film_id}):
         if row.kind != "editorial":
             verdicts.append(row)  # one row per verdict: it has at most one section
             continue
@@ -615,7 +613,7 @@ def party_companion(
         film_title=film.title,
         spoilers_open=opened,
         reviews=reviews,
-        trivia=tuple(stamped_rows(stamp, _FILM_TRIVIA, {"film_id": party.film_id})),
+        trivia=tuple(page_rows(_FILM_TRIVIA, {"film_id": party.film_id})),
     )
     return PartyCompanion(
         panel=panel,

@@ -1,10 +1,15 @@
 """A party as an RFC 5545 event, with the location this viewer may see."""
 
+from typing import TYPE_CHECKING
+
 from icalendar import Calendar, Event
 
+from watchparty.links import public_url
 from watchparty.mail import Attachment
 from watchparty.models import Party
-from watchparty.rsvp.service import Viewer, share_url
+
+if TYPE_CHECKING:  # the RSVP service attaches these files to its emails
+    from watchparty.rsvp.service import Viewer
 
 PRODID = "-//Watchparty//Watchparty parties//EN"
 
@@ -14,10 +19,10 @@ def party_uid(party: Party) -> str:
     return f"party-{party.id}@watchparty"
 
 
-def party_calendar(party: Party, viewer: Viewer) -> bytes:
+def party_calendar(party: Party, viewer: "Viewer") -> bytes:
     """The .ics for one party. LOCATION is the exact address only for a viewer
     entitled to it (host, seated or maybe guest), else the area."""
-    link = share_url(party)
+    link = public_url("rsvp.party", token=party.share_token)
     film = party.film
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -46,5 +51,5 @@ def party_calendar(party: Party, viewer: Viewer) -> bytes:
     return calendar.to_ical()
 
 
-def calendar_attachment(party: Party, viewer: Viewer) -> Attachment:
+def calendar_attachment(party: Party, viewer: "Viewer") -> Attachment:
     return Attachment("watchparty.ics", party_calendar(party, viewer), "text/calendar")

@@ -2,7 +2,8 @@ from wtforms import BooleanField, EmailField, IntegerField, RadioField, StringFi
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from watchparty.forms import BaseForm, lower, strip
-from watchparty.models.party import PLUS_ONES_MAX
+from watchparty.models.party import DEFAULT_PLUS_ONES, PLUS_ONES_MAX
+from watchparty.rsvp.service import plus_ones_problem
 
 RESPONSE_CHOICES = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
 
@@ -54,13 +55,12 @@ class RsvpForm(BaseForm):
         render_kw={"rows": 2},
     )
 
-    def __init__(self, *args, max_plus_ones: int = 0, **kwargs):
+    def __init__(self, *args, max_plus_ones: int = DEFAULT_PLUS_ONES, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_plus_ones = max_plus_ones
         self.plus_ones.render_kw = {**(self.plus_ones.render_kw or {}), "max": max_plus_ones}
 
     def validate_plus_ones(self, field):
-        if field.data and field.data > self.max_plus_ones:
-            if self.max_plus_ones == 0:
-                raise ValidationError("This party has no plus-ones, sorry.")
-            raise ValidationError(f"Bring at most {self.max_plus_ones} plus-ones.")
+        problem = plus_ones_problem(self.max_plus_ones, field.data or 0)
+        if problem:
+            raise ValidationError(problem)

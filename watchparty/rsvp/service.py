@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from watchparty import mail
-from watchparty.cache import PageStamp, stamped_rows
+from watchparty.cache import page_rows
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.links import public_url
-from watchparty.models import Credit, PageVersion, Party, Person, Rsvp, User, utcnow
+from watchparty.models import Credit, Party, Person, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
+from watchparty.rsvp.calendar import calendar_attachment
+from watchparty.signups import claims
 
 if TYPE_CHECKING:
     from watchparty.reviews.service import Score
@@ -71,16 +73,6 @@ _PARTY_BY_SHARE_TOKEN = (
     .where(Party.share_token == sa.bindparam("token"))
     .options(joinedload(Party.host), joinedload(Party.film))
 )
-# The party page's: the stamps of what it shows come in the same statement (watchparty.cache).
-_party_version = PageVersion.__table__.alias("party_version")
-_film_version = PageVersion.__table__.alias("film_version")
-_PARTY_PAGE_BY_SHARE_TOKEN = (
-    sa.select(Party, _party_version.c.stamp, _film_version.c.stamp)
-    .outerjoin(_party_version, sa.and_(_party_version.c.scope == "party", _party_version.c.scope_id == Party.id))
-    .outerjoin(_film_version, sa.and_(_film_version.c.scope == "film", _film_version.c.scope_id == Party.film_id))
-    .where(Party.share_token == sa.bindparam("token"))
-    .options(joinedload(Party.host), joinedload(Party.film))
-)
 _RSVP_BY_MANAGE_TOKEN = sa.select(Rsvp).where(Rsvp.manage_token == sa.bindparam("token"))
 _REPLY_OF_USER = sa.select(Rsvp).where(Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id"))
 
@@ -91,22 +83,6 @@ def party_by_share_token(token: str) -> Party | None:
     if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
         return None
     return party
-
-
-def party_page_by_share_token(token: str) -> tuple[Party, PageStamp | None] | None:
-    """The party behind a share link and the stamps of what its page shows, read together.
-
-    In one statement, so that everything the page reads is as new as its
-    stamps or newer: on PostgreSQL each statement sees the latest commits, and
-    a party read before its stamps could be kept under a stamp it predates.
-    """
-    row = db.session.execute(_PARTY_PAGE_BY_SHARE_TOKEN, {"token": token}).first()
-    if row is None or not hmac.compare_digest(row[0].share_token.encode(), token.encode()):
-        return None
-    party, party_stamp, film_stamp = row
-    if party_stamp is None or film_stamp is None:
-        return party, None
-    return party, PageStamp(party.id, party_stamp, party.film_id, film_stamp)
 
 
 def rsvp_by_manage_token(party: Party, token: str) -> Rsvp | None:
@@ -142,14 +118,21 @@ def _check_open(party: Party, now: datetime | None) -> None:
         raise RepliesClosed(reason)
 
 
-def _check_plus_ones(party: Party, plus_ones: int, already: int = 0) -> None:
-    # A guest keeps plus-ones they were allowed before the host lowered the limit.
+def plus_ones_problem(allowed: int, plus_ones: int, already: int = 0) -> str | None:
+    """What is wrong with bringing `plus_ones` to a party allowing `allowed`, or None.
+    A guest keeps plus-ones they were allowed before the host lowered the limit (`already`).
+    The rule's one home: the reply form asks it too."""
     if plus_ones < 0:
-        raise InvalidReply("Plus-ones cannot be negative.", field="plus_ones")
-    if plus_ones > max(party.max_plus_ones, already):
-        if party.max_plus_ones == 0:
-            raise InvalidReply("This party has no plus-ones, sorry.", field="plus_ones")
-        raise InvalidReply(f"Bring at most {party.max_plus_ones} plus-ones.", field="plus_ones")
+        return "Plus-ones cannot be negative."
+    if plus_ones > max(allowed, already):
+        return "This party has no plus-ones, sorry." if allowed == 0 else f"Bring at most {allowed} plus-ones."
+    return None
+
+
+def _check_plus_ones(party: Party, plus_ones: int, already: int = 0) -> None:
+    problem = plus_ones_problem(party.max_plus_ones, plus_ones, already)
+    if problem:
+        raise InvalidReply(problem, field="plus_ones")
 
 
 # ---------------------------------------------------------------- seats
@@ -438,16 +421,12 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
 
 def _settle_signups(rsvp: Rsvp) -> None:
     # Only guests seated as going, or maybe, bring things: anyone else's claims go back on the list.
-    from watchparty.signups.service import settle_claims
-
-    settle_claims(rsvp)
+    claims.settle_claims(rsvp)
 
 
 def _release_signups(rsvp: Rsvp) -> None:
     # Before the reply row goes, so that the items' claimed counters stay right.
-    from watchparty.signups.service import release_claims_of
-
-    release_claims_of(rsvp)
+    claims.release_claims_of(rsvp)
 
 
 def waitlist_place(rsvp: Rsvp) -> int | None:
@@ -493,10 +472,7 @@ class Viewer:
 
     @property
     def is_seated_or_maybe(self) -> bool:
-        rsvp = self.rsvp
-        if rsvp is None:
-            return False
-        return (rsvp.response == "going" and rsvp.state == "confirmed") or rsvp.response == "maybe"
+        return self.rsvp is not None and self.rsvp.is_seated_or_maybe
 
     @property
     def sees_exact_place(self) -> bool:
@@ -551,13 +527,13 @@ _GUEST_NAMES = (
 )
 
 
-def party_summary(party: Party, viewer: Viewer, stamp: PageStamp | None = None) -> PartySummary:
+def party_summary(party: Party, viewer: Viewer) -> PartySummary:
     """Counts (aggregated by the database) and the guest list (names only, when this viewer may see it);
-    kept under `stamp` (watchparty.cache) when given."""
+    rows read through watchparty.cache.page_rows."""
     summary = PartySummary(seats_taken=party.seats_taken)
     if party.capacity is not None:
         summary.seats_left = max(0, party.capacity - party.seats_taken)
-    for response, state, count in stamped_rows(stamp, _REPLY_COUNTS, {"party_id": party.id}):
+    for response, state, count in page_rows(_REPLY_COUNTS, {"party_id": party.id}):
         if state == "waitlisted":
             summary.waitlisted += count
         elif response == "going":
@@ -566,7 +542,7 @@ def party_summary(party: Party, viewer: Viewer, stamp: PageStamp | None = None) 
             summary.maybe += count
     if viewer.sees_guest_list:
         # The rows themselves: a few hundred objects made per view would cost more than the query.
-        summary.guests = stamped_rows(stamp, _GUEST_NAMES, {"party_id": party.id})
+        summary.guests = page_rows(_GUEST_NAMES, {"party_id": party.id})
     return summary
 
 
@@ -597,12 +573,12 @@ _CARD_CREDITS = (
 )
 
 
-def film_card(party: Party, critics, verdict, cast_size: int = 4, stamp: PageStamp | None = None) -> FilmCard:
+def film_card(party: Party, critics, verdict, cast_size: int = 4) -> FilmCard:
     """The party's film as its card shows it: credits in one query; the scores come from the reviews panel."""
     film = party.film
     directors: list[str] = []
     cast: list[tuple[str, str]] = []
-    for role, character, name in stamped_rows(stamp, _CARD_CREDITS, {"film_id": film.id}):
+    for role, character, name in page_rows(_CARD_CREDITS, {"film_id": film.id}):
         if role == "director":
             directors.append(name)
         elif len(cast) < cast_size:
@@ -667,8 +643,6 @@ def email_guest(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
 
 def send_confirmation(rsvp: Rsvp) -> bool:
     """The guest's copy of their reply, with the personal manage link and the event."""
-    from watchparty.rsvp.calendar import calendar_attachment
-
     party = rsvp.party
     if rsvp.is_waitlisted:
         subject = f"You're on the waitlist for {party.title}"

@@ -5,32 +5,30 @@ Guests and the host sign up from the party page (/p/<token>/items…,
 (/parties/<id>/items…, the host's alone: anyone else gets a 404).
 """
 
-from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from watchparty import clock
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.models import Party
-from watchparty.parties.routes import _dashboard, party_for_host
-from watchparty.rsvp import routes as rsvp_routes
-from watchparty.rsvp.routes import current_viewer, party_by_token, rate_limit
+from watchparty.party_page import (
+    SignupRefusal,
+    current_viewer,
+    guest_rate_limit,
+    party_by_token,
+    party_for_host,
+    render_dashboard,
+    render_party_page,
+)
 from watchparty.rsvp.service import Viewer
 from watchparty.security import next_url
 from watchparty.signups import service
 from watchparty.signups.forms import ClaimForm, ItemForm, MoveForm, RemoveForm, StarterForm, fill_rows, row_values
+from watchparty.views import show_error
 
 bp = Blueprint("signups", __name__)
-
-
-def _add_error(form, error: DomainError) -> None:
-    field = form._fields.get(error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _item_fields(form: ItemForm) -> service.ItemFields:
@@ -42,29 +40,12 @@ def _item_fields(form: ItemForm) -> service.ItemFields:
 # ---------------------------------------------------------------- the party page
 
 
-@dataclass
-class Refusal:
-    """A refused sign-up form, for signups/_board.html (through `signup_refusal()`)."""
-
-    claim_form: ClaimForm | None = None
-    item_form: ItemForm | None = None
-    # A refusal about who or when, shown at the top of the list.
-    message: str | None = None
+def _party_page(party: Party, viewer: Viewer, status: int, refusal: SignupRefusal):
+    """The party page again, with the refused form filled in beside its item."""
+    return render_party_page(party, viewer, status=status, signup_refusal=refusal)
 
 
-@bp.app_template_global()
-def signup_refusal() -> Refusal | None:
-    return g.get("signup_refusal")
-
-
-def _party_page(party: Party, viewer: Viewer, status: int, refusal: Refusal):
-    """The party page again, rendered by the RSVP views (whatever else the page
-    needs), with the refused form filled in beside its item."""
-    g.signup_refusal = refusal
-    return rsvp_routes._party_page(party, viewer, None, status)
-
-
-def _refuse(party: Party, error: DomainError, refusal: Refusal):
+def _refuse(party: Party, error: DomainError, refusal: SignupRefusal):
     """Undo the request's changes; a missing item is a 404, anything else is shown on the page."""
     db.session.rollback()
     if error.status == 404:
@@ -73,7 +54,7 @@ def _refuse(party: Party, error: DomainError, refusal: Refusal):
     # Beside the field when it is about the value; at the top of the list when
     # it is about who or when (the form may not even be shown to this viewer).
     if form is not None and error.field and error.status != 403:
-        _add_error(form, error)
+        show_error(form, error)
     else:
         refusal.message = error.message
     return _party_page(party, current_viewer(party), error.status, refusal)
@@ -85,12 +66,12 @@ def _back_to(party: Party, anchor: str = "signups") -> str:
 
 
 @bp.post("/p/<token>/items")
-@rate_limit()
+@guest_rate_limit()
 def add_item(token: str):
     party = party_by_token(token)
     viewer = current_viewer(party)
     form = ItemForm()
-    refusal = Refusal(item_form=form)
+    refusal = SignupRefusal(item_form=form)
     reason = service.why_not(viewer)
     if reason:
         return _refuse(party, NotAllowed(reason), refusal)
@@ -111,7 +92,7 @@ def add_item(token: str):
 
 
 @bp.post("/p/<token>/items/<int:item_id>/claim")
-@rate_limit()
+@guest_rate_limit()
 def claim(token: str, item_id: int):
     party = party_by_token(token)
     if not service.has_item(party, item_id):
@@ -119,7 +100,7 @@ def claim(token: str, item_id: int):
     viewer = current_viewer(party)
     form = ClaimForm()
     form.item_id = item_id
-    refusal = Refusal(claim_form=form)
+    refusal = SignupRefusal(claim_form=form)
     reason = service.why_not(viewer)
     if reason:
         return _refuse(party, NotAllowed(reason), refusal)
@@ -137,14 +118,14 @@ def claim(token: str, item_id: int):
 
 
 @bp.post("/p/<token>/claims/<int:claim_id>/delete")
-@rate_limit()
+@guest_rate_limit()
 def release(token: str, claim_id: int):
     party = party_by_token(token)
     viewer = current_viewer(party)
     try:
         name = service.release_claim(party, viewer, claim_id, now=clock.now())
     except DomainError as error:
-        return _refuse(party, error, Refusal())
+        return _refuse(party, error, SignupRefusal())
     db.session.commit()
     flash(f"Done: {name} is back on the list.", "info")
     return redirect(_back_to(party))
@@ -154,17 +135,7 @@ def release(token: str, claim_id: int):
 
 
 def _dashboard_again(party: Party, status: int, item_form: ItemForm | None = None, error: str | None = None):
-    # The dashboard view builds its own context; what was refused here rides
-    # along on `g` for signups/_dashboard.html to show.
-    g.signup_item_form = item_form
-    g.signup_error = error
-    return _dashboard(party, status=status)
-
-
-@bp.app_template_global()
-def host_item_form() -> ItemForm:
-    """The dashboard's "add an item" form: the one just refused, or a fresh one."""
-    return g.get("signup_item_form") or ItemForm(formdata=None, prefix="item")
+    return render_dashboard(party, status=status, item_form=item_form, signup_error=error)
 
 
 def _to_dashboard(party: Party, anchor: str = "signups"):
@@ -182,7 +153,7 @@ def host_add_item(party_id: int):
         (item,) = service.add_host_items(party, [_item_fields(form)], now=clock.now())
     except DomainError as error:
         db.session.rollback()
-        _add_error(form, error)
+        show_error(form, error)
         return _dashboard_again(party, error.status, item_form=form)
     item_id, name = item.id, item.name
     db.session.commit()
@@ -227,7 +198,7 @@ def edit_item(party_id: int, item_id: int):
         db.session.rollback()
         if error.status == 404:
             abort(404)
-        _add_error(form, error)
+        show_error(form, error)
         return _item_page(party, service.item_for_host(party, item_id), form, error.status)
     db.session.commit()
     flash(f"Saved {form.name.data}.", "success")

@@ -22,13 +22,20 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from watchparty.cache import PageStamp, stamped_rows
+from watchparty.cache import page_rows
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
 from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import service as rsvp_service
+from watchparty.signups.claims import (
+    claims_table,
+    drop_if_abandoned,
+    give_back,
+    items_table,
+    lock_reply,
+)
 from watchparty.signups.starter import DEFAULT_HEADCOUNT, STARTER_LIST, starter_item
 
 CATEGORY_LABELS = {"snack": "Snacks", "drink": "Drinks", "supplies": "Supplies", "other": "Other"}
@@ -97,17 +104,10 @@ class ItemFields:
     note: str = ""
 
 
-_items = SignupItem.__table__
-_claims = Claim.__table__
 _parties = Party.__table__
 
 
 # ---------------------------------------------------------------- who may sign up, and when
-
-
-def may_bring(rsvp: Rsvp) -> bool:
-    """Guests seated as going, and maybes, bring things; declined and waitlisted guests do not."""
-    return (rsvp.response == "going" and rsvp.state == "confirmed") or rsvp.response == "maybe"
 
 
 def _check_open(party: Party, is_host: bool, now: datetime | None) -> None:
@@ -144,16 +144,6 @@ def _lock_party(party_id: int) -> None:
     db.session.execute(sa.select(_parties.c.id).where(_parties.c.id == party_id).with_for_update())
 
 
-def _lock_reply(rsvp_id: int, party_id: int) -> Rsvp | None:
-    """The reply as it is now, under its row lock (see the module docstring)."""
-    return db.session.scalar(
-        sa.select(Rsvp)
-        .where(Rsvp.id == rsvp_id, Rsvp.party_id == party_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 def _claimer(party: Party, viewer: rsvp_service.Viewer) -> Claimer:
     """Who signs up, checked and locked; NotAllowed (403) for anyone who may not."""
     if viewer.is_host:
@@ -161,7 +151,7 @@ def _claimer(party: Party, viewer: rsvp_service.Viewer) -> Claimer:
         return Claimer(user_id=party.host_id)
     if viewer.rsvp is None:
         raise NotAllowed(why_not(viewer), field="quantity")
-    rsvp = _lock_reply(viewer.rsvp.id, party.id)
+    rsvp = lock_reply(viewer.rsvp.id, party.id)
     if rsvp is None:
         raise NotAllowed("Your reply is no longer on this party's list. Reply again to sign up.", field="quantity")
     viewer.rsvp = rsvp
@@ -224,14 +214,14 @@ def _take(item_id: int, units: int, mine: int = 0) -> None:
     """Claim `units` more of an item if they are free: one guarded UPDATE, decided by its row count."""
     for _attempt in range(3):
         result = db.session.execute(
-            sa.update(_items)
-            .where(_items.c.id == item_id, _items.c.claimed + units <= _items.c.quantity_needed)
-            .values(claimed=_items.c.claimed + units)
+            sa.update(items_table)
+            .where(items_table.c.id == item_id, items_table.c.claimed + units <= items_table.c.quantity_needed)
+            .values(claimed=items_table.c.claimed + units)
         )
         if result.rowcount == 1:
             return
         row = db.session.execute(
-            sa.select(_items.c.claimed, _items.c.quantity_needed).where(_items.c.id == item_id)
+            sa.select(items_table.c.claimed, items_table.c.quantity_needed).where(items_table.c.id == item_id)
         ).first()
         if row is None:
             raise ItemGone("The host has just taken that item off the list.")
@@ -240,20 +230,6 @@ def _take(item_id: int, units: int, mine: int = 0) -> None:
             raise ItemFullyClaimed(_full_message(needed, needed - claimed, mine))
         # Someone gave units back between the two statements: ask again.
     raise ItemFullyClaimed(_full_message(needed, needed - claimed, mine))
-
-
-def _give_back(item_id: int, units: int) -> None:
-    """Units go back on the list (never below zero: they were counted when taken)."""
-    db.session.execute(
-        sa.update(_items).where(_items.c.id == item_id).values(claimed=_items.c.claimed - units)
-    )
-
-
-def _drop_if_abandoned(item_id: int, rsvp_id: int) -> None:
-    """A guest's own item ("I'll bring a cheesecake") goes when nobody brings it any more."""
-    db.session.execute(
-        sa.delete(_items).where(_items.c.id == item_id, _items.c.added_by_rsvp_id == rsvp_id, _items.c.claimed == 0)
-    )
 
 
 def _item(party: Party, item_id: int, lock: bool = False) -> SignupItem:
@@ -319,11 +295,11 @@ def _change_claim(claim: Claim, quantity: int, note: str) -> None:
     if quantity > before:
         _take(claim.item_id, quantity - before, mine=before)
     elif quantity < before:
-        _give_back(claim.item_id, before - quantity)
+        give_back(claim.item_id, before - quantity)
     # Compare-and-set: a double submit of the host's change cannot count twice.
     result = db.session.execute(
-        sa.update(_claims)
-        .where(_claims.c.id == claim.id, _claims.c.quantity == before)
+        sa.update(claims_table)
+        .where(claims_table.c.id == claim.id, claims_table.c.quantity == before)
         .values(quantity=quantity, note=note, updated_at=utcnow())
     )
     if result.rowcount != 1:
@@ -347,7 +323,7 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     if found is None or not (viewer.is_host or mine):
         raise ItemNotFound("No such sign-up.")
     if found.rsvp_id is not None:
-        _lock_reply(found.rsvp_id, party.id)
+        lock_reply(found.rsvp_id, party.id)
     else:
         _lock_party(party.id)
     claim = db.session.scalar(
@@ -356,38 +332,15 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     if claim is None:
         raise ItemNotFound("No such sign-up.")
     item_id, quantity, rsvp_id = claim.item_id, claim.quantity, claim.rsvp_id
-    name = db.session.scalar(sa.select(_items.c.name).where(_items.c.id == item_id))
-    _give_back(item_id, quantity)
-    result = db.session.execute(sa.delete(_claims).where(_claims.c.id == claim_id, _claims.c.quantity == quantity))
+    name = db.session.scalar(sa.select(items_table.c.name).where(items_table.c.id == item_id))
+    give_back(item_id, quantity)
+    result = db.session.execute(sa.delete(claims_table).where(claims_table.c.id == claim_id, claims_table.c.quantity == quantity))
     if result.rowcount != 1:
         raise ClaimChanged("That sign-up changed in another window at the same moment. Check the list.")
     db.session.expunge(claim)
     if rsvp_id is not None:
-        _drop_if_abandoned(item_id, rsvp_id)
+        drop_if_abandoned(item_id, rsvp_id)
     return name
-
-
-def release_claims_of(rsvp: Rsvp) -> int:
-    """Everything a reply signed up for goes back on the list (before the reply is
-    removed, or when it stops being going or maybe). Items the guest added
-    that nobody else brings go too. Returns how many claims were released."""
-    _lock_reply(rsvp.id, rsvp.party_id)
-    claims = db.session.execute(
-        sa.select(_claims.c.item_id, _claims.c.quantity).where(_claims.c.rsvp_id == rsvp.id).order_by(_claims.c.item_id)
-    ).all()
-    for item_id, quantity in claims:
-        _give_back(item_id, quantity)
-    if claims:
-        db.session.execute(sa.delete(_claims).where(_claims.c.rsvp_id == rsvp.id))
-    db.session.execute(sa.delete(_items).where(_items.c.added_by_rsvp_id == rsvp.id, _items.c.claimed == 0))
-    return len(claims)
-
-
-def settle_claims(rsvp: Rsvp) -> int:
-    """After a reply changed: a guest who is no longer going (seated) or maybe brings nothing."""
-    if may_bring(rsvp):
-        return 0
-    return release_claims_of(rsvp)
 
 
 # ---------------------------------------------------------------- items
@@ -395,13 +348,13 @@ def settle_claims(rsvp: Rsvp) -> int:
 
 def _next_position(party_id: int) -> int:
     """The position after the list's last item."""
-    last = db.session.scalar(sa.select(sa.func.max(_items.c.position)).where(_items.c.party_id == party_id))
+    last = db.session.scalar(sa.select(sa.func.max(items_table.c.position)).where(items_table.c.party_id == party_id))
     return (last or 0) + 1
 
 
 def _check_room(party: Party, adding: int) -> None:
     """ListFull unless `adding` more items keep the list within MAX_ITEMS."""
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(_items).where(_items.c.party_id == party.id))
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(items_table).where(items_table.c.party_id == party.id))
     if count + adding > MAX_ITEMS:
         raise ListFull(f"The list is full: a party can have at most {MAX_ITEMS} items.")
 
@@ -464,12 +417,12 @@ def update_item(party: Party, item_id: int, fields: ItemFields, now: datetime | 
     _lock_party(party.id)
     item = _item(party, item_id)
     result = db.session.execute(
-        sa.update(_items)
-        .where(_items.c.id == item.id, _items.c.claimed <= fields.quantity)
+        sa.update(items_table)
+        .where(items_table.c.id == item.id, items_table.c.claimed <= fields.quantity)
         .values(name=fields.name, category=fields.category, quantity_needed=fields.quantity, note=fields.note)
     )
     if result.rowcount != 1:
-        claimed = db.session.scalar(sa.select(_items.c.claimed).where(_items.c.id == item.id))
+        claimed = db.session.scalar(sa.select(items_table.c.claimed).where(items_table.c.id == item.id))
         raise QuantityBelowClaimed(
             f"Guests have already claimed {claimed}, so the list needs at least {claimed}. "
             "To need fewer, release some of their claims first."
@@ -534,8 +487,8 @@ def remove_item(party: Party, item_id: int, confirmed: bool = False, now: dateti
         sa.select(Rsvp, Claim.quantity).join(Claim, Claim.rsvp_id == Rsvp.id).where(Claim.item_id == item.id)
     ).all()
     name = item.name
-    db.session.execute(sa.delete(_claims).where(_claims.c.item_id == item.id))
-    db.session.execute(sa.delete(_items).where(_items.c.id == item.id))
+    db.session.execute(sa.delete(claims_table).where(claims_table.c.item_id == item.id))
+    db.session.execute(sa.delete(items_table).where(items_table.c.id == item.id))
     db.session.expunge(item)
     told = sum(
         rsvp_service.email_guest(
@@ -688,22 +641,22 @@ _claimer_rsvp = _rsvps.alias("claimer")
 # it, with its two aliases, cost more than running it).
 _BOARD_ROWS = (
     sa.select(
-        _items.c.id, _items.c.name, _items.c.category, _items.c.quantity_needed, _items.c.claimed,
-        _items.c.note, _items.c.added_by_rsvp_id, _added_by.c.name,
-        _claims.c.id, _claims.c.quantity, _claims.c.note, _claims.c.rsvp_id, _claimer_rsvp.c.name,
+        items_table.c.id, items_table.c.name, items_table.c.category, items_table.c.quantity_needed, items_table.c.claimed,
+        items_table.c.note, items_table.c.added_by_rsvp_id, _added_by.c.name,
+        claims_table.c.id, claims_table.c.quantity, claims_table.c.note, claims_table.c.rsvp_id, _claimer_rsvp.c.name,
     )
-    .select_from(_items)
-    .outerjoin(_added_by, _items.c.added_by_rsvp_id == _added_by.c.id)
-    .outerjoin(_claims, _claims.c.item_id == _items.c.id)
-    .outerjoin(_claimer_rsvp, _claims.c.rsvp_id == _claimer_rsvp.c.id)
-    .where(_items.c.party_id == sa.bindparam("party_id"))
-    .order_by(_items.c.position, _items.c.id, _claims.c.created_at, _claims.c.id)
+    .select_from(items_table)
+    .outerjoin(_added_by, items_table.c.added_by_rsvp_id == _added_by.c.id)
+    .outerjoin(claims_table, claims_table.c.item_id == items_table.c.id)
+    .outerjoin(_claimer_rsvp, claims_table.c.rsvp_id == _claimer_rsvp.c.id)
+    .where(items_table.c.party_id == sa.bindparam("party_id"))
+    .order_by(items_table.c.position, items_table.c.id, claims_table.c.created_at, claims_table.c.id)
 )
 
 
-def _load(party: Party, viewer: rsvp_service.Viewer, stamp: PageStamp | None) -> tuple[list[ItemLine], bool]:
+def _load(party: Party, viewer: rsvp_service.Viewer) -> tuple[list[ItemLine], bool]:
     """Every item of the party with its claims, in one query, as this viewer may see them."""
-    rows = stamped_rows(stamp, _BOARD_ROWS, {"party_id": party.id})
+    rows = page_rows(_BOARD_ROWS, {"party_id": party.id})
     shows_names = viewer.sees_guest_list
     my_rsvp_id = viewer.rsvp.id if viewer.rsvp is not None and not viewer.is_host else None
     host_name = _host_name(party) if rows and any(row[8] is not None and row[11] is None for row in rows) else ""
@@ -765,10 +718,10 @@ def _group(items: list[ItemLine]) -> list[CategoryGroup]:
 
 
 def _board(
-    party: Party, viewer: rsvp_service.Viewer, now: datetime | None, stamp: PageStamp | None = None
+    party: Party, viewer: rsvp_service.Viewer, now: datetime | None
 ) -> SignupBoard:
     """The list as this viewer sees it, with whether (and why not) they may sign up."""
-    items, shows_names = _load(party, viewer, stamp)
+    items, shows_names = _load(party, viewer)
     groups = _group(items)
     ordered = [item for group in groups for item in group.items]
     closed = party_phase(party, now or utcnow()).closed_reason("signups", viewer.is_host)
@@ -788,13 +741,13 @@ def _board(
 
 
 def signup_board(
-    party: Party, viewer: rsvp_service.Viewer, now: datetime | None = None, stamp: PageStamp | None = None
+    party: Party, viewer: rsvp_service.Viewer, now: datetime | None = None
 ) -> SignupBoard:
     """What the party page shows of the sign-up list, in one query whatever its length:
     still needed, items by category with who brings them (names only when this
     viewer may see the guest list; the host sees all), and whether they may sign up.
-    The rows are kept under `stamp` (watchparty.cache) when given."""
-    return _board(party, viewer, now, stamp)
+    Its rows are read through watchparty.cache.page_rows."""
+    return _board(party, viewer, now)
 
 
 def signup_overview(party: Party, now: datetime | None = None) -> SignupBoard:
@@ -851,7 +804,7 @@ def claims_by_rsvp(party: Party) -> dict[int, list[Bringing]]:
 def has_item(party: Party, item_id: int) -> bool:
     """Whether the item is on this party's list (an item of another party is not)."""
     found = db.session.scalar(
-        sa.select(_items.c.id).where(_items.c.id == item_id, _items.c.party_id == party.id)
+        sa.select(items_table.c.id).where(items_table.c.id == item_id, items_table.c.party_id == party.id)
     )
     return found is not None
 
@@ -872,4 +825,4 @@ def item_for_host(party: Party, item_id: int) -> SignupItem:
 
 def listed_names(party: Party) -> list[str]:
     """The names already on the list, to leave out of the starter list."""
-    return list(db.session.scalars(sa.select(_items.c.name).where(_items.c.party_id == party.id)))
+    return list(db.session.scalars(sa.select(items_table.c.name).where(items_table.c.party_id == party.id)))

@@ -1,0 +1,57 @@
+"""The party page and the host's dashboard: one home.
+
+Who is looking (`visitors`), what the pages read and how they are rendered,
+again with a form that any blueprint refused (`page`), and the page's kept
+copies (through watchparty.cache, which only this package and the film page
+call for pages). Blueprints import from here, never each other's views.
+"""
+
+from watchparty.party_page.page import (
+    PageInputs,
+    SignupRefusal,
+    countdown,
+    countdown_now,
+    new_reply_form,
+    page_context,
+    render_dashboard,
+    render_party_page,
+)
+from watchparty.party_page.visitors import (
+    TOKEN,
+    current_viewer,
+    forget_guest,
+    guest_cookie,
+    guest_rate_limit,
+    is_host,
+    is_token,
+    party_by_token,
+    party_for_host,
+    party_page_by_token,
+    remember,
+    remembered_rsvp,
+    rsvp_by_token,
+)
+
+__all__ = [
+    "TOKEN",
+    "PageInputs",
+    "SignupRefusal",
+    "countdown",
+    "countdown_now",
+    "current_viewer",
+    "forget_guest",
+    "guest_cookie",
+    "guest_rate_limit",
+    "is_host",
+    "is_token",
+    "new_reply_form",
+    "page_context",
+    "party_by_token",
+    "party_for_host",
+    "party_page_by_token",
+    "remember",
+    "remembered_rsvp",
+    "render_dashboard",
+    "render_party_page",
+    "rsvp_by_token",
+]

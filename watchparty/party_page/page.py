@@ -1,0 +1,201 @@
+"""The party page and the host's dashboard: what they read, and how they are rendered.
+
+Any blueprint that refuses a form posted from one of these pages renders the
+page again through here, with the refused form passed in. The party page is
+kept whole per viewer (watchparty.cache): its key is what a render reads
+besides its stamped rows — the viewer, the countdown's words and the party's
+phase — taken from the same `PageInputs` the render uses.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+from flask_login import current_user
+
+from watchparty import clock
+from watchparty.cache import PageStamp, cached_fragment, cached_page, reading_under, signed_in_as
+from watchparty.forms import EmptyForm
+from watchparty.models import Party
+from watchparty.notifications.forms import InviteForm
+from watchparty.parties import service as parties_service
+from watchparty.parties.forms import CancelForm
+from watchparty.party_clock import PartyPhase, party_phase
+from watchparty.reviews import service as reviews_service
+from watchparty.reviews.forms import VerdictForm
+from watchparty.rsvp import service as rsvp_service
+from watchparty.rsvp.forms import RsvpForm
+from watchparty.signups import service as signups_service
+from watchparty.signups.forms import ClaimForm, ItemForm
+from watchparty.templating import local_time
+
+
+def countdown(starts_at: datetime, now: datetime) -> str:
+    """"in 3 days" — the text the countdown script keeps up to date."""
+    seconds = (starts_at - now).total_seconds()
+    if seconds <= 0:
+        return "started"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"in {max(minutes, 1)} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return f"in {days} days"
+
+
+def countdown_now(now: datetime) -> str:
+    """The server's time for the countdown (rsvp/_when_where.html's data-now)."""
+    return local_time(now, "UTC", "%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class SignupRefusal:
+    """A refused sign-up form, shown again beside its item on the party page (signups/_board.html)."""
+
+    claim_form: ClaimForm | None = None
+    item_form: ItemForm | None = None
+    # A refusal about who or when, shown at the top of the list.
+    message: str | None = None
+
+
+def new_reply_form(party: Party, formdata=None) -> RsvpForm:
+    """The reply form, filled with a signed-in guest's name and address."""
+    form = RsvpForm(formdata=formdata, max_plus_ones=party.max_plus_ones)
+    if formdata is None and current_user.is_authenticated:
+        form.name.data = current_user.display_name
+        form.email.data = current_user.email
+    return form
+
+
+def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> dict:
+    """What the party page (and a guest's manage page) shows, for this viewer at `now`."""
+    phase = party_phase(party, now)
+    summary = rsvp_service.party_summary(party, viewer)
+    companion = reviews_service.party_companion(party, viewer, now)
+    card = rsvp_service.film_card(party, companion.critics, companion.verdict)
+    guests = tuple(summary.guests)
+    return {
+        "party": party,
+        "viewer": viewer,
+        "summary": summary,
+        "closed_reason": phase.closed_reason("replies"),
+        "countdown": countdown(party.starts_at, now),
+        # The countdown script counts from the server's clock, not the phone's (cut out of kept pages).
+        "countdown_now": countdown_now(now),
+        "ends_at": party.ends_at,
+        "share_link": rsvp_service.share_url(party),
+        "place": rsvp_service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
+        "signups": signups_service.signup_board(party, viewer, now),
+        "companion": companion,
+        # The same for every viewer (who may see them): rendered once per worker and content,
+        # keyed by what they show (see watchparty.cache).
+        "guest_list": cached_fragment(
+            # Plain tuples: a hit compares the key in C, where Rows compare in Python (~1 µs each).
+            ("rsvp/_guest_list.html", tuple(map(tuple, guests))),
+            lambda: render_template("rsvp/_guest_list.html", guests=guests),
+        )
+        if viewer.sees_guest_list
+        else None,
+        "film_card": cached_fragment(
+            ("parties/_film_card.html", card), lambda: render_template("parties/_film_card.html", card=card)
+        ),
+        "reviews_panel": cached_fragment(
+            ("reviews/_reviews_panel.html", companion.panel),
+            lambda: render_template("reviews/_reviews_panel.html", panel=companion.panel),
+        ),
+    }
+
+
+def _verdict_form(companion: reviews_service.PartyCompanion) -> VerdictForm | None:
+    """The rating form for a rater once rating is open, filled with the verdict they already gave."""
+    if not companion.may_rate or not companion.rating_open:
+        return None
+    mine = companion.mine
+    if mine is None:
+        return VerdictForm(formdata=None)
+    return VerdictForm(formdata=None, score=str(mine.score), text=mine.text, is_spoiler=mine.is_spoiler)
+
+
+@dataclass(frozen=True)
+class PageInputs:
+    """Everything a party page shows besides its stamped rows: who is looking and where
+    the clock stands. A kept page's key is exactly this, so a render can depend on
+    nothing the key leaves out."""
+
+    is_host: bool
+    reply_id: int | None
+    signed_in_as: tuple | None
+    countdown: str
+    phase: tuple[bool, ...]
+
+
+def render_party_page(
+    party: Party,
+    viewer: rsvp_service.Viewer,
+    *,
+    status: int = 200,
+    reply_form: RsvpForm | None = None,
+    verdict_form: VerdictForm | None = None,
+    signup_refusal: SignupRefusal | None = None,
+    stamp: PageStamp | None = None,
+):
+    """The party page for `viewer`, with any refused form filled in beside its field.
+
+    With the `stamp` read with the party (by a request that writes nothing) the
+    page may be one kept under it, or use rows kept under it (watchparty.cache).
+    """
+    now = clock.now()
+    phase: PartyPhase = party_phase(party, now)
+    inputs = PageInputs(
+        is_host=viewer.is_host,
+        reply_id=viewer.rsvp.id if viewer.rsvp is not None else None,
+        signed_in_as=signed_in_as(),
+        countdown=countdown(party.starts_at, now),
+        phase=phase.moments,
+    )
+
+    def render() -> str:
+        with reading_under(stamp):
+            context = page_context(party, viewer, now)
+        form = reply_form if reply_form is not None or viewer.rsvp is not None else new_reply_form(party)
+        rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
+        return render_template(
+            "rsvp/party.html", form=form, verdict_form=rating_form, signup_refusal=signup_refusal, **context
+        )
+
+    refused = reply_form is not None or verdict_form is not None or signup_refusal is not None
+    key = ("rsvp/party.html", stamp, inputs) if stamp is not None and not refused else None
+    return cached_page(key, render, countdown_now(now)), status
+
+
+def render_dashboard(
+    party: Party,
+    *,
+    status: int = 200,
+    cancel_form: CancelForm | None = None,
+    invite_form: InviteForm | None = None,
+    review_form=None,
+    item_form: ItemForm | None = None,
+    signup_error: str | None = None,
+):
+    """The host's dashboard, with any refused form (from any blueprint) filled in."""
+    return (
+        render_template(
+            "parties/dashboard.html",
+            party=party,
+            overview=parties_service.guest_overview(party),
+            share_link=rsvp_service.share_url(party),
+            closed_reason=party_phase(party, clock.now()).closed_reason("replies"),
+            cancel_form=cancel_form or CancelForm(formdata=None),
+            invite_form=invite_form or InviteForm(formdata=None),
+            button_form=EmptyForm(formdata=None),
+            signup_overview=signups_service.signup_overview(party),
+            review_choice=reviews_service.review_choice(party),
+            review_form=review_form,
+            item_form=item_form or ItemForm(formdata=None, prefix="item"),
+            signup_error=signup_error,
+        ),
+        status,
+    )

@@ -1,0 +1,127 @@
+"""Who is looking at a party: the share link's party, a guest's reply (by their
+manage link, their account, or the signed cookie this browser keeps), the host.
+
+View helpers: they read the request and answer a wrong, revoked or malformed
+token with a plain 404, never a hint.
+"""
+
+import re
+
+from flask import Response, abort, current_app, request
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from watchparty.cache import PageStamp, party_with_stamps
+from watchparty.extensions import db, limiter
+from watchparty.models import Party, Rsvp
+from watchparty.rsvp import service
+
+# token_urlsafe output; anything else is a 404 without touching the database.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+REMEMBER_DAYS = 180
+DEFAULT_RSVP_LIMIT = "20 per minute;200 per hour"
+# The cookie goes to the party's pages, and to the film pages too: a review
+# opened from the party (?party=<token>) follows the guest's "I've seen it".
+REMEMBER_PATHS = ("/p/", "/films/")
+
+
+def guest_rate_limit():
+    """The limit on what guests post through a share link (RATELIMIT_RSVP), per client address."""
+    return limiter.limit(
+        lambda: current_app.config.get("RATELIMIT_RSVP", DEFAULT_RSVP_LIMIT), methods=["POST"]
+    )
+
+
+def is_token(text: object) -> bool:
+    return isinstance(text, str) and TOKEN.fullmatch(text) is not None
+
+
+def party_by_token(token: str) -> Party:
+    """The party behind a share link; a wrong, revoked or malformed token is a plain 404."""
+    party = service.party_by_share_token(token) if is_token(token) else None
+    if party is None:
+        abort(404)
+    return party
+
+
+def party_page_by_token(token: str) -> tuple[Party, PageStamp | None]:
+    """The party and its page's stamps (cache.party_with_stamps); 404 as party_by_token."""
+    found = party_with_stamps(token) if is_token(token) else None
+    if found is None:
+        abort(404)
+    return found
+
+
+def rsvp_by_token(party: Party, manage_token: str) -> Rsvp:
+    rsvp = service.rsvp_by_manage_token(party, manage_token) if is_token(manage_token) else None
+    if rsvp is None:
+        abort(404)
+    return rsvp
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="watchparty.rsvp-remember")
+
+
+def _cookie_name(party: Party) -> str:
+    return f"wp_guest_{party.id}"
+
+
+def guest_cookie(party: Party, rsvp: Rsvp) -> tuple[str, str]:
+    """The name and value of the cookie that makes a browser remember `rsvp`."""
+    return _cookie_name(party), _serializer().dumps(rsvp.manage_token)
+
+
+def remembered_rsvp(party: Party) -> Rsvp | None:
+    """The reply this browser made to the party (signed cookie holding its manage token)."""
+    raw = request.cookies.get(_cookie_name(party))
+    if not raw:
+        return None
+    try:
+        token = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    if not is_token(token):
+        return None
+    return service.rsvp_by_manage_token(party, token)
+
+
+def remember(response: Response, party: Party, rsvp: Rsvp) -> Response:
+    """This browser remembers the guest: the party page shows their reply from now on."""
+    name, value = guest_cookie(party, rsvp)
+    for path in REMEMBER_PATHS:
+        response.set_cookie(
+            name,
+            value,
+            max_age=REMEMBER_DAYS * 24 * 3600,
+            path=path,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def forget_guest(response: Response, party: Party) -> Response:
+    """"Not you?": this browser stops remembering the reply (the reply itself stays)."""
+    for path in REMEMBER_PATHS:
+        response.delete_cookie(_cookie_name(party), path=path)
+    return response
+
+
+def party_for_host(party_id: int) -> Party:
+    """The current user's party, or 404 (another host's party looks like no party)."""
+    party = db.session.get(Party, party_id)
+    if party is None or party.host_id is None or not current_user.is_authenticated or party.host_id != current_user.id:
+        abort(404)
+    return party
+
+
+def is_host(party: Party) -> bool:
+    return current_user.is_authenticated and party.host_id == current_user.id
+
+
+def current_viewer(party: Party) -> service.Viewer:
+    user = current_user if current_user.is_authenticated else None
+    rsvp = service.reply_of_user(party, user) or remembered_rsvp(party)
+    return service.Viewer(party, is_host=is_host(party), rsvp=rsvp)

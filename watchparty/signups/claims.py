@@ -1,0 +1,62 @@
+"""What a change of reply does to its sign-ups: the claims of a guest who no
+longer comes go back on the list, with the items they added that nobody brings.
+
+Below both services: the RSVP service calls it when a reply changes or goes,
+and the sign-up service shares its counters and locks (see signups.service
+for the lock order and the guarded counter).
+"""
+
+import sqlalchemy as sa
+
+from watchparty.extensions import db
+from watchparty.models import Claim, Rsvp, SignupItem
+
+items_table = SignupItem.__table__
+claims_table = Claim.__table__
+
+
+def lock_reply(rsvp_id: int, party_id: int) -> Rsvp | None:
+    """The reply as it is now, under its row lock (the lock order: signups.service)."""
+    return db.session.scalar(
+        sa.select(Rsvp)
+        .where(Rsvp.id == rsvp_id, Rsvp.party_id == party_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def give_back(item_id: int, units: int) -> None:
+    """Units go back on the list (never below zero: they were counted when taken)."""
+    db.session.execute(
+        sa.update(items_table).where(items_table.c.id == item_id).values(claimed=items_table.c.claimed - units)
+    )
+
+
+def drop_if_abandoned(item_id: int, rsvp_id: int) -> None:
+    """A guest's own item ("I'll bring a cheesecake") goes when nobody brings it any more."""
+    db.session.execute(
+        sa.delete(items_table).where(items_table.c.id == item_id, items_table.c.added_by_rsvp_id == rsvp_id, items_table.c.claimed == 0)
+    )
+
+
+def release_claims_of(rsvp: Rsvp) -> int:
+    """Everything a reply signed up for goes back on the list (before the reply is
+    removed, or when it stops being going or maybe). Items the guest added
+    that nobody else brings go too. Returns how many claims were released."""
+    lock_reply(rsvp.id, rsvp.party_id)
+    claims = db.session.execute(
+        sa.select(claims_table.c.item_id, claims_table.c.quantity).where(claims_table.c.rsvp_id == rsvp.id).order_by(claims_table.c.item_id)
+    ).all()
+    for item_id, quantity in claims:
+        give_back(item_id, quantity)
+    if claims:
+        db.session.execute(sa.delete(claims_table).where(claims_table.c.rsvp_id == rsvp.id))
+    db.session.execute(sa.delete(items_table).where(items_table.c.added_by_rsvp_id == rsvp.id, items_table.c.claimed == 0))
+    return len(claims)
+
+
+def settle_claims(rsvp: Rsvp) -> int:
+    """After a reply changed: a guest who is no longer going (seated) or maybe brings nothing."""
+    if rsvp.is_seated_or_maybe:  # guests seated as going, and maybes, bring things
+        return 0
+    return release_claims_of(rsvp)
