@@ -7,7 +7,6 @@ retried on its schedule and given up after a day, and a password reset
 answers alike for every address whether the mail server is up or down.
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from tests.factories import log_in, make_film, make_party, make_reply, make_user
 from tests.mailbox import first_link
 from tests.smtp import free_port, smtp_config
+from tests.test_rsvp_concurrency import run_together
 from watchparty import mail
 from watchparty.extensions import db
 from watchparty.models import OutboundEmail
@@ -70,25 +70,14 @@ def test_two_workers_draining_one_outbox_deliver_every_message_exactly_once(app_
     with app.app_context():
         party_of_60()
         db.session.remove()
-    barrier = threading.Barrier(2)
-    errors = []
 
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            with app.app_context():
-                # Small batches, so that the two workers take turns claiming.
-                while mail.send_due(limit=4):
-                    pass
-        except Exception as error:  # a thread's failure must fail the test
-            errors.append(error)
+    def worker(_):
+        with app.app_context():
+            # Small batches, so that the two workers take turns claiming.
+            while mail.send_due(limit=4):
+                pass
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    run_together(2, worker)
     recipients = sorted(r for rs, _ in smtp_server.messages() for r in rs)
     assert recipients == sorted(f"guest{i}@example.com" for i in range(60)), "each once, none lost"
     with app.app_context():
@@ -279,3 +268,17 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     accounts.request_password_reset("Someone@Example.com")
     db.session.commit()
     assert pending() == [("someone@example.com", "Reset your Watchparty password")]
+
+
+def test_a_message_that_cannot_be_made_is_retried_and_the_others_still_go(app, outbox):
+    @mail.render_when_sent("test-broken")
+    def broken(recipient):
+        raise ValueError("this template is broken")
+
+    mail.queue_kind("test-broken", "ana@example.com", "Broken")
+    make_reply(make_party(make_user(email="host@example.com")), name="Ben", email="ben@example.com")
+    delivery = mail.send_due()
+    assert [row.recipient for row in delivery.sent] == ["ben@example.com"]
+    (retry,) = delivery.retrying
+    assert retry.recipient == "ana@example.com" and "this template is broken" in retry.last_error
+    assert [m["To"] for m in outbox.messages()] == ["ben@example.com"]

@@ -5,7 +5,6 @@ The SMTP path runs against a real SMTP server on loopback (aiosmtpd); the
 rest reads the development outbox folder.
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from tests.factories import log_in, make_claim, make_film, make_items, make_party, make_reply, make_user
 from tests.mailbox import text_body
 from tests.smtp import free_port, smtp_config
+from tests.test_rsvp_concurrency import run_together
 from watchparty import mail
 from watchparty.extensions import db
 from watchparty.models import Invitation, OutboundEmail, Party, Rsvp
@@ -327,23 +327,12 @@ def test_two_overlapping_reminder_runs_send_each_reminder_once(app_factory, smtp
             make_reply(party, name=f"Guest {i}", email=f"guest{i}@example.com", now=now - timedelta(days=2))
         db.session.remove()
 
-    barrier = threading.Barrier(2)
-    errors = []
 
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            with app.app_context():
-                notifications.remind(now=now)
-        except Exception as error:  # a thread's failure must fail the test
-            errors.append(error)
+    def run(_):
+        with app.app_context():
+            notifications.remind(now=now)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    run_together(2, run)
     with app.app_context():
         mail.work(once=True)
     reminded = sorted(r for rs, message in smtp_server.messages() if message["Subject"].startswith("Tomorrow:") for r in rs)

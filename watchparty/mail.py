@@ -246,18 +246,7 @@ def send_due(now: datetime | None = None, limit: int = BATCH_SIZE) -> Delivery:
     try:
         with _connection() as send:
             while waiting:
-                row = waiting[0]
-                message = _message_of(row.kind, row.recipient, row.message)
-                if message is None:
-                    _record(row, "dropped", delivery.dropped)
-                else:
-                    try:
-                        send(message)
-                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-                        # This message was refused; the connection still serves the others.
-                        _retry_later(row, error, now, delivery)
-                    else:
-                        _record(row, "sent", delivery.sent)
+                _send_one(waiting[0], send, now, delivery)
                 waiting.pop(0)
     except (OSError, smtplib.SMTPException) as error:
         # The connection failed: every message not yet handled waits for the next attempt.
@@ -265,6 +254,26 @@ def send_due(now: datetime | None = None, limit: int = BATCH_SIZE) -> Delivery:
         for row in waiting:
             _retry_later(row, error, now, delivery)
     return delivery
+
+
+def _send_one(row, send: Callable[[EmailMessage], object], now: datetime, delivery: Delivery) -> None:
+    try:
+        message = _message_of(row.kind, row.recipient, row.message)
+    except Exception as error:  # a message that cannot be made: retried, then given up, never a dead worker
+        db.session.rollback()
+        current_app.logger.exception("mail %s to %s could not be rendered", row.id, row.recipient)
+        _retry_later(row, error, now, delivery)
+        return
+    if message is None:
+        _record(row, "dropped", delivery.dropped)
+        return
+    try:
+        send(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        # This message was refused; the connection still serves the others.
+        _retry_later(row, error, now, delivery)
+    else:
+        _record(row, "sent", delivery.sent)
 
 
 def _message_of(kind: str, recipient: str, stored: bytes | None) -> EmailMessage | None:
