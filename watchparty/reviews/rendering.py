@@ -78,6 +78,11 @@ _CLEANER = nh3.Cleaner(
 _TEXT_ONLY_CLEANER = nh3.Cleaner(tags=set(), attributes={})
 
 _WHITESPACE = re.compile(r"\s+")
+# What still reads like a tag once the sanitiser is done ("<IFRAME><SCRIPT>" keeps
+# "<SCRIPT>" as the iframe's text): excerpts are prose, so such text goes, and a "<"
+# that could open a tag is dropped, so that no tag can form again where one was cut.
+_TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]{0,200}>")
+_TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def render_markdown(source: str) -> Markup:
@@ -133,6 +138,7 @@ def _plain_text(source: str) -> str:
     # Markdown has no raw HTML here, but typed tags are still markup a reader
     # should not see in an excerpt: strip them the same robust way.
     text = html.unescape(_TEXT_ONLY_CLEANER.clean(text))
+    text = _TAG_OPENER.sub("", _TAG_LIKE.sub(" ", text))
     return _WHITESPACE.sub(" ", text).strip()
 
 
