@@ -321,6 +321,7 @@ class _Line:
     indent: int = 0
     number: int = 0
     blank_before: bool = False
+    plain: bool = False  # past STRUCTURE_MAX_LINES: never a heading
 
 
 @dataclass
@@ -641,7 +642,7 @@ _CONTINUATION = re.compile(rf"^(?:[,;:.!?)\]\u2026]|[{_APOSTROPHES}]s\b|[a-z])")
 _TERMINAL = tuple(".!?:;\"')\u201d\u2019\u2026")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """A non-blank line of the article, collapsed, with what stood before it."""
 
@@ -649,6 +650,7 @@ class _Row:
     indent: int
     blank_before: bool
     parts: list[str] = field(default_factory=list)  # joined continuation lines, before joining
+    junk: bool | None = None  # page furniture? worked out once, when first needed
 
 
 @dataclass
@@ -661,6 +663,7 @@ class _Element:
     info: bool = False  # a list of label/value lines ("Runtime: 139 min")
     marker: bool = False  # a line that warns that spoilers follow
     subheading: bool = False
+    plain: bool = False  # never a heading candidate
 
     @property
     def text(self) -> str:
@@ -723,11 +726,15 @@ def _join_broken_lines(rows: list[_Row]) -> list[_Row]:
             continue
         last_text = previous.parts[-1] if previous.parts else previous.text
         last_word = last_text.rsplit(" ", 1)[-1].casefold()
+        # A lower-case start continues a sentence cut off mid-way, not a short title or heading.
         glued = _CONTINUATION.match(row.text) and (
-            not row.text[0].isalpha() or not last_text.endswith(_TERMINAL)
+            not row.text[0].isalpha()
+            or (not last_text.endswith(_TERMINAL) and (len(last_text) >= 40 or last_text.endswith((",", "-"))))
         )
         open_ending = last_word in _OPEN_ENDINGS and not last_text.endswith(_TERMINAL)
-        if (glued or open_ending) and furniture.junk_reason(last_text) is None:
+        if (glued or open_ending) and previous.junk is None:
+            previous.junk = furniture.junk_reason(previous.text) is not None
+        if (glued or open_ending) and not previous.junk:
             if not previous.parts:
                 previous.parts.append(previous.text)
             space = "" if row.text[0] in ",;:.!?)]\u2026" or row.text[0] in _APOSTROPHES else " "
@@ -786,6 +793,8 @@ def _elements(lines: list[_Line], hard_wrapped: bool, width: int) -> list[_Eleme
             and len(last.lines[-1]) >= 0.6 * width
         ):
             last.lines.append(line.text)
+        elif line.plain:
+            elements.append(_Element("paragraph", [line.text], plain=True))
         else:
             elements.append(_Element("paragraph", [line.text], marker=is_spoiler_marker(line.text)))
     return _mark_heading_candidates(elements)
@@ -799,7 +808,7 @@ def _mark_heading_candidates(elements: list[_Element]) -> list[_Element]:
     """
     marked: list[_Element] = []
     for element in elements:
-        if element.kind != "paragraph" or element.marker:
+        if element.kind != "paragraph" or element.marker or element.plain:
             marked.append(element)
             continue
         strength = heading_strength(element.lines[0])
@@ -991,6 +1000,7 @@ def excerpt_source(sections: Sequence, limit: int = 300) -> str:
     """
     chosen: list[str] = []
     size = 0
+    budget = max(limit, 1) * 4  # enough Markdown for ``limit`` visible characters, and no more
     for section in sections:
         if section.is_spoiler:
             continue
@@ -998,6 +1008,10 @@ def excerpt_source(sections: Sequence, limit: int = 300) -> str:
             block = block.strip()
             if not block or _NOT_PROSE.match(block) or is_spoiler_marker(block):
                 continue
+            if size + len(block) > budget:
+                cut = block[: budget - size]
+                chosen.append(cut[: cut.rfind(" ")] if " " in cut else cut)
+                return "\n\n".join(chosen)
             chosen.append(block)
             size += len(block)
             if size > limit:
@@ -1008,6 +1022,9 @@ def excerpt_source(sections: Sequence, limit: int = 300) -> str:
 # --- The whole article ----------------------------------------------------------
 
 TOP_LINES = 12  # where breadcrumbs, kickers, titles and bylines live
+# Lines past this many are taken as plain paragraphs, with no furniture or heading
+# checks: real articles are far shorter, and it bounds the per-line work.
+STRUCTURE_MAX_LINES = 3_000
 
 
 def parse_article(
@@ -1050,6 +1067,10 @@ def parse_article(
     for position, row in enumerate(rows):
         line = row.text
         blank_before = blank_before or row.blank_before
+        if position >= STRUCTURE_MAX_LINES:
+            kept.append(_Line("text", line, row.indent, blank_before=blank_before, plain=True))
+            blank_before = False
+            continue
         if box_open and not row.blank_before and _is_box_item(line):
             review.dropped.append(DroppedLine(line, "related-articles box"))
             continue

@@ -85,15 +85,35 @@ _TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]{0,200}>")
 _TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
 
 
+# markdown-it-py is linear but slow per emphasis or link delimiter (about 10 us
+# each): a section with more of them than any review has is shown as plain
+# paragraphs instead, which keeps a 1 MB pathological paste well under a second.
+MARKUP_BUDGET = 20_000
+_DELIMITERS = ("*", "_", "[", "]", "`", "<", "!")
+
+
+def _over_markup_budget(source: str) -> bool:
+    return sum(source.count(mark) for mark in _DELIMITERS) > MARKUP_BUDGET
+
+
+def _plain_paragraphs(source: str) -> str:
+    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", source)]
+    return "".join(f"<p>{html.escape(text, quote=False)}</p>\n" for text in paragraphs if text)
+
+
 def render_markdown(source: str) -> Markup:
     """Render review Markdown to sanitised HTML, safe to put on any page.
 
     Raw HTML in the source is shown as text, images are reduced to their alt
     text, links keep only http, https, mailto or relative URLs and get
     ``rel="nofollow noopener noreferrer"``. Only the tags in ``ALLOWED_TAGS``
-    survive.
+    survive. A section with more than ``MARKUP_BUDGET`` markup characters
+    is shown as plain paragraphs (escaped), so rendering cost stays bounded.
     """
-    return clean_html(_MARKDOWN.render(source or ""))
+    source = source or ""
+    if _over_markup_budget(source):
+        return clean_html(_plain_paragraphs(source))
+    return clean_html(_MARKDOWN.render(source))
 
 
 def render_plain_text(text: str) -> Markup:
@@ -119,7 +139,12 @@ def clean_html(fragment: str) -> Markup:
 def _plain_text(source: str) -> str:
     """The readable text of Markdown (or HTML-ish) source, whitespace collapsed."""
     blocks: list[str] = []
-    for token in _MARKDOWN.parse(source or ""):
+    source = source or ""
+    # Over the budget the source is read as text, as render_markdown shows it.
+    tokens = [] if _over_markup_budget(source) else _MARKDOWN.parse(source)
+    if not tokens:
+        blocks.append(source)
+    for token in tokens:
         if token.type == "inline":
             inline: list[str] = []
             for child in token.children or []:

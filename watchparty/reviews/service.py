@@ -36,6 +36,8 @@ from watchparty.templating import local_time
 DEFAULT_RUNTIME = timedelta(hours=3)
 EXCERPT_LENGTH = 300
 MAX_ARTICLE_BYTES = 1024 * 1024
+# No review runs to this many lines; past it the text is a dump, not an article.
+MAX_ARTICLE_LINES = 20_000
 MAX_SECTIONS = 200
 VERDICT_TEXT_MAX = 1000
 VERDICT_TITLE = "Watch party verdict"
@@ -129,6 +131,12 @@ def draft_from_text(film: Film, text: str) -> DraftReview:
 
     if not text.strip():
         raise ArticleUnreadable("Paste the article's text or upload a file.")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARTICLE_BYTES:
+        raise ArticleUnreadable("The text is longer than 1 MB.")
+    if text.count("\n") >= MAX_ARTICLE_LINES:
+        raise ArticleUnreadable(
+            f"The text has more than {MAX_ARTICLE_LINES:,} lines; an article is far shorter. Paste the review itself."
+        )
     draft = parse_article(
         text,
         cast_names=cast_names(film),

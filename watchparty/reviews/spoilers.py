@@ -76,8 +76,15 @@ MARKER_LINE_MAX = 240
 # "The ending" alone is how critics talk about any film ("a cold, perfect ending"):
 # with spoiler notes it folds a paragraph only together with what the notes describe.
 _SOFT_CUE = re.compile(r"ending|finale", re.I)
+# How critics say how things turn out: with a word of the ending, the outcome is out.
+_OUTCOME = re.compile(
+    r"(?<![\w-])(?:ends?\s+up|ended\s+up|winds?\s+up|wound\s+up|eventually|finally|ultimately|in\s+the\s+end"
+    r"|by\s+the\s+end|after\s+all|at\s+last|in\s+the\s+final\s+reckoning)(?![\w-])",
+    re.I,
+)
 # A short paragraph that only quotes dialogue, with words of the ending, is likely from it.
 QUOTE_MAX = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _OPENING_QUOTES = "\"\u201c\u2018\u201e\u00ab'"
 
 
@@ -106,16 +113,17 @@ _WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
 
 
 def stem(word: str) -> str:
-    """A crude stem so that "stabs", "stabbed" and "stabbing" meet."""
+    """A crude stem so that "stabs", "stabbed" and "stabbing", or "annulled" and
+    "annulment", meet. Doubled end letters are halved everywhere ("kill" -> "kil")."""
     word = word.casefold().replace("\u2019", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    for suffix in ("ings", "ing", "ed", "es", "s"):
+    for suffix in ("ments", "ment", "ings", "ing", "ers", "er", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
-            if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "ls":
-                word = word[:-1]  # stabb -> stab
             break
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1].isalpha():
+        word = word[:-1]
     return word
 
 
@@ -233,6 +241,12 @@ def block_reason(text: str, knowledge: FilmKnowledge | None) -> str | None:
     if weight >= 4 or (weight >= 3 and names) or (found.cue and (weight >= 1 or names)):
         lead = f'it mentions "{found.cue}" and ' if found.cue else "it "
         return f"{lead}describes the film's ending or key turns ({described})"
+    if found.terms and (names or weight >= 2) and _OUTCOME.search(text):
+        # The outcome word and a word of the ending in one sentence: "the marriage is annulled after all".
+        for sentence in _SENTENCE_END.split(text):
+            outcome = _OUTCOME.search(sentence)
+            if outcome and _terms(sentence) & knowledge.ending_terms:
+                return f'it says how things turn out ("{" ".join(outcome.group().split())}": {described})'
     if found.terms and len(text) <= QUOTE_MAX and text.lstrip()[:1] in _OPENING_QUOTES:
         return f"it quotes the film with words from its ending ({described})"
     return None
