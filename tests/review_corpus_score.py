@@ -58,6 +58,7 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 def norm(text: str) -> str:
     text = _LINK.sub(r"\1", text or "")
     text = re.sub(r"^\s*(?:[-*]|\d{1,3}\.)\s+", "", text)  # a list's first item marker
+    text = text.lstrip("\"'\u201c\u2018")  # a block opening with a quotation
     text = _MARKS.sub("", text).translate(_QUOTES)
     return " ".join(text.split()).casefold()
 

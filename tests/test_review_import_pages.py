@@ -404,3 +404,50 @@ def test_a_megabyte_of_pathological_markdown_previews_and_renders_fast(source):
         render_markdown(section.body)
     # About 0.7 s on the development machine; generous, as the machine is shared.
     assert time.perf_counter() - started < 3.0
+
+
+# --- Shapes found by the held-out articles (17-20 in the corpus) ------------------------
+
+
+def test_numbered_lines_over_paragraphs_are_numbered_headings():
+    text = f"Title\n\n{LONG}\n\n1. The rain\nIt floods the flat.\n\n2. The rock\nIt comes back at the end.\n"
+    review = parse_article(text)
+    assert headings(review) == ["1. The rain", "2. The rock"]
+
+
+def test_a_numbered_list_stays_a_list():
+    review = parse_article(f"Title\n\n{LONG}\n\n1. one thing\n2. another thing\n3. a third\n")
+    assert "1. one thing\n2. another thing\n3. a third" in bodies(review)
+
+
+@pytest.mark.parametrize(
+    ("line", "author", "rating"),
+    [
+        ("By Sam Ortiz | Special to the Gazette", "Sam Ortiz", None),
+        ("Review by Alma Reyes \u2605\u2605\u2605\u2605", "Alma Reyes", (4.0, 5)),
+    ],
+)
+def test_bylines_with_a_role_after_a_bar_or_stars_after_the_name(line, author, rating):
+    review = parse_article(f"A Title\n{line}\n\n{LONG}")
+    assert review.author == author
+    assert ((review.rating_value, review.rating_scale) if rating else review.rating_value) == (rating or None)
+
+
+def test_a_spoiler_alert_heading_folds_its_own_section_only():
+    text = f"Title\n\n{LONG}\n\nSpoiler alert!\n\nShe lets go at last.\n\nFinal verdict\n\nSee it."
+    review = parse_article(text)
+    assert [(s.heading, s.is_spoiler) for s in review.sections] == [
+        (None, False), ("Spoiler alert!", True), ("Final verdict", False)
+    ]
+
+
+@pytest.mark.parametrize("line", ["Like review", "42 likes", "Like Loading\u2026", "More Movies News"])
+def test_diary_and_news_site_furniture_is_dropped(line):
+    review = parse_article(f"A Title\n\n{LONG}\n\n{line}")
+    assert bodies(review) == LONG.strip()
+
+
+def test_a_directed_by_line_is_an_info_line():
+    review = parse_article(f"Parasite\nDirected by Bong Joon-ho\n\n{LONG}")
+    assert review.sections[0].body.startswith("- Directed by Bong Joon-ho\n\n")
+    assert review.author is None

@@ -66,13 +66,17 @@ _JUNK_LINES: list[tuple[str, re.Pattern[str]]] = [
     ("\"discover more\" box", re.compile(rf"^discover\s+more\s+from\s+{_SITE}$", re.I)),
     ("related-articles box", re.compile(
         r"^(?:you\s+(?:may|might|will|could)\s+also\s+(?:like|enjoy|love)|related(?:\s+(?:posts|articles|stories|reading|content|coverage))?"
-        r"|more\s+(?:on|from|in|about)\s+" + _SITE + r"|more\s+stories|more\s+reviews|read\s+next|up\s+next|watch\s+next"
+        r"|more\s+(?:on|from|in|about)\s+" + _SITE + r"|more\s+(?:\w+\s+){0,2}(?:news|stories|reviews|articles|features)"
+        r"|read\s+next|up\s+next|watch\s+next"
         r"|recommended(?:\s+for\s+you|\s+reading)?|popular(?:\s+now|\s+posts)?|trending(?:\s+now)?|most\s+read"
         r"|editor[\u2019']?s\s+picks?|latest(?:\s+(?:news|reviews|posts))?|further\s+reading)\s*:?$", re.I)),
     ("social follow line", re.compile(
         rf"^(?:\W\s*)?follow\s+(?:us|me|{_SITE})\s+(?:on|at)\s+(?:{_SOCIAL}|{_SITE}).{{0,80}}$"
         r"|^follow\s+(?:us|me)\b.{0,60}$|^(?:like|find)\s+us\s+on\s+\w+.{0,40}$", re.I)),
     ("tags", re.compile(r"^(?:tags?|tagged(?:\s+with)?|filed\s+under|categories|category|topics?)\s*:\s*.{1,200}$", re.I)),
+    ("like button", re.compile(
+        r"^(?:like\s+(?:review|this|post)|like\s+loading(?:\.\.\.|\u2026)?|loading(?:\.\.\.|\u2026)|liked\s+by\b.{0,60}"
+        r"|\d+\s+likes?|\d+\s+(?:shares?|views?|reactions?))$", re.I)),
     ("reading time", re.compile(r"^(?:\d{1,3}\s+min(?:ute)?s?\s+read|reading\s+time\s*:?\s*\d{1,3}\s+min(?:ute)?s?)\.?$", re.I)),
 ]  # fmt: skip
 
@@ -91,11 +95,19 @@ _KICKER_WORDS = word_set(
 # "Home \u00bb Reviews \u00bb Film", "Film > Reviews", "Reviews / Animation".
 _BREADCRUMB = re.compile(rf"^[^{SEPARATORS}]{{1,40}}(?:\s+[{SEPARATORS}]\s+[^{SEPARATORS}]{{1,40}}){{1,6}}$")
 
-# "... (Photo: A24)", "... Photo: CJ Entertainment", "Above: ... (Credit: Neon)".
-_CAPTION = re.compile(
-    r"^(?P<caption>.{3,220}?)[\s.]*[(\[]?\s*(?:photo(?:graph)?s?|image|picture|still|credit|courtesy)"
-    r"(?:\s+credit)?\s*(?::|by\b|of\b)\s*(?P<credit>[^()\[\]:]{2,80}?)\s*[)\]]?\.?$",
-    re.I,
+# "... (Photo: A24)", "Ani at the club. Photo: Neon": a caption ends with its credit,
+# in brackets or after a full stop; "courtesy of" in the middle of prose is not one.
+_CAPTIONS = (
+    re.compile(
+        r"^(?P<caption>.{3,220}?)\s*[(\[]\s*(?:photo(?:graph)?s?|image|picture|still|credit|courtesy)"
+        r"(?:\s+credit)?\s*(?::|by\b|of\b)?\s*(?P<credit>[^()\[\]]{2,80}?)\s*[)\]]\.?$",
+        re.I,
+    ),
+    re.compile(
+        r"^(?P<caption>.{3,220}?[.!?])\s+(?:photo(?:graph)?s?|image|picture|still|credit)(?:\s+credit)?\s*:"
+        r"\s*(?P<credit>[^()\[\]:]{2,80}?)\.?$",
+        re.I,
+    ),
 )
 
 # Inline furniture inside a paragraph line: "(Also read: ...)" and trailing "Related: ..." tails.
@@ -143,11 +155,22 @@ def is_kicker(line: str) -> bool:
     return len(words) <= 3 and len(letters) >= 3 and all(character.isupper() for character in letters)
 
 
+def is_category_label(line: str) -> bool:
+    """A bare section name near the top ("Reviews", "Entertainment | Movies")."""
+    parts = [part.strip() for part in re.split(rf"[{SEPARATORS}]", line) if part.strip()]
+    if not parts or len(line) > 60 or line[-1:] in ".!?,;:":
+        return False
+    return all(
+        1 <= len(part.split()) <= 3 and all(word.strip("&").casefold() in _KICKER_WORDS for word in part.split())
+        for part in parts
+    )
+
+
 def caption_credit(line: str) -> str | None:
     """The credit of a photo caption ("Ani at the club. (Photo: Neon)" -> "Neon"), or None."""
     if len(line) > 260:
         return None
-    match = _CAPTION.match(line)
+    match = _CAPTIONS[0].match(line) or _CAPTIONS[1].match(line)
     if match is None:
         return None
     credit = match.group("credit").strip(" .")
@@ -195,7 +218,9 @@ _DATE_PATTERNS = [
     re.compile(r"\b(?P<day>\d{1,2})\.(?P<mon>\d{1,2})\.(?P<year>(?:19|20)\d\d)\b"),  # 07.02.2020
 ]
 _DATE_LABEL = re.compile(
-    r"\b(?:published|posted|updated|last\s+updated|first\s+published|date|released|on|at|)\b", re.I
+    r"\b(?:published|posted|updated|last\s+updated|first\s+published|date|released|on|at|watched|reviewed"
+    r"|logged|seen|et|pt|gmt|bst|utc)\b",
+    re.I,
 )
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4}\b)?", re.I)
 _READING = re.compile(r"\d{1,3}\s+min(?:ute)?s?\s+read", re.I)
@@ -276,6 +301,12 @@ def _clean_name(text: str) -> str | None:
     return text
 
 
+def trailing_rating(line: str) -> WordRating | None:
+    """Stars at the end of a byline ("Review by Jane Doe \u2605\u2605\u2605\u2605")."""
+    run = _STAR_RUN.search(line)
+    return star_or_grade_rating(line[run.start() :]) if run and not line[run.end() :].strip() else None
+
+
 def byline(line: str, near_top: bool) -> Byline | None:
     """The author (and date) of a byline, or None.
 
@@ -313,11 +344,14 @@ def byline(line: str, near_top: bool) -> Byline | None:
             return Byline(name, published) if name and len(name.split()) >= 2 else None
     if rest is None:
         return None
+    rest = _STAR_RUN.sub("", rest).strip()  # "Review by Jane Doe \u2605\u2605\u2605\u2605": the stars are the rating
     # "Jane Doe on June 3, 2021", "Jane Doe | 3 June 2021", "Jane Doe, Staff Writer"
     on_date = re.match(r"^(?P<name>.+?)\s+(?:on\s+|[|\u00b7\u2022\u2013\u2014]\s*)(?P<date>.+)$", rest)
     if on_date is not None and date_line(on_date.group("date")) is not None:
         published = published or date_line(on_date.group("date"))
         rest = on_date.group("name")
+    if "|" in rest:  # "Jane Doe | Special to the Gazette"
+        rest = rest.split("|", 1)[0]
     if "," in rest:
         name_part, role = rest.split(",", 1)
         role_words = set(re.findall(r"[\w-]+", role.casefold()))
@@ -342,14 +376,24 @@ _INFO_LABELS = (
 _INFO = re.compile(rf"^(?P<label>(?:{_INFO_LABELS}))\s*:\s*(?P<value>\S.{{0,160}})$", re.I)
 
 
+_INFO_WITHOUT_COLON = re.compile(
+    r"^(?P<label>(?i:(?:directed|produced|shot|edited|scored|adapted)\s+by|starring))\s+(?P<value>[A-Z\u00c0-\u024f].{0,120})$"
+)
+
+
 def info_line(line: str) -> tuple[str, str] | None:
-    """A label/value line of a film's details ("Runtime: 139 min", "Rating: R"), or None."""
+    """A label/value line of a film's details ("Runtime: 139 min", "Rating: R",
+    "Directed by Bong Joon-ho"), or None."""
     if len(line) > 200:
         return None
-    match = _INFO.match(line.strip("*_ "))
-    if match is None:
-        return None
-    return match.group("label"), match.group("value")
+    bare = line.strip("*_ ")
+    match = _INFO.match(bare)
+    if match is not None:
+        return match.group("label"), match.group("value")
+    match = _INFO_WITHOUT_COLON.match(bare)
+    if match is not None and not bare.endswith("."):
+        return match.group("label"), match.group("value")
+    return None
 
 
 _TITLE_LABEL = re.compile(r"^(?:title|film|movie|film\s+title)\s*:\s*(?P<title>\S.{0,150})$", re.I)

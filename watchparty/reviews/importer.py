@@ -370,6 +370,9 @@ def _take_furniture(
             found.extra_authors.append(author)
         if found_byline is not None and found_byline.published is not None:
             found.published = found.published or found_byline.published
+        stars = furniture.trailing_rating(bare)
+        if stars is not None:
+            found.ratings.append(_Rating(stars.value, stars.scale, "", rating_only=True))
         return ""
     credit = _IMAGE_CREDIT.match(bare)
     if credit is not None and credit.group("credit").strip():
@@ -808,8 +811,13 @@ def _mark_heading_candidates(elements: list[_Element]) -> list[_Element]:
     """
     marked: list[_Element] = []
     for element in elements:
-        if element.kind != "paragraph" or element.marker or element.plain:
+        if element.kind != "paragraph" or element.plain:
             marked.append(element)
+            continue
+        if element.marker:
+            # "Spoiler alert!" on its own line is a heading that folds its section.
+            short = len(element.lines) == 1 and len(element.text.split()) <= 4 and not element.text.endswith(".")
+            marked.append(_Element("candidate", element.lines, strong=True, marker=True) if short else element)
             continue
         strength = heading_strength(element.lines[0])
         if len(element.lines) == 1 and strength:
@@ -823,11 +831,30 @@ def _mark_heading_candidates(elements: list[_Element]) -> list[_Element]:
     return marked
 
 
+def _numbered_headings(elements: list[_Element]) -> list[_Element]:
+    """ "1. The baptism is a confession" standing alone over a paragraph, with "2. ..." over
+    the next, is a numbered heading, not a list of one item."""
+    singles = [
+        index
+        for index, element in enumerate(elements)
+        if element.kind == "list" and element.ordered and len(element.lines) == 1
+        and heading_strength(element.lines[0]) and _is_body(elements, index + 1)
+        and elements[index + 1].kind == "paragraph"
+    ]  # fmt: skip
+    if len(singles) < 2:
+        return elements
+    for index in singles:
+        element = elements[index]
+        elements[index] = _Element("candidate", [f"{element.start}. {element.lines[0]}"], strong=True)
+    return elements
+
+
 def _resolve_headings(elements: list[_Element], has_title: bool) -> list[_Element]:
     """Decide which candidates are headings: only those followed by body text.
 
     A plain (weak) candidate right under the title is the standfirst, not a heading.
     """
+    elements = _numbered_headings(elements)
     resolved: list[_Element] = []
     index = 0
     while index < len(elements):
@@ -853,7 +880,7 @@ def _resolve_headings(elements: list[_Element], has_title: bool) -> list[_Elemen
         if not _is_body(elements, end):
             resolved.extend(_Element("paragraph", candidate.lines) for candidate in run)
         else:
-            resolved.append(_Element("heading", run[0].lines))
+            resolved.append(_Element("heading", run[0].lines, marker=run[0].marker))
             if len(run) == 2:
                 resolved.append(_Element("paragraph", ["### " + run[1].text], subheading=True))
             elif len(run) > 2:
@@ -870,6 +897,7 @@ def _is_body(elements: list[_Element], index: int) -> bool:
 class _RawSection:
     heading: str | None
     elements: list[_Element]
+    marker: bool = False  # the heading itself warns of spoilers ("Spoiler alert!")
 
 
 def _sections(elements: list[_Element], warnings: list[str]) -> list[_RawSection]:
@@ -877,7 +905,7 @@ def _sections(elements: list[_Element], warnings: list[str]) -> list[_RawSection
     raw: list[_RawSection] = []
     for element in elements:
         if element.kind == "heading":
-            raw.append(_RawSection(element.text, []))
+            raw.append(_RawSection(element.text, [], marker=element.marker))
         else:
             if not raw:
                 raw.append(_RawSection(None, []))
@@ -899,7 +927,7 @@ def _sections(elements: list[_Element], warnings: list[str]) -> list[_RawSection
             extra = [_Element("paragraph", [f"### {text}"], subheading=True) for text in pending_headings[1:]]
             parts = extra + parts
             pending_headings = []
-        sections.append(_RawSection(heading, parts))
+        sections.append(_RawSection(heading, parts, marker=section.marker))
     for heading in pending_headings:
         warnings.append(f'The heading "{heading}" has no text under it and was left out.')
     return sections
@@ -936,6 +964,9 @@ def _fold_point(
 
 def _flag_section(section: _RawSection, film: FilmKnowledge | None) -> list[DraftSection]:
     """One section as draft sections: folded whole, or split around the runs of paragraphs that spoil."""
+    if section.marker:
+        reason = f'its heading warns of spoilers ("{section.heading}")'
+        return [DraftSection(section.heading, _body(section.elements), True, reason)]
     subheadings = [e.text[4:] for e in section.elements if e.subheading]
     for text in [section.heading, *subheadings]:
         reason = heading_reason(text, film)
@@ -1090,6 +1121,9 @@ def parse_article(
             if furniture.is_kicker(_unwrap(line)) and _could_be_title(rows, position + 1):
                 review.dropped.append(DroppedLine(line, "kicker or category label"))
                 continue
+        if position < TOP_LINES and not kept and furniture.is_category_label(_unwrap(line)):
+            review.dropped.append(DroppedLine(line, "kicker or category label"))
+            continue
         taken = _take_furniture(line, position in edge, found, review.dropped)
         if taken is not None:
             box_open = taken in furniture.BOX_REASONS
@@ -1117,10 +1151,7 @@ def parse_article(
         if not line:
             continue
         info = furniture.info_line(line)
-        if info is not None:
-            classified = _Line("info", f"{info[0]}: {info[1]}", row.indent)
-        else:
-            classified = _classify(line, row.indent)
+        classified = _Line("info", _unwrap(line), row.indent) if info is not None else _classify(line, row.indent)
         classified.blank_before = blank_before
         kept.append(classified)
         blank_before = False

@@ -53,7 +53,7 @@ SPOILER_IN_BODY = re.compile(
 # Titles that announce an article about the ending: everything after its opening folds.
 TITLE_CUE = re.compile(
     r"""(?<![\w-])(?:
-        endings?\s+(?:explained|explainer|meaning|breakdown|analysis)
+        endings?,?\s+(?:explained|explainer|meaning|breakdown|analysis)
         | (?:explaining|breaking\s+down|decoding|unpacking)\s+(?:the\s+|that\s+|its\s+)?(?:ending|finale|final\s+scene)
         | (?:final|last|closing)\s+(?:scenes?|shots?|moments?|act|sequence|minutes)
         | the\s+last\s+\d{1,2}\s+minutes | how\s+it\s+(?:all\s+)?ends | twist\s+explained
@@ -207,8 +207,9 @@ class Evidence:
 
     @property
     def weight(self) -> float:
-        """The ending's own words count fully; key turns, earlier in the film, half."""
-        return len(self.terms) + 0.5 * len(self.turns)
+        """The ending's own words count fully; key turns, earlier in the film, half; so does
+        each character of the notes after the first (a paragraph naming five of them at once)."""
+        return len(self.terms) + 0.5 * len(self.turns) + 0.5 * max(0, len(self.names) - 1)
 
 
 def evidence(text: str, knowledge: FilmKnowledge | None) -> Evidence:
