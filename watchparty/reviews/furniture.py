@@ -54,7 +54,8 @@ _JUNK_LINES: list[tuple[str, re.Pattern[str]]] = [
         rf"|via\s+(?:{_SOCIAL})|to\s+(?:{_SOCIAL})))?|(?:{_SOCIAL})|tweet|pin\s+it|like\s+this|like"
         rf"|loading\u2026?|loading\.\.\.)\s*:?$", re.I)),
     ("newsletter box", re.compile(
-        r"^(?:subscribe|sign\s+up|join|get)\b.{0,120}\b(?:newsletter|inbox|e-?mail|posts|updates|free)\b.*$"
+        r"^(?:subscribe|sign\s+up)\b.{0,120}\b(?:newsletter|inbox|e-?mail|posts|updates|free)\b.{0,80}$"
+        r"|^(?:get|join)\b.{0,80}\b(?:newsletter|inbox)\b.{0,60}$"
         r"|^subscribe(?:\s+now)?[.!]?$|^sign\s+up[.!]?$"
         r"|^(?:type|enter)\s+your\s+e-?mail(?:\s+address)?(?:\s*(?:\u2026|\.\.\.|here))?\.?$"
         r"|^(?:your\s+)?e-?mail\s+address\b.{0,40}$|^no\s+spam\b.{0,80}$|^unsubscribe\s+at\s+any\s+time\.?$", re.I)),
@@ -330,8 +331,9 @@ def byline(line: str, near_top: bool) -> Byline | None:
         lead = _BYLINE_LEAD.match(line)
         if lead is not None:
             rest = lead.group("rest")
-            bare_lead = not re.match(r"^\w+(?:\s+by)?\s*[:|\u2013\u2014-]", line) and line[:2].casefold() == "by"
-            if bare_lead and not near_top and len(rest.split()) > 3:
+            # "By Jane Doe" without a colon is only believed where bylines live (top or bottom).
+            with_separator = re.match(r"^\w+(?:\s+by)?\s*[:|\u2013\u2014-]", line) is not None
+            if not with_separator and not near_top:
                 return None
         elif near_top:
             bar = _NAME_BAR_DATE.match(line)
