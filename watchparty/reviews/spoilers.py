@@ -108,6 +108,8 @@ _STOP_WORDS = word_set(
 )
 # Words that point at an ending without saying what happens: not enough to fold a
 # paragraph on their own, but a paragraph after a folded one that uses them goes too.
+_CUE_WORDS = ("end", "final", "last", "closing", "twist", "goodbye", "farewell")
+_WEAK_WORDS = ("end", "finale", "climax", "conclusion")
 _WEAK_CUE = re.compile(r"(?<![\w-])(?:ending|endings|finale|climax|ends|ended|conclusion)(?![\w-])", re.I)
 _WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
 
@@ -212,11 +214,19 @@ class Evidence:
         return len(self.terms) + 0.5 * len(self.turns) + 0.5 * max(0, len(self.names) - 1)
 
 
+# A paragraph is read this far for evidence: real ones are far shorter, and it keeps
+# a megabyte pasted as one line from costing seconds of pattern matching.
+EVIDENCE_MAX_CHARS = 20_000
+
+
 def evidence(text: str, knowledge: FilmKnowledge | None) -> Evidence:
     """What in ``text`` points at the film's ending: note words, note names, an ending phrase."""
-    cue_match = SPOILER_IN_BODY.search(text)
+    text = text[:EVIDENCE_MAX_CHARS]
+    folded = text.casefold()
+    # The patterns try every position; most paragraphs hold none of their words at all.
+    cue_match = SPOILER_IN_BODY.search(text) if any(word in folded for word in _CUE_WORDS) else None
     cue = " ".join(cue_match.group().split()) if cue_match else None
-    weak = _WEAK_CUE.search(text) is not None
+    weak = any(word in folded for word in _WEAK_WORDS) and _WEAK_CUE.search(text) is not None
     if knowledge is None or not knowledge.has_notes:
         return Evidence(frozenset(), frozenset(), frozenset(), cue, weak)
     words = _terms(text)
@@ -231,6 +241,7 @@ def evidence(text: str, knowledge: FilmKnowledge | None) -> Evidence:
 
 def block_reason(text: str, knowledge: FilmKnowledge | None) -> str | None:
     """Why one paragraph gives the ending away, or None."""
+    text = text[:EVIDENCE_MAX_CHARS]
     found = evidence(text, knowledge)
     if knowledge is None or not knowledge.has_notes:
         return f'the text mentions "{found.cue}"' if found.cue else None
