@@ -97,3 +97,32 @@ def test_the_cli_lists_dropped_lines_and_why_a_section_is_folded(app, tmp_path):
     assert "dropped (breadcrumb): Home" in result.output
     assert "dropped (comment prompt): Leave a Reply" in result.output
     assert "[spoiler] because" in result.output
+
+
+def test_parsing_and_rendering_run_before_the_import_writes_anything(app, tmp_path, monkeypatch):
+    from watchparty.reviews import service
+
+    editor = make_user()
+    film = make_film(title="Moonlight", year=2016, created_by=editor, spoiler_ending=ENDING)
+    session = db.session()
+    flushes = []
+    sa.event.listen(session, "after_flush", lambda *args: flushes.append(1))
+    seen = []
+
+    def spy(real):
+        def call(*args, **kwargs):
+            # No row of this import is pending or flushed while the slow, input-sized work runs.
+            seen.append((real.__name__, bool(session.new or session.dirty), len(flushes)))
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(service, "parse_article", spy(service.parse_article))
+    monkeypatch.setattr(service, "render_markdown", spy(service.render_markdown))
+    article = tmp_path / "moonlight.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["reviews", "import", film.slug, str(article)])
+    assert result.exit_code == 0, result.output
+    assert {name for name, _, _ in seen} == {"parse_article", "render_markdown"}
+    assert all(not pending and flushed == 0 for _, pending, flushed in seen), seen
+    assert flushes  # and the review was written afterwards
