@@ -4,6 +4,7 @@ The two real articles in ../shared/seeds/ are read from disk (never copied into
 the project); their tests skip when that folder is absent.
 """
 
+import json
 import re
 import sys
 import time
@@ -24,8 +25,10 @@ from watchparty.reviews.importer import (
     spoiler_reason,
 )
 from watchparty.reviews.rendering import render_markdown
+from watchparty.reviews.spoilers import FilmKnowledge
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DEMO_FILMS = Path(__file__).resolve().parents[1] / "watchparty" / "data" / "demo_films.json"
 ANORA_SEED = "000_d69a6fef286d92b2.txt"
 DANCE_SCENE_SEED = "004_bd74a17a0caa1327.txt"
 
@@ -64,10 +67,16 @@ def all_bodies(review: DraftReview) -> str:
 # --- Seed 000: one paragraph per line, credits at the end ---------------------
 
 
+def anora_knowledge() -> FilmKnowledge:
+    """What the demo catalogue knows about Anora's story: the app parses articles with it."""
+    films = json.loads(DEMO_FILMS.read_text(encoding="utf-8"))["films"]
+    return FilmKnowledge.from_demo(next(film for film in films if film["slug"] == "anora-2024"))
+
+
 @pytest.fixture
 def anora_review() -> DraftReview:
     text = read_seed(ANORA_SEED)
-    return parse_article(text, cast_names=["Mikey Madison"], cast_anchor=cast_anchor)
+    return parse_article(text, cast_names=["Mikey Madison"], cast_anchor=cast_anchor, film=anora_knowledge())
 
 
 def test_anora_author_credit_becomes_the_author(anora_review):

@@ -26,6 +26,11 @@ AWARDS_HELP = (
     "One per line: ceremony | year | category | nominee | won or nominated, e.g. "
     "97th Academy Awards | 2025 | Best Picture | | won. The nominee may be left empty."
 )
+SPOILER_ENDING_HELP = (
+    "Never shown on any page. A few sentences on how the film ends, with the characters' names: "
+    "imported reviews that describe it are folded away until the reveal."
+)
+SPOILER_TURNS_HELP = "Never shown on any page. One key plot turn per line (a death, a reveal, a betrayal)."
 TRIVIA_HELP = "One fact per line. Start a line with [spoiler] to keep it folded away until the reader asks."
 
 
@@ -103,6 +108,14 @@ class FilmForm(BaseForm):
     crew = lines_field("Crew", CREW_HELP)
     awards = lines_field("Awards", AWARDS_HELP)
     trivia = lines_field("Trivia", TRIVIA_HELP)
+    spoiler_ending = TextAreaField(
+        "How it ends",
+        filters=[strip],
+        validators=[Length(max=service.SPOILER_ENDING_MAX, message="Keep it under 3000 characters.")],
+        description=SPOILER_ENDING_HELP,
+        render_kw={"rows": 4},
+    )
+    spoiler_turns = lines_field("Key turns", SPOILER_TURNS_HELP)
 
     # Each line field is parsed by the service's rules; a bad line is named.
     def _parse(self, field, parser):
@@ -138,6 +151,8 @@ class FilmForm(BaseForm):
             crew=service.parse_crew_lines(self.crew.data),
             awards=service.parse_award_lines(self.awards.data),
             trivia=service.parse_trivia_lines(self.trivia.data),
+            spoiler_ending=self.spoiler_ending.data or "",
+            spoiler_turns=service.parse_spoiler_turn_lines(self.spoiler_turns.data),
         )
 
     def poster_bytes(self) -> bytes | None:

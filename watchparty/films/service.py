@@ -33,6 +33,9 @@ NAME_MAX = 200
 CHARACTER_MAX = 200
 AWARD_TEXT_MAX = 200
 TRIVIA_MAX = 1000
+SPOILER_ENDING_MAX = 3000
+SPOILER_TURN_MAX = 1000
+MAX_SPOILER_TURNS = 20
 MAX_CAST = 300
 MAX_CREW = 100
 MAX_AWARDS = 300
@@ -141,6 +144,9 @@ class FilmData:
     crew: list[CrewEntry] = field(default_factory=list)
     awards: list[AwardEntry] = field(default_factory=list)
     trivia: list[TriviaEntry] = field(default_factory=list)
+    # Spoiler notes: never shown on a page; the review importer folds what matches them.
+    spoiler_ending: str = ""
+    spoiler_turns: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- small helpers
@@ -351,7 +357,14 @@ def film_form_values(film: Film) -> dict:
         "crew": crew_lines(film),
         "awards": award_lines(film),
         "trivia": trivia_lines(film),
+        "spoiler_ending": film.spoiler_ending,
+        "spoiler_turns": film.spoiler_turns,
     }
+
+
+def parse_spoiler_turn_lines(text: str | None) -> list[str]:
+    """The key turns of the film form: one per line, blank lines skipped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 # ------------------------------------------------------------------- validation
@@ -448,7 +461,24 @@ def validate_film_data(data: FilmData) -> FilmData:
         if not isinstance(entry.is_spoiler, bool):
             raise FilmDataError(None, f"Entry {number}: “spoiler” must be true or false.", "trivia")
         trivia.append(TriviaEntry(text, entry.is_spoiler))
-    return FilmData(title, data.year, runtime, tagline, synopsis, genres, formats, services, cast, crew, awards, trivia)
+    ending = _check_text(
+        unicodedata.normalize("NFC", data.spoiler_ending or "").strip(),
+        "How it ends",
+        SPOILER_ENDING_MAX,
+        long=True,
+        field="spoiler_ending",
+    )
+    if len(data.spoiler_turns) > MAX_SPOILER_TURNS:
+        raise FilmDataError(None, f"List at most {MAX_SPOILER_TURNS} key turns.", "spoiler_turns")
+    turns = [
+        _check_text(_nfc(turn).strip(), f"Key turn {number}", SPOILER_TURN_MAX, line_no=number, field="spoiler_turns")
+        for number, turn in enumerate(data.spoiler_turns, start=1)
+        if isinstance(turn, str) and turn.strip()
+    ]
+    return FilmData(
+        title, data.year, runtime, tagline, synopsis, genres, formats, services, cast, crew, awards, trivia,
+        spoiler_ending=ending, spoiler_turns=turns,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------- writing a film
@@ -501,6 +531,8 @@ def _apply(film: Film, data: FilmData) -> bool:
         "genres": ", ".join(data.genres),
         "watch_formats": ",".join(data.formats),
         "streaming_services": ", ".join(data.streaming_services),
+        "spoiler_ending": data.spoiler_ending,
+        "spoiler_turns": "\n".join(data.spoiler_turns),
     }
     changed = False
     for name, value in values.items():
@@ -865,7 +897,7 @@ def film_page(slug: str) -> FilmPage | None:
 
 FILM_KEYS = (
     "slug", "title", "year", "runtime_minutes", "tagline", "synopsis", "genres", "formats",
-    "streaming_services", "cast", "crew", "awards", "trivia", "poster",
+    "streaming_services", "cast", "crew", "awards", "trivia", "poster", "spoiler_ending", "spoiler_turns",
 )  # fmt: skip
 
 
@@ -961,6 +993,8 @@ def _film_from_json(obj: dict) -> tuple[str, FilmData, str | None]:
             TriviaEntry(e["text"], e.get("spoiler", False))
             for e in _json_entries(obj, "trivia", {"text", "spoiler"}, {"text"})
         ],
+        spoiler_ending=_json_str(obj, "spoiler_ending"),
+        spoiler_turns=_json_list(obj, "spoiler_turns", str),
     )
     data = validate_film_data(data)
     slug = _json_str(obj, "slug") or base_slug(data.title, data.year)
@@ -1073,6 +1107,8 @@ def export_films() -> dict:
                 for a in film.awards
             ],
             "trivia": [{"text": t.text, "spoiler": t.is_spoiler} for t in film.trivia],
+            "spoiler_ending": film.spoiler_ending,
+            "spoiler_turns": parse_spoiler_turn_lines(film.spoiler_turns),
         }
         if film.poster_filename:
             item["poster"] = film.poster_filename

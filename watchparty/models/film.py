@@ -46,6 +46,11 @@ class Film(Base):
     watch_formats: Mapped[str] = mapped_column(sa.String(200), default="")
     streaming_services: Mapped[str] = mapped_column(sa.String(300), default="")
     poster_filename: Mapped[str | None] = mapped_column(sa.String(100))
+    # What must not be given away: how the film ends, and its key turns (one per
+    # line). Only the film's editors see them (in the film form); no page shows
+    # them. The review importer reads them to fold the sections that spoil.
+    spoiler_ending: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    spoiler_turns: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
     )

@@ -30,8 +30,12 @@ def import_command(slug: str, file: Path):
     rating = f"{review.rating_value:g}/{review.rating_scale}" if review.rating_value is not None else "none"
     click.echo(f"Imported review {review.id}: {review.title!r}")
     click.echo(f"  author: {review.author or '-'}   source: {review.source_name or '-'}   rating: {rating}")
+    reasons = [s.spoiler_reason for s in draft.sections if s.body.strip() or (s.heading or "").strip()]
     for section in review.sections:
-        flag = " [spoiler]" if section.is_spoiler else ""
+        reason = reasons[section.position] if section.position < len(reasons) else None
+        flag = (" [spoiler]" + (f" because {reason}" if reason else "")) if section.is_spoiler else ""
         click.echo(f"  section {section.position + 1}: {section.heading or '(no heading)'}{flag}")
+    for line in draft.dropped:
+        click.echo(f"  dropped ({line.reason}): {line.text}")
     for warning in draft.warnings:
         click.echo(f"  warning: {warning}")

@@ -42,6 +42,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from watchparty.reviews import furniture
+from watchparty.reviews.furniture import star_or_grade_rating, word_set
+from watchparty.reviews.spoilers import (
+    SPOILER_IN_BODY,
+    SPOILER_IN_HEADING,
+    FilmKnowledge,
+    block_reason,
+    evidence,
+    heading_reason,
+    is_spoiler_marker,
+    title_reason,
+)
+
 # --- Limits ----------------------------------------------------------------
 # Article furniture and headings are short; checking only short lines keeps the
 # work linear and stops a huge single line from being mistaken for anything.
@@ -77,6 +90,15 @@ class DraftSection:
     heading: str | None
     body: str
     is_spoiler: bool = False
+    spoiler_reason: str | None = None  # why it was folded, for the editor
+
+
+@dataclass(frozen=True)
+class DroppedLine:
+    """A line left out as page furniture, listed so that the editor can put it back."""
+
+    text: str
+    reason: str
 
 
 @dataclass
@@ -93,6 +115,8 @@ class DraftReview:
     image_credits: list[str] = field(default_factory=list)
     sections: list[DraftSection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    dropped: list[DroppedLine] = field(default_factory=list)
+    excerpt: str = ""
 
 
 # --- Normalising -------------------------------------------------------------
@@ -182,7 +206,6 @@ _RATING_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,3}(?:[.,]\d{1,2})?)\s*/\s*(\d{
 _RATING_OUT_OF = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s+out\s+of\s+(\d{1,3})(?!\d)", re.IGNORECASE
 )
-_RATING_STARS = re.compile("[\u2605\u2606]{3,10}")  # black and white stars
 _RATING_SCALES = frozenset({5, 10, 20, 100})
 _RATING_KEYWORDS = re.compile(r"\b(?:rating|rated|rate|verdict|score|grade|stars?)\b", re.I)
 # Words that only label a rating; a line made of these plus a rating is "only the rating".
@@ -216,8 +239,9 @@ def _find_rating(line: str) -> _Rating | None:
     """The rating in a short line, or None. Dates and fractions are not ratings."""
     if len(line) > RATING_LINE_MAX_CHARS:
         return None
-    if not any(marker in line for marker in ("/", "\u2605", "\u2606")) and (
-        "out of" not in line.lower()
+    folded = line.casefold()
+    if not any(marker in folded for marker in ("/", "\u2605", "\u2606", "\u2b50", "\u00bd", "star", "grade")) and (
+        "out of" not in folded
     ):
         return None  # the common case, answered without regular expressions
     value: float | None = None
@@ -233,10 +257,10 @@ def _find_rating(line: str) -> _Rating | None:
         if span:
             break
     if span is None or value is None:
-        stars = _RATING_STARS.search(line)
-        if stars is None:
+        worded = star_or_grade_rating(line)
+        if worded is None:
             return None
-        value, scale, span = float(stars.group().count("\u2605")), len(stars.group()), stars.span()
+        value, scale, span = worded.value, worded.scale, worded.span
     label = _collapse(line[: span[0]] + " " + line[span[1] :]).strip(f" :|{_DASHES}")
     label_words = re.findall(r"[^\W\d_]+", label.casefold())
     rating_only = all(word in _RATING_LABEL_WORDS for word in label_words)
@@ -287,7 +311,7 @@ def _published_date(line: str) -> date | None:
 
 # --- Lines -------------------------------------------------------------------
 
-LineKind = Literal["text", "bullet", "number", "heading", "rating"]
+LineKind = Literal["text", "bullet", "number", "heading", "rating", "info"]
 
 
 @dataclass
@@ -297,6 +321,7 @@ class _Line:
     indent: int = 0
     number: int = 0
     blank_before: bool = False
+    plain: bool = False  # past STRUCTURE_MAX_LINES: never a heading
 
 
 @dataclass
@@ -312,28 +337,57 @@ class _Furniture:
     source_url: str | None = None
 
 
-def _take_furniture(line: str, near_edge: bool, found: _Furniture) -> bool:
-    """Record ``line`` in ``found`` if it is article furniture; True if it is to leave the body."""
+def _unwrap(line: str) -> str:
+    """A line without the emphasis wrapped round it ("*Words: Jane Doe*")."""
+    return line.strip("*_ ") or line
+
+
+def _take_furniture(
+    line: str, near_edge: bool, found: _Furniture, dropped: list[DroppedLine]
+) -> str | None:
+    """Record ``line`` in ``found`` if it is article furniture.
+
+    Returns None for text, "" for a line whose content went into a field
+    (byline, credit, date, source) and the reason for a line that was dropped
+    (also appended to ``dropped`` so that the editor sees it).
+    """
     if len(line) > FURNITURE_MAX_CHARS:
-        return False
-    if _CROSS_PROMOTION.match(line):
-        return True
-    author = _author_name(line, near_edge)
+        return None
+    bare = _unwrap(line)
+    if _CROSS_PROMOTION.match(bare):
+        dropped.append(DroppedLine(line, "cross-promotion"))
+        return "cross-promotion"
+    reason = furniture.junk_reason(bare)
+    if reason is not None:
+        dropped.append(DroppedLine(line, reason))
+        return reason
+    found_byline = furniture.byline(bare, near_edge)
+    author = found_byline.author if found_byline else _author_name(bare, near_edge)
     if author is not None:
         if found.author is None:
             found.author = author
         elif author != found.author:
             found.extra_authors.append(author)
-        return True
-    credit = _IMAGE_CREDIT.match(line)
+        if found_byline is not None and found_byline.published is not None:
+            found.published = found.published or found_byline.published
+        stars = furniture.trailing_rating(bare)
+        if stars is not None:
+            found.ratings.append(_Rating(stars.value, stars.scale, "", rating_only=True))
+        return ""
+    credit = _IMAGE_CREDIT.match(bare)
     if credit is not None and credit.group("credit").strip():
         found.image_credits.append(credit.group("credit").strip())
-        return True
-    published = _published_date(line)
+        return ""
+    caption = furniture.caption_credit(bare)
+    if caption is not None:
+        found.image_credits.append(caption)
+        dropped.append(DroppedLine(line, "photo caption (credit kept)"))
+        return "photo caption"
+    published = _published_date(bare) or (furniture.date_line(bare) if near_edge else None)
     if published is not None:
         found.published = found.published or published
-        return True
-    source = _SOURCE.match(line)
+        return ""
+    source = _SOURCE.match(bare)
     if source is not None:
         raw = source.group("source").strip()
         url = _URL.search(raw)
@@ -342,8 +396,8 @@ def _take_furniture(line: str, near_edge: bool, found: _Furniture) -> bool:
         name = _collapse(_URL.sub("", raw)).strip(" ,;:-")
         if name and found.source_name is None:
             found.source_name = name
-        return True
-    return False
+        return ""
+    return None
 
 
 def _classify(line: str, indent: int) -> _Line:
@@ -400,6 +454,9 @@ def heading_strength(line: str) -> Strength:
     starts_like_a_heading = first_letter.isupper() or line[0].isdigit()
     if starts_like_a_heading and last not in _CLOSING_PUNCTUATION and last not in "\u2013\u2014-":
         return "weak"
+    # "Did Rick make the right call?" is a heading too: one short question, nothing after it.
+    if starts_like_a_heading and last == "?" and line.count("?") == 1 and not re.search(r"[.!;]\s", line):
+        return "weak"
     return None
 
 
@@ -409,53 +466,27 @@ def _heading_text(line: str) -> str:
 
 
 # --- Spoilers ----------------------------------------------------------------
-
-_SPOILER_IN_HEADING = re.compile(
-    r"""(?<![\w-])(?:
-        endings? | finale | twists? | spoilers? | climax | epilogue | d[e\u00e9]nouement
-        | the\s+end | how\s+it\s+(?:all\s+)?ends
-        | (?:final|last|closing)\s+(?:scenes?|shots?|moments?|minutes|act|frames?|images?
-            |sequences?|reel|showdown|reveal|goodbye)
-        | (?:the\s+)?goodbye | farewell
-    )(?![\w-])""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_SPOILER_IN_BODY = re.compile(
-    rf"""(?<![\w-])(?:
-        the\s+ending | twist\s+ending | plot\s+twist | (?:the|a|big|final|last)\s+twist
-        | (?:film|movie|story|book)(?:[{_APOSTROPHES}]s)?\s+
-            (?:ending|finale|final\s+(?:scene|shot|act))
-        | (?:final|last|closing)\s+
-            (?:scenes?|shots?|moments?|minutes|frames?|images?|sequences?|reel)
-        | how\s+it\s+(?:all\s+)?ends
-        | (?:it|film|movie|story)\s+(?:all\s+)?ends\s+(?:in|with|on)
-        | in\s+the\s+end | by\s+the\s+end | at\s+the\s+end
-        | (?:his|her|their|a|the|final|last)\s+goodbye | says?\s+goodbye | said\s+goodbye | farewell
-    )(?![\w-])""",
-    re.IGNORECASE | re.VERBOSE,
-)
+# The rules live in watchparty.reviews.spoilers; these names stay for callers.
+_SPOILER_IN_HEADING = SPOILER_IN_HEADING
+_SPOILER_IN_BODY = SPOILER_IN_BODY
 _SUBHEADING = re.compile(r"^#{2,6} (.+)$", re.MULTILINE)
 
 
-def spoiler_reason(heading: str | None, body: str) -> str | None:
+def spoiler_reason(heading: str | None, body: str, film: FilmKnowledge | None = None) -> str | None:
     """Why a section looks like a spoiler, or None.
 
     A section is a spoiler when its heading (or a subheading in its body)
     names the ending ("ending", "finale", "twist", "final scene", "how it
-    ends", "goodbye") or its body uses a phrase that points at the ending
-    ("the final shot", "it ends in", "in the end", "his goodbye"). The rules
-    lean towards flagging: a section hidden by mistake costs a click, one
-    shown by mistake spoils the film. The editor can change any flag.
+    ends", "goodbye") or events from the film's spoiler notes, or when its
+    text describes those events (see ``spoilers.block_reason``). Without
+    notes, a phrase that points at the ending ("the final shot", "it ends
+    in", "his goodbye") is enough. The editor can change any flag.
     """
-    headings = [heading or "", *_SUBHEADING.findall(body)]
-    for text in headings:
-        match = _SPOILER_IN_HEADING.search(text)
-        if match:
-            return f'the heading mentions "{match.group()}"'
-    match = _SPOILER_IN_BODY.search(body)
-    if match:
-        return f'the text mentions "{_collapse(match.group())}"'
-    return None
+    for text in [heading or "", *_SUBHEADING.findall(body)]:
+        reason = heading_reason(text, film)
+        if reason:
+            return reason
+    return block_reason(body, film)
 
 
 # --- Cast names ----------------------------------------------------------------
@@ -605,6 +636,24 @@ def near_miss_warnings(text: str, cast_names: Sequence[str]) -> list[str]:
 # --- Layout --------------------------------------------------------------------
 
 ElementKind = Literal["paragraph", "list", "heading", "candidate", "rating_heading"]
+# Words a sentence does not end on: a line ending with one was broken (around a link, say).
+_OPEN_ENDINGS = word_set(
+    """by to for from of with and the in on at as a an into about like than or but featuring starring
+    including via between his her their its our my your this that"""
+)
+_CONTINUATION = re.compile(rf"^(?:[,;:.!?)\]\u2026]|[{_APOSTROPHES}]s\b|[a-z])")
+_TERMINAL = tuple(".!?:;\"')\u201d\u2019\u2026")
+
+
+@dataclass(slots=True)
+class _Row:
+    """A non-blank line of the article, collapsed, with what stood before it."""
+
+    text: str
+    indent: int
+    blank_before: bool
+    parts: list[str] = field(default_factory=list)  # joined continuation lines, before joining
+    junk: bool | None = None  # page furniture? worked out once, when first needed
 
 
 @dataclass
@@ -613,6 +662,11 @@ class _Element:
     lines: list[str] = field(default_factory=list)  # paragraph lines, list items or heading text
     ordered: bool = False
     start: int = 1
+    strong: bool = False  # a heading candidate that is ALL CAPS, emoji-led or bold
+    info: bool = False  # a list of label/value lines ("Runtime: 139 min")
+    marker: bool = False  # a line that warns that spoilers follow
+    subheading: bool = False
+    plain: bool = False  # never a heading candidate
 
     @property
     def text(self) -> str:
@@ -627,22 +681,82 @@ class _Element:
         return self.text
 
 
-def _uses_one_line_per_paragraph(lines: list[str]) -> bool:
-    """True for articles that put each paragraph on one long line with no blank lines between.
+def _rows(raw_lines: list[str]) -> list[_Row]:
+    rows: list[_Row] = []
+    blank = False
+    for raw_line in raw_lines:
+        line = _collapse(raw_line)
+        if not line or _HORIZONTAL_RULE.match(line):
+            blank = True
+            continue
+        rows.append(_Row(line, len(raw_line) - len(raw_line.lstrip()), blank))
+        blank = False
+    return rows
 
-    Hard-wrapped text (short lines, blank lines between paragraphs) is the other kind.
+
+def _is_hard_wrapped(rows: list[_Row]) -> tuple[bool, int]:
+    """Whether the text was wrapped at a fixed width (and that width).
+
+    Wrapped text has no line much longer than ~100 characters, and many of its
+    long lines stop mid-sentence. A trailing newline or a blank line every few
+    lines says nothing either way.
     """
-    non_empty = [line for line in lines if line.strip()]
-    blank_runs = sum(
-        1
-        for index in range(1, len(lines))
-        if not lines[index].strip() and lines[index - 1].strip()
-    )
-    longest = max((len(line) for line in non_empty), default=0)
-    return blank_runs * 10 < len(non_empty) and longest > 100
+    width = max((len(row.text) for row in rows), default=0)
+    if width > 100:
+        return False, width
+    if width < 30:
+        # A few short lines: Markdown's rule, blank lines part paragraphs and lines join.
+        return any(row.blank_before for row in rows[1:]), width
+    long_rows = [row.text for row in rows if len(row.text) >= 0.6 * width]
+    open_rows = [text for text in long_rows if not text.endswith(_TERMINAL)]
+    return len(open_rows) >= 2 and len(open_rows) >= 0.3 * len(long_rows), width
 
 
-def _elements(lines: list[_Line], one_line_per_paragraph: bool) -> list[_Element]:
+def _is_structural(text: str) -> bool:
+    return bool(_MARKDOWN_HEADING.match(text) or _BULLET.match(text) or _NUMBERED.match(text))
+
+
+def _join_broken_lines(rows: list[_Row]) -> list[_Row]:
+    """Join lines that a copy broke apart: around a link, or mid-sentence before a lower-case word.
+
+    "adapted from a play by" / "Tarell Alvin McCraney" / ", follows Chiron" is one sentence.
+    """
+    joined: list[_Row] = []
+    for row in rows:
+        previous = joined[-1] if joined else None
+        if previous is None or row.blank_before or _is_structural(row.text) or _MARKDOWN_HEADING.match(previous.text):
+            joined.append(row)
+            continue
+        last_text = previous.parts[-1] if previous.parts else previous.text
+        last_word = last_text.rsplit(" ", 1)[-1].casefold()
+        # A lower-case start continues a sentence cut off mid-way, not a short title or heading.
+        glued = _CONTINUATION.match(row.text) and (
+            not row.text[0].isalpha()
+            or (not last_text.endswith(_TERMINAL) and (len(last_text) >= 40 or last_text.endswith((",", "-"))))
+        )
+        open_ending = last_word in _OPEN_ENDINGS and not last_text.endswith(_TERMINAL)
+        if (glued or open_ending) and previous.junk is None:
+            previous.junk = furniture.junk_reason(previous.text) is not None
+        if (glued or open_ending) and not previous.junk:
+            if not previous.parts:
+                previous.parts.append(previous.text)
+            space = "" if row.text[0] in ",;:.!?)]\u2026" or row.text[0] in _APOSTROPHES else " "
+            previous.parts.append(space + row.text)
+            continue
+        joined.append(row)
+    for row in joined:
+        if row.parts:
+            row.text = "".join(row.parts)
+            row.parts = []
+    return joined
+
+
+def _is_box_item(line: str) -> bool:
+    """A line in a "You may also like" box: the title of another article."""
+    return len(line) <= 120 and len(line.split()) <= 16 and not line.endswith(".")
+
+
+def _elements(lines: list[_Line], hard_wrapped: bool, width: int) -> list[_Element]:
     """Group classified lines into paragraphs, lists and heading candidates."""
     elements: list[_Element] = []
     for line in lines:
@@ -651,31 +765,41 @@ def _elements(lines: list[_Line], one_line_per_paragraph: bool) -> list[_Element
             elements.append(_Element("heading", [line.text]))
         elif line.kind == "rating":
             elements.append(_Element("rating_heading", [line.text]))
+        elif line.kind == "info":
+            if last is not None and last.info:
+                last.lines.append(line.text)
+            else:
+                elements.append(_Element("list", [line.text], info=True))
         elif line.kind in ("bullet", "number"):
             if not line.text:
                 continue
             ordered = line.kind == "number"
-            if last is not None and last.kind == "list" and last.ordered == ordered:
+            if last is not None and last.kind == "list" and not last.info and last.ordered == ordered:
                 last.lines.append(line.text)
             else:
                 elements.append(_Element("list", [line.text], ordered=ordered, start=line.number))
         elif (
             last is not None
             and last.kind == "list"
+            and not last.info
             and line.indent >= 2
             and not line.blank_before
-            and not one_line_per_paragraph
+            and hard_wrapped
         ):
             last.lines[-1] += " " + line.text  # an indented continuation of the last item
         elif (
-            last is not None
+            hard_wrapped
+            and last is not None
             and last.kind == "paragraph"
+            and not last.marker
             and not line.blank_before
-            and not one_line_per_paragraph
+            and len(last.lines[-1]) >= 0.6 * width
         ):
             last.lines.append(line.text)
+        elif line.plain:
+            elements.append(_Element("paragraph", [line.text], plain=True))
         else:
-            elements.append(_Element("paragraph", [line.text]))
+            elements.append(_Element("paragraph", [line.text], marker=is_spoiler_marker(line.text)))
     return _mark_heading_candidates(elements)
 
 
@@ -687,22 +811,50 @@ def _mark_heading_candidates(elements: list[_Element]) -> list[_Element]:
     """
     marked: list[_Element] = []
     for element in elements:
-        if element.kind != "paragraph":
+        if element.kind != "paragraph" or element.plain:
             marked.append(element)
+            continue
+        if element.marker:
+            # "Spoiler alert!" on its own line is a heading that folds its section.
+            short = len(element.lines) == 1 and len(element.text.split()) <= 4 and not element.text.endswith(".")
+            marked.append(_Element("candidate", element.lines, strong=True, marker=True) if short else element)
             continue
         strength = heading_strength(element.lines[0])
         if len(element.lines) == 1 and strength:
-            marked.append(_Element("candidate", [_heading_text(element.lines[0])]))
+            text = _heading_text(element.lines[0])
+            marked.append(_Element("candidate", [text], strong=strength == "strong"))
         elif len(element.lines) > 1 and strength == "strong":
-            marked.append(_Element("candidate", [_heading_text(element.lines[0])]))
+            marked.append(_Element("candidate", [_heading_text(element.lines[0])], strong=True))
             marked.append(_Element("paragraph", element.lines[1:]))
         else:
             marked.append(element)
     return marked
 
 
-def _resolve_headings(elements: list[_Element]) -> list[_Element]:
-    """Decide which candidates are headings: only those followed by body text."""
+def _numbered_headings(elements: list[_Element]) -> list[_Element]:
+    """ "1. The baptism is a confession" standing alone over a paragraph, with "2. ..." over
+    the next, is a numbered heading, not a list of one item."""
+    singles = [
+        index
+        for index, element in enumerate(elements)
+        if element.kind == "list" and element.ordered and len(element.lines) == 1
+        and heading_strength(element.lines[0]) and _is_body(elements, index + 1)
+        and elements[index + 1].kind == "paragraph"
+    ]  # fmt: skip
+    if len(singles) < 2:
+        return elements
+    for index in singles:
+        element = elements[index]
+        elements[index] = _Element("candidate", [f"{element.start}. {element.lines[0]}"], strong=True)
+    return elements
+
+
+def _resolve_headings(elements: list[_Element], has_title: bool) -> list[_Element]:
+    """Decide which candidates are headings: only those followed by body text.
+
+    A plain (weak) candidate right under the title is the standfirst, not a heading.
+    """
+    elements = _numbered_headings(elements)
     resolved: list[_Element] = []
     index = 0
     while index < len(elements):
@@ -721,12 +873,16 @@ def _resolve_headings(elements: list[_Element]) -> list[_Element]:
         while end < len(elements) and elements[end].kind == "candidate":
             end += 1
         run = elements[index:end]
+        if index == 0 and has_title and not run[0].strong:
+            resolved.append(_Element("paragraph", run[0].lines))  # the standfirst
+            index += 1
+            continue
         if not _is_body(elements, end):
             resolved.extend(_Element("paragraph", candidate.lines) for candidate in run)
         else:
-            resolved.append(_Element("heading", run[0].lines))
+            resolved.append(_Element("heading", run[0].lines, marker=run[0].marker))
             if len(run) == 2:
-                resolved.append(_Element("paragraph", ["### " + run[1].text]))
+                resolved.append(_Element("paragraph", ["### " + run[1].text], subheading=True))
             elif len(run) > 2:
                 resolved.append(_Element("list", [candidate.text for candidate in run[1:]]))
         index = end
@@ -737,19 +893,27 @@ def _is_body(elements: list[_Element], index: int) -> bool:
     return index < len(elements) and elements[index].kind in ("paragraph", "list")
 
 
-def _sections(elements: list[_Element], warnings: list[str]) -> list[DraftSection]:
+@dataclass
+class _RawSection:
+    heading: str | None
+    elements: list[_Element]
+    marker: bool = False  # the heading itself warns of spoilers ("Spoiler alert!")
+
+
+def _sections(elements: list[_Element], warnings: list[str]) -> list[_RawSection]:
     """Split resolved elements into sections at headings."""
-    raw: list[tuple[str | None, list[str]]] = []
+    raw: list[_RawSection] = []
     for element in elements:
         if element.kind == "heading":
-            raw.append((element.text, []))
+            raw.append(_RawSection(element.text, [], marker=element.marker))
         else:
             if not raw:
-                raw.append((None, []))
-            raw[-1][1].append(element.markdown())
-    sections: list[DraftSection] = []
+                raw.append(_RawSection(None, []))
+            raw[-1].elements.append(element)
+    sections: list[_RawSection] = []
     pending_headings: list[str] = []
-    for heading, parts in raw:
+    for section in raw:
+        heading, parts = section.heading, section.elements
         if not parts:
             if heading is not None:
                 pending_headings.append(heading)
@@ -758,58 +922,216 @@ def _sections(elements: list[_Element], warnings: list[str]) -> list[DraftSectio
             # A heading with nothing under it is kept as the first heading of the
             # next section, and that section's own heading becomes a subheading.
             if heading is not None:
-                parts = [f"### {heading}", *parts]
+                parts = [_Element("paragraph", [f"### {heading}"], subheading=True), *parts]
             heading = pending_headings[0]
-            parts = [f"### {extra}" for extra in pending_headings[1:]] + parts
+            extra = [_Element("paragraph", [f"### {text}"], subheading=True) for text in pending_headings[1:]]
+            parts = extra + parts
             pending_headings = []
-        body = "\n\n".join(parts)
-        sections.append(DraftSection(heading=heading, body=body, is_spoiler=False))
+        sections.append(_RawSection(heading, parts, marker=section.marker))
     for heading in pending_headings:
         warnings.append(f'The heading "{heading}" has no text under it and was left out.')
     return sections
 
 
+def _body(elements: list[_Element]) -> str:
+    return "\n\n".join(element.markdown() for element in elements)
+
+
+def _fold_point(
+    sections: list[_RawSection], title: str
+) -> tuple[int, int, str] | None:
+    """Where an article says everything after is a spoiler: (section, element, reason)."""
+    points: list[tuple[int, int, str]] = []
+    cue = title_reason(title)
+    if cue and sections:
+        if len(sections) > 1:
+            points.append((1, 0, cue))
+        else:
+            elements = sections[0].elements
+            first = next((i for i, e in enumerate(elements) if e.kind == "paragraph" and not e.marker), 0)
+            points.append((0, first + 1, cue))
+    for section_index, section in enumerate(sections):
+        for element_index, element in enumerate(section.elements):
+            if element.marker:
+                quoted = _collapse(element.text)[:80]
+                points.append((section_index, element_index + 1, f'a line says spoilers follow ("{quoted}")'))
+                break
+        else:
+            continue
+        break
+    return min(points) if points else None
+
+
+def _flag_section(section: _RawSection, film: FilmKnowledge | None) -> list[DraftSection]:
+    """One section as draft sections: folded whole, or split around the runs of paragraphs that spoil."""
+    if section.marker:
+        reason = f'its heading warns of spoilers ("{section.heading}")'
+        return [DraftSection(section.heading, _body(section.elements), True, reason)]
+    subheadings = [e.text[4:] for e in section.elements if e.subheading]
+    for text in [section.heading, *subheadings]:
+        reason = heading_reason(text, film)
+        if reason:
+            return [DraftSection(section.heading, _body(section.elements), True, reason)]
+    result: list[DraftSection] = []
+    heading = section.heading
+    run: list[_Element] = []
+    elements = section.elements
+    index = 0
+    while index < len(elements):
+        element = elements[index]
+        skip = element.info or element.subheading or element.marker
+        reason = None if skip else block_reason(element.text, film)
+        if reason is None:
+            run.append(element)
+            index += 1
+            continue
+        # When unsure, fold: the paragraphs after it that still point at the story go too.
+        end = index + 1
+        while end < len(elements) and not elements[end].info and evidence(elements[end].text, film).any:
+            end += 1
+        if run:
+            result.append(DraftSection(heading, _body(run)))
+            heading, run = None, []
+        result.append(DraftSection(heading, _body(elements[index:end]), True, reason))
+        heading = None
+        index = end
+    if run or not result:
+        result.append(DraftSection(heading, _body(run)))
+    return result
+
+
+def _flag_spoilers(sections: list[_RawSection], title: str, film: FilmKnowledge | None) -> list[DraftSection]:
+    fold = _fold_point(sections, title)
+    drafts: list[DraftSection] = []
+    for index, section in enumerate(sections):
+        if fold is not None and index > fold[0]:
+            drafts.append(DraftSection(section.heading, _body(section.elements), True, fold[2]))
+            continue
+        if fold is not None and index == fold[0]:
+            before, after = section.elements[: fold[1]], section.elements[fold[1] :]
+            if before:
+                drafts.extend(_flag_section(_RawSection(section.heading, before), film))
+            if after:
+                drafts.append(DraftSection(None if before else section.heading, _body(after), True, fold[2]))
+            continue
+        drafts.extend(_flag_section(section, film))
+    return [draft for draft in drafts if draft.body.strip()]
+
+
+# --- Excerpts --------------------------------------------------------------------
+
+_NOT_PROSE = re.compile(r"^(?:[-*+]\s|\d{1,9}[.)]\s|#{1,6}\s|>|\||```)")
+
+
+def excerpt_source(sections: Sequence, limit: int = 300) -> str:
+    """The Markdown an excerpt is made from: prose paragraphs of the sections not folded.
+
+    Never text from a folded section, never a list (an info box, a list of
+    facts), a subheading or a "spoilers ahead" line; with nothing safe, "".
+    """
+    chosen: list[str] = []
+    size = 0
+    budget = max(limit, 1) * 4  # enough Markdown for ``limit`` visible characters, and no more
+    for section in sections:
+        if section.is_spoiler:
+            continue
+        for block in section.body.split("\n\n"):
+            block = block.strip()
+            if not block or _NOT_PROSE.match(block) or is_spoiler_marker(block):
+                continue
+            if size + len(block) > budget:
+                cut = block[: budget - size]
+                chosen.append(cut[: cut.rfind(" ")] if " " in cut else cut)
+                return "\n\n".join(chosen)
+            chosen.append(block)
+            size += len(block)
+            if size > limit:
+                return "\n\n".join(chosen)
+    return "\n\n".join(chosen)
+
+
 # --- The whole article ----------------------------------------------------------
+
+TOP_LINES = 12  # where breadcrumbs, kickers, titles and bylines live
+# Lines past this many are taken as plain paragraphs, with no furniture or heading
+# checks: real articles are far shorter, and it bounds the per-line work.
+STRUCTURE_MAX_LINES = 3_000
 
 
 def parse_article(
     text: str,
     cast_names: Sequence[str] = (),
     cast_anchor: Callable[[str], str] | None = None,
+    film: FilmKnowledge | None = None,
 ) -> DraftReview:
     """Read a plain-text or light-Markdown article into a ``DraftReview``.
 
     ``cast_names`` are the film's cast as the catalogue spells them. With
     ``cast_anchor`` (name -> URL) each exact mention in a body becomes a
     Markdown link; near-miss spellings are reported in ``warnings`` either way
-    and never rewritten. Never raises for any ``str``: empty text gives a draft
-    without sections and the warning "The text is empty.".
+    and never rewritten. ``film`` is what the film record knows about its
+    story (spoiler notes, characters), used to fold the sections that give it
+    away. Never raises for any ``str``: empty text gives a draft without
+    sections and the warning "The text is empty.".
     """
+    from watchparty.reviews.rendering import excerpt
+
     review = DraftReview()
     raw_lines = _normalise(text if isinstance(text, str) else "").split("\n")
-    if not any(line.strip() for line in raw_lines):
+    rows = _rows(raw_lines)
+    if not rows:
         review.warnings.append(EMPTY_TEXT_WARNING)
         return review
 
-    one_line_per_paragraph = _uses_one_line_per_paragraph(raw_lines)
-    content_positions = [index for index, line in enumerate(raw_lines) if line.strip()]
-    edge = set(content_positions[:BYLINE_EDGE_LINES] + content_positions[-BYLINE_EDGE_LINES:])
+    hard_wrapped, width = _is_hard_wrapped(rows)
+    rows = _join_broken_lines(rows)
+    edge = set(range(min(len(rows), TOP_LINES))) | set(range(max(0, len(rows) - BYLINE_EDGE_LINES), len(rows)))
+    labelled_title = next(
+        (i for i in range(min(len(rows), TOP_LINES)) if furniture.title_label(rows[i].text)), None
+    )
 
-    furniture = _Furniture()
+    found = _Furniture()
     kept: list[_Line] = []
     title_key: str | None = None
     blank_before = False
-    for position, raw_line in enumerate(raw_lines):
-        line = _collapse(raw_line)
-        if not line:
-            blank_before = True
+    box_open = False
+    for position, row in enumerate(rows):
+        line = row.text
+        blank_before = blank_before or row.blank_before
+        if position >= STRUCTURE_MAX_LINES:
+            kept.append(_Line("text", line, row.indent, blank_before=blank_before, plain=True))
+            blank_before = False
             continue
-        if _HORIZONTAL_RULE.match(line) or _take_furniture(line, position in edge, furniture):
+        if box_open and not row.blank_before and _is_box_item(line):
+            review.dropped.append(DroppedLine(line, "related-articles box"))
+            continue
+        box_open = False
+        if title_key is None and position < TOP_LINES:
+            if furniture.is_breadcrumb(line):
+                review.dropped.append(DroppedLine(line, "breadcrumb"))
+                continue
+            if labelled_title is not None and position <= labelled_title:
+                if position == labelled_title:
+                    title_key = _take_title(furniture.title_label(line) or "", review)
+                    blank_before = True
+                    continue
+                if _take_furniture(line, True, found, review.dropped) is None:
+                    review.dropped.append(DroppedLine(line, "kicker or category label"))
+                continue
+            if furniture.is_kicker(_unwrap(line)) and _could_be_title(rows, position + 1):
+                review.dropped.append(DroppedLine(line, "kicker or category label"))
+                continue
+        if position < TOP_LINES and not kept and furniture.is_category_label(_unwrap(line)):
+            review.dropped.append(DroppedLine(line, "kicker or category label"))
+            continue
+        taken = _take_furniture(line, position in edge, found, review.dropped)
+        if taken is not None:
+            box_open = taken in furniture.BOX_REASONS
             blank_before = True  # a removed line still separates what was around it
             continue
-        rating = _find_rating(line)
+        rating = _find_rating(_unwrap(line))
         if rating is not None:
-            furniture.ratings.append(rating)
+            found.ratings.append(rating)
             if rating.rating_only:
                 label_words = set(re.findall(r"[^\W\d_]+", rating.label.casefold()))
                 meaningful = bool(label_words - _RATING_ONLY_HEADING_WORDS)
@@ -824,17 +1146,19 @@ def parse_article(
         elif len(line) <= 2 * len(title_key) + 10 and _comparable(line) == title_key:
             blank_before = True
             continue  # the title repeated (page header, social card...)
-        indent = len(raw_line) - len(raw_line.lstrip())
-        classified = _classify(line, indent)
+        line, cut = furniture.strip_inline_junk(line)
+        review.dropped.extend(DroppedLine(piece, "cross-promotion") for piece in cut)
+        if not line:
+            continue
+        info = furniture.info_line(line)
+        classified = _Line("info", _unwrap(line), row.indent) if info is not None else _classify(line, row.indent)
         classified.blank_before = blank_before
         kept.append(classified)
         blank_before = False
 
-    _copy_furniture(furniture, review)
-    elements = _resolve_headings(_elements(kept, one_line_per_paragraph))
-    review.sections = _sections(elements, review.warnings)
-    for section in review.sections:
-        section.is_spoiler = spoiler_reason(section.heading, section.body) is not None
+    _copy_furniture(found, review)
+    elements = _resolve_headings(_elements(kept, hard_wrapped, width), has_title=bool(review.title))
+    review.sections = _flag_spoilers(_sections(elements, review.warnings), review.title, film)
 
     if cast_names:
         searchable = "\n".join(
@@ -849,9 +1173,24 @@ def parse_article(
         if cast_anchor is not None:
             for section in review.sections:
                 section.body = link_cast_names(section.body, cast_names, cast_anchor)
+    review.excerpt = excerpt(excerpt_source(review.sections))
     if not review.sections:
         review.warnings.append("No body text was found.")
     return review
+
+
+def _could_be_title(rows: list[_Row], index: int) -> bool:
+    """Whether the line at ``index`` could be the title that a kicker stands over."""
+    if index >= len(rows):
+        return False
+    line = _unwrap(rows[index].text)
+    return (
+        10 <= len(line) <= TITLE_MAX_CHARS
+        and not line.endswith(".")
+        and furniture.junk_reason(line) is None
+        and furniture.byline(line, True) is None
+        and furniture.date_line(line) is None
+    )
 
 
 def _take_title(line: str, review: DraftReview) -> str:

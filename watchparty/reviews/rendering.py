@@ -78,6 +78,27 @@ _CLEANER = nh3.Cleaner(
 _TEXT_ONLY_CLEANER = nh3.Cleaner(tags=set(), attributes={})
 
 _WHITESPACE = re.compile(r"\s+")
+# What still reads like a tag once the sanitiser is done ("<IFRAME><SCRIPT>" keeps
+# "<SCRIPT>" as the iframe's text): excerpts are prose, so such text goes, and a "<"
+# that could open a tag is dropped, so that no tag can form again where one was cut.
+_TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]{0,200}>")
+_TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+# markdown-it-py is linear but slow per emphasis or link delimiter (about 10 us
+# each): a section with more of them than any review has is shown as plain
+# paragraphs instead, which keeps a 1 MB pathological paste well under a second.
+MARKUP_BUDGET = 20_000
+_DELIMITERS = ("*", "_", "[", "]", "`", "<", "!")
+
+
+def _over_markup_budget(source: str) -> bool:
+    return sum(source.count(mark) for mark in _DELIMITERS) > MARKUP_BUDGET
+
+
+def _plain_paragraphs(source: str) -> str:
+    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", source)]
+    return "".join(f"<p>{html.escape(text, quote=False)}</p>\n" for text in paragraphs if text)
 
 
 def render_markdown(source: str) -> Markup:
@@ -86,9 +107,13 @@ def render_markdown(source: str) -> Markup:
     Raw HTML in the source is shown as text, images are reduced to their alt
     text, links keep only http, https, mailto or relative URLs and get
     ``rel="nofollow noopener noreferrer"``. Only the tags in ``ALLOWED_TAGS``
-    survive.
+    survive. A section with more than ``MARKUP_BUDGET`` markup characters
+    is shown as plain paragraphs (escaped), so rendering cost stays bounded.
     """
-    return clean_html(_MARKDOWN.render(source or ""))
+    source = source or ""
+    if _over_markup_budget(source):
+        return clean_html(_plain_paragraphs(source))
+    return clean_html(_MARKDOWN.render(source))
 
 
 def render_plain_text(text: str) -> Markup:
@@ -114,7 +139,12 @@ def clean_html(fragment: str) -> Markup:
 def _plain_text(source: str) -> str:
     """The readable text of Markdown (or HTML-ish) source, whitespace collapsed."""
     blocks: list[str] = []
-    for token in _MARKDOWN.parse(source or ""):
+    source = source or ""
+    # Over the budget the source is read as text, as render_markdown shows it.
+    tokens = [] if _over_markup_budget(source) else _MARKDOWN.parse(source)
+    if not tokens:
+        blocks.append(source)
+    for token in tokens:
         if token.type == "inline":
             inline: list[str] = []
             for child in token.children or []:
@@ -133,6 +163,7 @@ def _plain_text(source: str) -> str:
     # Markdown has no raw HTML here, but typed tags are still markup a reader
     # should not see in an excerpt: strip them the same robust way.
     text = html.unescape(_TEXT_ONLY_CLEANER.clean(text))
+    text = _TAG_OPENER.sub("", _TAG_LIKE.sub(" ", text))
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -61,6 +61,8 @@ def import_article(slug):
         film=film,
         warnings=draft.warnings,
         image_credits=draft.image_credits,
+        reasons=[section.spoiler_reason for section in draft.sections],
+        dropped=draft.dropped,
     )
 
 

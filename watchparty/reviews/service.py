@@ -29,12 +29,15 @@ from watchparty.models import (
 )
 from watchparty.models.review import VERDICT_SCALE, VERDICT_SCORES
 from watchparty.party_clock import party_phase
-from watchparty.reviews.importer import DraftReview, parse_article
+from watchparty.reviews.importer import DraftReview, excerpt_source, parse_article
 from watchparty.reviews.rendering import excerpt, render_markdown, render_plain_text
+from watchparty.reviews.spoilers import FilmKnowledge
 from watchparty.templating import local_time
 
 EXCERPT_LENGTH = 300
 MAX_ARTICLE_BYTES = 1024 * 1024
+# No review runs to this many lines; past it the text is a dump, not an article.
+MAX_ARTICLE_LINES = 20_000
 MAX_SECTIONS = 200
 VERDICT_TEXT_MAX = 1000
 VERDICT_TITLE = "Watch party verdict"
@@ -102,15 +105,42 @@ def cast_names(film: Film) -> list[str]:
     )
 
 
+def film_knowledge(film: Film) -> FilmKnowledge:
+    """What the film record says about its story, for folding the sections that spoil it:
+    the spoiler notes, the cast's characters and the spoiler trivia (reads only)."""
+    characters = db.session.scalars(
+        sa.select(Credit.character).where(Credit.film_id == film.id, Credit.role == "cast", Credit.character != "")
+    )
+    trivia = db.session.scalars(sa.select(Trivia.text).where(Trivia.film_id == film.id, Trivia.is_spoiler))
+    return FilmKnowledge(
+        title=film.title,
+        synopsis=film.synopsis or "",
+        ending=film.spoiler_ending or "",
+        turns=[line.strip() for line in (film.spoiler_turns or "").splitlines() if line.strip()],
+        characters=list(characters),
+        spoiler_trivia=list(trivia),
+    )
+
+
 def draft_from_text(film: Film, text: str) -> DraftReview:
-    """Parse an article for this film: its cast names link to the film page."""
+    """Parse an article for this film: its cast names link to the film page, and
+    sections that describe its ending or key turns (per its spoiler notes) are folded.
+
+    Only reads the database: the parse itself happens outside any write."""
 
     if not text.strip():
         raise ArticleUnreadable("Paste the article's text or upload a file.")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARTICLE_BYTES:
+        raise ArticleUnreadable("The text is longer than 1 MB.")
+    if text.count("\n") >= MAX_ARTICLE_LINES:
+        raise ArticleUnreadable(
+            f"The text has more than {MAX_ARTICLE_LINES:,} lines; an article is far shorter. Paste the review itself."
+        )
     draft = parse_article(
         text,
         cast_names=cast_names(film),
         cast_anchor=lambda name: f"/films/{film.slug}#{cast_anchor(name)}",
+        film=film_knowledge(film),
     )
     # The preview form holds at most MAX_SECTIONS; more was a 500 before the editor saw anything.
     if len(draft.sections) > MAX_SECTIONS:
@@ -135,11 +165,11 @@ def review_input_from_draft(draft: DraftReview) -> ReviewInput:
 
 
 def spoiler_free_excerpt(sections: list[SectionInput] | list[ReviewSection], limit: int = EXCERPT_LENGTH) -> str:
-    """The opening of the first section that is not a spoiler; spoiler text never leaks."""
-    for section in sections:
-        if not section.is_spoiler and section.body.strip():
-            return excerpt(section.body, limit)
-    return ""
+    """The opening prose of the sections that are not spoilers, as plain text.
+
+    Never text from a folded section, a list (an info box) or a "spoilers
+    ahead" line; with nothing safe, no excerpt ("")."""
+    return excerpt(excerpt_source(sections, limit), limit)
 
 
 def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: str = "editorial") -> Review:
@@ -147,6 +177,9 @@ def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: st
     sections = [s for s in data.sections if s.body.strip() or s.heading.strip()]
     if not sections:
         raise DomainError("A review needs at least one section with text.", field="sections")
+    # Render first: the slow, input-sized work happens before this transaction writes anything.
+    bodies_html = [str(render_markdown(section.body)) for section in sections]
+    summary = spoiler_free_excerpt(sections)
     review = Review(
         film=film,
         kind=kind,
@@ -157,17 +190,17 @@ def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: st
         published_on=data.published_on,
         rating_value=data.rating_value,
         rating_scale=data.rating_scale,
-        excerpt=spoiler_free_excerpt(sections),
+        excerpt=summary,
         created_by_id=created_by.id if created_by else None,
         sections=[
             ReviewSection(
                 position=position,
                 heading=section.heading,
                 body=section.body,
-                body_html=str(render_markdown(section.body)),
+                body_html=body_html,
                 is_spoiler=section.is_spoiler,
             )
-            for position, section in enumerate(sections)
+            for position, (section, body_html) in enumerate(zip(sections, bodies_html, strict=True))
         ],
     )
     db.session.add(review)
