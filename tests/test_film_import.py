@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from tests.factories import make_film, make_user
 from watchparty.extensions import db
-from watchparty.films import service
+from watchparty.films import transfer
 from watchparty.films.demo import DEMO_FILMS, load_demo_films
 from watchparty.models import Award, Credit, Film, Person, Trivia
 
@@ -206,7 +206,7 @@ def test_demo_anora_matches_the_reference_facts(app):
         assert len(film["cast"]) >= 4 and all(c["character"] for c in film["cast"])
         assert any(c["role"] == "director" for c in film["crew"]) and film["awards"]
     # Every demo film passes the same checks as any import.
-    assert len(service.read_films_payload(payload)) == len(payload["films"]) >= 6
+    assert len(transfer.read_films_payload(payload)) == len(payload["films"]) >= 6
 
 
 def test_the_documented_example_imports(runner, app, tmp_path):

@@ -232,7 +232,7 @@ def test_generated_poster_colours_follow_the_title():
 
 
 def test_an_import_may_name_a_stored_poster_and_a_missing_one_is_reported(logged_in, app):
-    from watchparty.films.service import import_films
+    from watchparty.films.transfer import import_films
 
     post_film(logged_in, image_bytes("PNG"))
     name = poster_of("anora-2024")
@@ -247,7 +247,7 @@ def test_an_import_may_name_a_stored_poster_and_a_missing_one_is_reported(logged
 
 
 def test_an_import_that_takes_a_poster_off_a_film_drops_it(logged_in, app):
-    from watchparty.films.service import import_films
+    from watchparty.films.transfer import import_films
 
     post_film(logged_in, image_bytes("PNG"))
     assert len(stored_posters(app)) == 1

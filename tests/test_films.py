@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.conftest import csrf_token_from
 from tests.factories import log_in, make_film, make_user
 from watchparty.extensions import db
-from watchparty.films import service
+from watchparty.films import lines, naming, service
 from watchparty.films.demo import load_demo_films
 from watchparty.models import Credit, Film, Person
 
@@ -88,7 +88,7 @@ def test_anora_page_shows_facts_cast_and_crew(client, demo):
         ("cast-aleksei-serebryakov", "Aleksei Serebryakov", "Nikolai Zakharov"),
         ("cast-darya-ekamasova", "Darya Ekamasova", "Galina Zakharova"),
     ]
-    assert service.cast_anchor("Mikey Madison") == "cast-mikey-madison"
+    assert naming.cast_anchor("Mikey Madison") == "cast-mikey-madison"
     for label in ("In cinemas", "DVD", "Blu-ray", "Digital"):
         assert label in html
     assert "<h2 id=\"reviews-heading\">Reviews</h2>" in html and "<!-- crowd rating -->" in html
@@ -387,7 +387,7 @@ def test_bad_input_is_refused_beside_the_field_and_the_form_stays_filled(client,
 
 
 def test_cast_lines_accept_every_separator(app):
-    entries = service.parse_cast_lines(
+    entries = lines.parse_cast_lines(
         'Mikey Madison — Anora "Ani" Mikheeva\nMark Eydelshteyn \u2013 Vanya\n\nYura Borisov | Igor\n'
         "Jean-Pierre Léaud - Antoine Doinel\nJust A Name\n"
     )
@@ -399,7 +399,7 @@ def test_cast_lines_accept_every_separator(app):
         ("Just A Name", ""),
     ]
     with pytest.raises(service.FilmDataError) as error:
-        service.parse_cast_lines("ok — fine\n| nobody")
+        lines.parse_cast_lines("ok — fine\n| nobody")
     assert error.value.line_no == 2 and error.value.message.startswith("Line 2: ")
 
 

@@ -298,7 +298,7 @@ def test_the_film_page_shows_the_crowd_rating_across_all_parties(app, client, ho
     other_film = make_film("Moonlight", 2016)
     make_verdict(make_party(host, other_film), 1, None)  # another film's ratings stay out
 
-    from watchparty.films.service import film_page
+    from watchparty.films.page import film_page
 
     crowd = film_page(film.slug).crowd
     assert (crowd.count, crowd.average) == (5, 7.4)

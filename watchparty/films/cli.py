@@ -17,7 +17,7 @@ films_group = AppGroup("films", help="The film catalogue: import and export.")
 def import_command(file: Path, owner: str | None):
     """Create or update films from a JSON file, all or nothing."""
     from watchparty.accounts.service import user_by_email
-    from watchparty.films import service
+    from watchparty.films import service, transfer
 
     try:
         payload = json.loads(file.read_text(encoding="utf-8"))
@@ -29,7 +29,7 @@ def import_command(file: Path, owner: str | None):
         if created_by is None:
             raise click.ClickException(f"No account has the email address {owner}.")
     try:
-        result = service.import_films(payload, created_by=created_by)
+        result = transfer.import_films(payload, created_by=created_by)
     except service.FilmDataError as error:
         db.session.rollback()
         raise click.ClickException(f"{error.message} Nothing was imported.") from None
@@ -46,9 +46,9 @@ def import_command(file: Path, owner: str | None):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export_command(output: Path | None):
     """Write every film as JSON (the format `flask films import` reads)."""
-    from watchparty.films import service
+    from watchparty.films import transfer
 
-    payload = service.export_films()
+    payload = transfer.export_films()
     text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)

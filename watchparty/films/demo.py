@@ -12,10 +12,10 @@ def load_demo_films(host) -> list[str]:
     Idempotent: films already there (by slug) are left exactly as they are,
     edits included. Flushes; `flask demo` commits. Returns lines to print.
     """
-    from watchparty.films import service
+    from watchparty.films import transfer
 
     payload = json.loads(DEMO_FILMS.read_text(encoding="utf-8"))
-    result = service.import_films(payload, created_by=host, skip_existing=True)
+    result = transfer.import_films(payload, created_by=host, skip_existing=True)
     if not result.created:
         return [f"The {len(result.skipped)} demo films are already in the catalogue."]
     return [f"Added {len(result.created)} demo films: {', '.join(result.created)}."]

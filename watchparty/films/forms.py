@@ -3,7 +3,7 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from watchparty.films import service
+from watchparty.films import lines, service
 from watchparty.films.posters import POSTER_EXTENSIONS
 from watchparty.forms import BaseForm, strip
 
@@ -125,16 +125,16 @@ class FilmForm(BaseForm):
             raise ValidationError(error.message) from None
 
     def validate_cast(self, field):
-        self._parse(field, service.parse_cast_lines)
+        self._parse(field, lines.parse_cast_lines)
 
     def validate_crew(self, field):
-        self._parse(field, service.parse_crew_lines)
+        self._parse(field, lines.parse_crew_lines)
 
     def validate_awards(self, field):
-        self._parse(field, service.parse_award_lines)
+        self._parse(field, lines.parse_award_lines)
 
     def validate_trivia(self, field):
-        self._parse(field, service.parse_trivia_lines)
+        self._parse(field, lines.parse_trivia_lines)
 
     def film_data(self) -> service.FilmData:
         """The validated form as plain values for the service."""
@@ -147,12 +147,12 @@ class FilmForm(BaseForm):
             genres=service.split_list(self.genres.data),
             formats=list(self.formats.data or []),
             streaming_services=service.split_list(self.streaming_services.data),
-            cast=service.parse_cast_lines(self.cast.data),
-            crew=service.parse_crew_lines(self.crew.data),
-            awards=service.parse_award_lines(self.awards.data),
-            trivia=service.parse_trivia_lines(self.trivia.data),
+            cast=lines.parse_cast_lines(self.cast.data),
+            crew=lines.parse_crew_lines(self.crew.data),
+            awards=lines.parse_award_lines(self.awards.data),
+            trivia=lines.parse_trivia_lines(self.trivia.data),
             spoiler_ending=self.spoiler_ending.data or "",
-            spoiler_turns=service.parse_spoiler_turn_lines(self.spoiler_turns.data),
+            spoiler_turns=lines.parse_spoiler_turn_lines(self.spoiler_turns.data),
         )
 
     def poster_bytes(self) -> bytes | None:

@@ -17,7 +17,8 @@ from markupsafe import Markup
 from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.films import posters, service
+from watchparty.films import lines, posters, service
+from watchparty.films import page as film_pages
 from watchparty.films.forms import FilmForm
 from watchparty.links import public_url
 from watchparty.security import is_safe_redirect
@@ -77,8 +78,8 @@ class FilmPageParts:
     content: Markup
 
 
-def _film_page_parts(source: service.FilmPageSource, can_edit: bool) -> FilmPageParts:
-    page = service.film_page_from(source)
+def _film_page_parts(source: film_pages.FilmPageSource, can_edit: bool) -> FilmPageParts:
+    page = film_pages.film_page_from(source)
     context = {"page": page, "can_edit": can_edit}
     return FilmPageParts(
         description=page.description,
@@ -89,13 +90,13 @@ def _film_page_parts(source: service.FilmPageSource, can_edit: bool) -> FilmPage
 
 @bp.get("/<slug>")
 def detail(slug):
-    film = service.film_page_row(slug)
+    film = film_pages.film_page_row(slug)
     if film is None:
         abort(404)
     can_edit = service.can_edit(current_user, film)
 
     def render() -> str:
-        source = service.film_page_source(film)
+        source = film_pages.film_page_source(film)
         # Keyed by every row the page shows (see watchparty.cache): an edit anywhere changes the key.
         parts = cached(("films/detail.html", source, can_edit), lambda: _film_page_parts(source, can_edit))
         return render_template("films/detail.html", film=film, parts=parts)
@@ -138,7 +139,7 @@ def new():
 @login_required
 def edit(slug):
     film = editable_film_or_404(slug)
-    form = FilmForm(data=service.film_form_values(film))
+    form = FilmForm(data=lines.film_form_values(film))
     if form.validate_on_submit():
         try:
             service.update_film(film, form.film_data(), poster=form.poster_bytes(), remove_poster=form.remove_poster.data)

@@ -1,0 +1,247 @@
+"""Films as JSON: the catalogue file the demo loads and `flask films import` reads,
+checked line by line, and the export that writes it back."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from watchparty.extensions import db
+from watchparty.films import posters
+from watchparty.films.lines import parse_spoiler_turn_lines
+from watchparty.films.service import (
+    SLUG_MAX,
+    SLUG_PATTERN,
+    AwardEntry,
+    CastEntry,
+    CrewEntry,
+    FilmData,
+    FilmDataError,
+    TriviaEntry,
+    apply_film_data,
+    base_slug,
+    split_list,
+    validate_film_data,
+    with_details,
+)
+from watchparty.models import Film
+
+FILM_KEYS = (
+    "slug", "title", "year", "runtime_minutes", "tagline", "synopsis", "genres", "formats",
+    "streaming_services", "cast", "crew", "awards", "trivia", "poster", "spoiler_ending", "spoiler_turns",
+)  # fmt: skip
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class _Bad(Exception):
+    """A JSON value of the wrong shape: (field, message), named with its film by the caller."""
+
+
+def _json_str(obj: dict, key: str, *, required: bool = False) -> str:
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _Bad(key, "must be a non-empty string" if required else "must be a string")
+    return value
+
+
+def _json_int(obj: dict, key: str, *, required: bool = False) -> int | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(key, "must be a whole number")
+    return value
+
+
+def _json_list(obj: dict, key: str, kind: type) -> list:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, kind) for item in value):
+        raise _Bad(key, f"must be a list of {'strings' if kind is str else 'objects'}")
+    return value
+
+
+def _json_entries(obj: dict, key: str, allowed: set[str], required: set[str]) -> list[dict]:
+    entries = _json_list(obj, key, dict)
+    for number, entry in enumerate(entries, start=1):
+        unknown = set(entry) - allowed
+        missing = required - set(entry)
+        if unknown:
+            raise _Bad(key, f"entry {number} has unknown key(s) {', '.join(sorted(unknown))}")
+        if missing:
+            raise _Bad(key, f"entry {number} needs {', '.join(sorted(missing))}")
+        for name, value in entry.items():
+            expected = bool if name in ("won", "spoiler") else int if name == "year" else str
+            if name in ("character", "nominee") and value is None:
+                continue
+            if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+                kind = {bool: "true or false", int: "a whole number", str: "a string"}[expected]
+                raise _Bad(key, f"entry {number}: “{name}” must be {kind}")
+    return entries
+
+
+def _film_from_json(obj: dict) -> tuple[str, FilmData, str | None]:
+    unknown = set(obj) - set(FILM_KEYS)
+    if unknown:
+        raise _Bad(sorted(unknown)[0], f"is not a film field (known: {', '.join(FILM_KEYS)})")
+    title = _json_str(obj, "title", required=True)
+    year = _json_int(obj, "year", required=True)
+    data = FilmData(
+        title=title,
+        year=year,
+        runtime_minutes=_json_int(obj, "runtime_minutes"),
+        tagline=_json_str(obj, "tagline"),
+        synopsis=_json_str(obj, "synopsis"),
+        genres=_json_list(obj, "genres", str),
+        formats=_json_list(obj, "formats", str),
+        streaming_services=_json_list(obj, "streaming_services", str),
+        cast=[
+            CastEntry(e["name"], e.get("character") or "")
+            for e in _json_entries(obj, "cast", {"name", "character"}, {"name"})
+        ],
+        crew=[CrewEntry(e["role"], e["name"]) for e in _json_entries(obj, "crew", {"role", "name"}, {"role", "name"})],
+        awards=[
+            AwardEntry(e["ceremony"], e["year"], e["category"], e.get("nominee") or "", e["won"])
+            for e in _json_entries(
+                obj,
+                "awards",
+                {"ceremony", "year", "category", "nominee", "won"},
+                {"ceremony", "year", "category", "won"},
+            )
+        ],
+        trivia=[
+            TriviaEntry(e["text"], e.get("spoiler", False))
+            for e in _json_entries(obj, "trivia", {"text", "spoiler"}, {"text"})
+        ],
+        spoiler_ending=_json_str(obj, "spoiler_ending"),
+        spoiler_turns=_json_list(obj, "spoiler_turns", str),
+    )
+    data = validate_film_data(data)
+    slug = _json_str(obj, "slug") or base_slug(data.title, data.year)
+    if len(slug) > SLUG_MAX or not SLUG_PATTERN.match(slug):
+        raise _Bad("slug", f"must be lower-case letters, digits and single hyphens, at most {SLUG_MAX} characters")
+    poster = obj.get("poster")
+    if poster is not None and (not isinstance(poster, str) or not posters.is_poster_filename(poster)):
+        raise _Bad("poster", "must be the file name of a stored poster, like 3f…9a.webp, or null")
+    return slug, data, poster
+
+
+def read_films_payload(payload) -> list[tuple[str, FilmData, str | None]]:
+    """Check a whole import file; the first problem raises FilmDataError naming film and field."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("films"), list):
+        raise FilmDataError(None, 'The file must be a JSON object with a "films" list.')
+    if payload.get("version", 1) != 1:
+        raise FilmDataError(None, 'This file has a "version" this Watchparty does not read (expected 1).')
+    unknown = set(payload) - {"version", "films"}
+    if unknown:
+        raise FilmDataError(None, f"Unknown top-level key(s): {', '.join(sorted(unknown))}.")
+    films, seen = [], {}
+    for number, obj in enumerate(payload["films"], start=1):
+        title = obj.get("title") if isinstance(obj, dict) else None
+        name = f'Film {number} ("{title}")' if isinstance(title, str) and title.strip() else f"Film {number}"
+        if not isinstance(obj, dict):
+            raise FilmDataError(None, f"{name}: must be a JSON object.")
+        try:
+            slug, data, poster = _film_from_json(obj)
+        except _Bad as error:
+            key, message = error.args
+            raise FilmDataError(None, f'{name}, field "{key}": {message}.', key) from None
+        except FilmDataError as error:
+            raise FilmDataError(None, f'{name}, field "{error.field}": {error.message}', error.field) from None
+        if slug in seen:
+            raise FilmDataError(None, f'{name}, field "slug": “{slug}” is also film {seen[slug]} in this file.', "slug")
+        seen[slug] = number
+        films.append((slug, data, poster))
+    return films
+
+
+def import_films(payload, created_by=None, skip_existing: bool = False) -> ImportResult:
+    """Create or update films from an import payload (see docs/films-json.md).
+
+    Films are matched by slug (given, or made from title and year). Everything
+    is checked before anything is written, and all of it is one transaction:
+    the caller commits, or rolls back on FilmDataError. With `skip_existing`,
+    films already in the catalogue are left exactly as they are.
+    """
+    films = read_films_payload(payload)
+    result = ImportResult()
+    replaced: list[str | None] = []  # posters the import took off films: dropped if no film shows them
+    slugs = [slug for slug, _, _ in films]
+    existing = (
+        {film.slug: film for film in db.session.scalars(with_details(sa.select(Film).where(Film.slug.in_(slugs))))}
+        if slugs
+        else {}
+    )
+    for slug, data, poster in films:
+        if poster is not None and not posters.has_poster(poster, lock=True):
+            result.notes.append(f"{slug}: poster {poster} is not stored on this site; using a generated one.")
+            poster = None
+        film = existing.get(slug)
+        if film is not None and skip_existing:
+            result.skipped.append(slug)
+            continue
+        try:
+            # Flushing film by film keeps new people visible to the next film's lookup.
+            if film is None:
+                film = Film(slug=slug, title=data.title, year=data.year, poster_filename=poster)
+                film.created_by_id = created_by.id if created_by is not None else None
+                db.session.add(film)
+                apply_film_data(film, data)
+                result.created.append(slug)
+            else:
+                changed = apply_film_data(film, data)
+                if film.poster_filename != poster:
+                    replaced.append(film.poster_filename)
+                    film.poster_filename = poster
+                    changed = True
+                (result.updated if changed else result.unchanged).append(slug)
+            db.session.flush()
+        except IntegrityError:
+            raise FilmDataError(
+                None, f"Film “{slug}” or one of its people was saved elsewhere at the same moment; import again."
+            ) from None
+    for name in replaced:
+        posters.delete_poster(name)
+    return result
+
+
+def export_films() -> dict:
+    """Every film as the import format, ordered by slug: export, then import elsewhere."""
+    films = db.session.scalars(with_details(sa.select(Film).order_by(Film.slug)))
+    out = []
+    for film in films:
+        item = {
+            "slug": film.slug,
+            "title": film.title,
+            "year": film.year,
+            "runtime_minutes": film.runtime_minutes,
+            "tagline": film.tagline,
+            "synopsis": film.synopsis,
+            "genres": split_list(film.genres),
+            "formats": split_list(film.watch_formats),
+            "streaming_services": split_list(film.streaming_services),
+            "cast": [{"name": c.person.name, "character": c.character} for c in film.credits if c.role == "cast"],
+            "crew": [{"role": c.role, "name": c.person.name} for c in film.credits if c.role != "cast"],
+            "awards": [
+                {"ceremony": a.ceremony, "year": a.year, "category": a.category, "nominee": a.nominee, "won": a.won}
+                for a in film.awards
+            ],
+            "trivia": [{"text": t.text, "spoiler": t.is_spoiler} for t in film.trivia],
+            "spoiler_ending": film.spoiler_ending,
+            "spoiler_turns": parse_spoiler_turn_lines(film.spoiler_turns),
+        }
+        if film.poster_filename:
+            item["poster"] = film.poster_filename
+        out.append(item)
+    return {"version": 1, "films": out}
