@@ -598,6 +598,24 @@ def test_a_csv_cell_is_text_whatever_separator_the_spreadsheet_splits_on(typed, 
     assert next(csv.reader(io.StringIO(line))) == [cell, "3"]
 
 
+def test_the_guest_export_gives_every_payload_as_text(host_client, host, film):
+    from watchparty.spreadsheet import safe_cell
+
+    party = make_party(host, film, capacity=None)
+    stored = {}
+    for number, (typed, _) in enumerate(CSV_PAYLOADS):
+        reply = make_reply(party, f"Guest {number}", email=f"g{number}@example.com", note=typed, dietary=typed)
+        stored[number] = reply.note  # as the reply service keeps it (it trims outer whitespace)
+    response = host_client.get(f"/parties/{party.id}/guests.csv")
+    assert response.status_code == 200
+    body = response.data.decode("utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(body))}
+    for number, (typed, cell) in enumerate(CSV_PAYLOADS):
+        expected = cell if stored[number] == typed else safe_cell(stored[number])
+        assert rows[f"Guest {number}"][6:8] == [expected, expected], typed
+    assert all(line.startswith('"') for line in body.splitlines() if line), "every cell quoted"
+
+
 # ---------------------------------------------------------------- the home page, accounts, demo
 
 
