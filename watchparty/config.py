@@ -104,7 +104,9 @@ class Config:
         self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;30 per hour")
         self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per minute;20 per hour")
+        # Review import previews and review saves: per client address and per account.
         self.RATELIMIT_REVIEW_IMPORT = env("RATELIMIT_REVIEW_IMPORT", "30 per hour")
+        self.RATELIMIT_REVIEW_SAVE = env("RATELIMIT_REVIEW_SAVE", "10 per minute;60 per hour")
         # Poster uploads (film form POSTs with a file), per client address and per account.
         self.RATELIMIT_POSTER_UPLOAD = env("RATELIMIT_POSTER_UPLOAD", "10 per minute;60 per hour")
         self.RATELIMIT_RSVP = env("RATELIMIT_RSVP", "20 per minute;200 per hour")
