@@ -1,10 +1,12 @@
+import re
+
 import sqlalchemy as sa
 import time_machine
 
 from tests.factories import DEFAULT_PASSWORD, log_in, make_user
 from tests.mailbox import first_link
 from watchparty.extensions import db
-from watchparty.models import User
+from watchparty.models import LoginSession, User
 
 
 def register(client, **fields):
@@ -302,3 +304,128 @@ def test_demo_command_is_idempotent(runner):
     assert first.exit_code == second.exit_code == 0, first.output
     assert "host@example.com" in first.output
     assert user_count() == 1
+
+
+# ---------------------------------------------------------------- sessions kept on the server
+
+
+def copy_of(app, browser, *names):
+    """Another browser holding copies of `browser`'s cookies (a stolen or synced cookie jar)."""
+    thief = app.test_client()
+    for name in names:
+        cookie = browser.get_cookie(name)
+        assert cookie is not None, name
+        thief.set_cookie(name, cookie.value)
+    return thief
+
+
+def signed_in(browser) -> bool:
+    return browser.get("/accounts/settings").status_code == 200
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app):
+    make_user()
+    laptop = app.test_client()
+    log_in(laptop, remember="y")
+    copied = copy_of(app, laptop, "session")
+    copied_remember = copy_of(app, laptop, "remember_token")
+    assert signed_in(copied) and signed_in(copied_remember)
+    assert laptop.post("/accounts/logout").status_code == 302
+    assert not signed_in(laptop)
+    assert not signed_in(copied)
+    assert not signed_in(copied_remember)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
+
+
+def test_logging_out_ends_only_that_session(app):
+    make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop)
+    log_in(phone)
+    laptop.post("/accounts/logout")
+    assert not signed_in(laptop) and signed_in(phone)
+
+
+def test_log_out_everywhere_ends_every_session_of_the_account_only(app):
+    make_user()
+    make_user("bob@example.com", "Bob")
+    laptop, phone, bob = app.test_client(), app.test_client(), app.test_client()
+    log_in(laptop)
+    log_in(phone, remember="y")
+    remembered_phone = copy_of(app, phone, "remember_token")
+    log_in(bob, email="bob@example.com")
+    assert "Log out everywhere" in laptop.get("/accounts/settings").text
+    response = laptop.post("/accounts/logout-everywhere")
+    assert response.status_code == 302 and response.headers["Location"] == "/accounts/login"
+    assert not signed_in(laptop) and not signed_in(phone) and not signed_in(remembered_phone)
+    assert signed_in(bob)
+    assert laptop.post("/accounts/logout-everywhere").status_code == 302  # a visitor: sent to log in
+    assert log_in(laptop).status_code == 302 and signed_in(laptop)
+
+
+def test_log_out_everywhere_needs_the_csrf_token(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_user()
+    browser = app.test_client()
+    page = browser.get("/accounts/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    browser.post("/accounts/login", data={"email": "alice@example.com", "password": DEFAULT_PASSWORD,
+                                          "csrf_token": token})
+    assert browser.post("/accounts/logout-everywhere").status_code == 400
+    assert signed_in(browser)
+    settings = browser.get("/accounts/settings").text
+    form = re.search(r'action="/accounts/logout-everywhere">\s*<input[^>]*value="([^"]+)"', settings)
+    assert browser.post("/accounts/logout-everywhere", data={"csrf_token": form.group(1)}).status_code == 302
+    assert not signed_in(browser)
+
+
+def test_a_password_change_ends_other_sessions_and_keeps_this_one(app):
+    make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, remember="y")
+    log_in(phone, remember="y")
+    old_laptop = copy_of(app, laptop, "session")
+    remembered_phone = copy_of(app, phone, "remember_token")
+    response = laptop.post(
+        "/accounts/settings/password",
+        data={"current_password": DEFAULT_PASSWORD, "password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.status_code == 302
+    assert signed_in(laptop)
+    assert not signed_in(phone) and not signed_in(remembered_phone)
+    assert not signed_in(old_laptop)  # this browser's old session cookie went with the old password
+    # The laptop's new remember-me cookie works on its own.
+    assert signed_in(copy_of(app, laptop, "remember_token"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 1
+
+
+def test_a_password_reset_ends_every_session(client, app):
+    from watchparty.accounts.service import make_reset_token
+
+    user = make_user()
+    phone = app.test_client()
+    log_in(phone, remember="y")
+    link = f"/accounts/reset/{make_reset_token(user)}"  # as emailed
+    client.post(link, data={"password": "brand new password", "confirm": "brand new password"})
+    assert signed_in(client)
+    assert not signed_in(phone) and not signed_in(copy_of(app, phone, "remember_token"))
+
+
+def test_remember_me_lasts_30_days_and_no_longer(app):
+    from datetime import UTC, datetime, timedelta
+
+    assert app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    make_user()
+    with time_machine.travel(datetime(2026, 1, 1, 12, tzinfo=UTC), tick=False) as traveller:
+        laptop = app.test_client()
+        response = log_in(laptop, remember="y")
+        remember = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+        assert "Expires=Sat, 31 Jan 2026 12:00:00 GMT" in remember
+        remembered = copy_of(app, laptop, "remember_token")
+        traveller.move_to(datetime(2026, 1, 31, 11, 59, tzinfo=UTC))
+        assert signed_in(remembered)
+        # A cookie kept past its date (or a session cookie never closed) signs nobody in.
+        traveller.move_to(datetime(2026, 1, 31, 12, 1, tzinfo=UTC))
+        assert not signed_in(copy_of(app, laptop, "remember_token"))
+        assert not signed_in(laptop)

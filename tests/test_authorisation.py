@@ -130,6 +130,7 @@ ROUTES: dict[str, Route] = {
         lambda w: "/accounts/login", lambda w, role: {"email": w.host.email, "password": DEFAULT_PASSWORD}
     ),
     "accounts.logout": Route(lambda w: "/accounts/logout"),
+    "accounts.logout_everywhere": Route(lambda w: "/accounts/logout-everywhere"),
     "accounts.register": Route(
         lambda w: "/accounts/register",
         lambda w, role: {"email": f"w{w.n}-new-{role}-{next(_numbers)}@example.com", "display_name": "Newcomer",
@@ -228,6 +229,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("accounts.login", "GET"): visitors(200, logged_in=GO),
     ("accounts.login", "POST"): everyone(GO),
     ("accounts.logout", "POST"): everyone(GO),
+    ("accounts.logout_everywhere", "POST"): accounts_only(GO),
     ("accounts.register", "GET"): visitors(200, logged_in=GO),
     ("accounts.register", "POST"): everyone(GO),
     ("accounts.reset_request", "GET"): everyone(200),

@@ -6,6 +6,7 @@ is given, so tests and the CLI can build as many apps as they like.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -80,6 +81,9 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = production
+        # "Keep me logged in": how long the cookie lasts, and the longest any login lasts on
+        # the server (accounts.sessions), in seconds.
+        self.REMEMBER_COOKIE_DURATION = timedelta(seconds=int(env("REMEMBER_COOKIE_DURATION", str(30 * 24 * 3600))))
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.HSTS = production
 
