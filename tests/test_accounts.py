@@ -3,10 +3,10 @@ import re
 import sqlalchemy as sa
 import time_machine
 
-from tests.factories import DEFAULT_PASSWORD, log_in, make_user
+from tests.factories import DEFAULT_PASSWORD, log_in, make_quick_user, make_user
 from tests.mailbox import first_link
 from watchparty.extensions import db
-from watchparty.models import LoginSession, User
+from watchparty.models import LoginSession, LoginThrottle, User
 
 
 def register(client, **fields):
@@ -429,3 +429,118 @@ def test_remember_me_lasts_30_days_and_no_longer(app):
         traveller.move_to(datetime(2026, 1, 31, 12, 1, tzinfo=UTC))
         assert not signed_in(copy_of(app, laptop, "remember_token"))
         assert not signed_in(laptop)
+
+
+# ---------------------------------------------------------------- password guessing against one account
+
+PAUSED = "Too many wrong passwords for this address: password login is paused for 15 minutes."
+
+
+def password_errors(response) -> str:
+    found = re.search(r'<ul class="errors" id="password-error">(.*?)</ul>', response.text, re.S)
+    return found.group(1) if found else ""
+
+
+def wrong_logins(client, count, email="alice@example.com"):
+    return [log_in(client, email=email, password=f"wrong guess {n}").status_code for n in range(count)]
+
+
+def test_ten_wrong_passwords_pause_password_login_for_15_minutes(app):
+    from datetime import UTC, datetime, timedelta
+
+    make_quick_user("alice@example.com", "Alice")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client = app.test_client()
+        assert wrong_logins(client, 10) == [403] * 10
+        # Even the right password is refused now, with the reason beside the field.
+        response = log_in(client)
+        assert response.status_code == 429
+        assert PAUSED in password_errors(response)
+        assert "Hi, Alice!" not in client.get("/").text
+        # From another browser (any address) too.
+        assert log_in(app.test_client()).status_code == 429
+        traveller.move_to(start + timedelta(minutes=14, seconds=59))
+        assert log_in(client).status_code == 429
+        traveller.move_to(start + timedelta(minutes=15))
+        assert log_in(client).status_code == 302
+        assert "Hi, Alice!" in client.get("/").text
+
+
+def test_the_count_is_per_15_minutes_and_a_right_password_clears_it(app):
+    from datetime import UTC, datetime, timedelta
+
+    make_quick_user("alice@example.com", "Alice")
+    make_quick_user("bob@example.com", "Bob")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client = app.test_client()
+        assert wrong_logins(client, 9) == [403] * 9
+        traveller.move_to(start + timedelta(minutes=15, seconds=1))  # a new window
+        assert wrong_logins(client, 9) == [403] * 9
+        assert log_in(client).status_code == 302  # the 10th try, and right: the count starts again
+        client.post("/accounts/logout")
+        assert wrong_logins(client, 9) == [403] * 9
+        assert log_in(client).status_code == 302
+        client.post("/accounts/logout")
+        # Another account is never held back by Alice's count.
+        assert wrong_logins(client, 10) == [403] * 10
+        assert log_in(client, email="bob@example.com").status_code == 302
+
+
+def test_a_paused_account_can_still_reset_its_password_and_log_in(app):
+    from watchparty.accounts.service import make_reset_token
+
+    user = make_quick_user("alice@example.com", "Alice")
+    client = app.test_client()
+    wrong_logins(client, 10)
+    assert log_in(client).status_code == 429
+    response = client.post(f"/accounts/reset/{make_reset_token(user)}",
+                           data={"password": "brand new password", "confirm": "brand new password"})
+    assert response.status_code == 302 and "Hi, Alice!" in client.get("/").text
+    client.post("/accounts/logout")
+    # The reset cleared the pause: the new password works at once.
+    assert log_in(client, password="brand new password").status_code == 302
+
+
+def test_an_address_without_an_account_is_answered_the_same(app):
+    make_quick_user("alice@example.com", "Alice")
+    client = app.test_client()
+    known, unknown = wrong_logins(client, 11), wrong_logins(client, 11, email="nobody@example.com")
+    assert known == unknown == [403] * 10 + [429]
+    paused = log_in(client, email="nobody@example.com", password="anything at all")
+    assert PAUSED in password_errors(paused)
+    # No stranger's address is kept in clear.
+    keys = db.session.scalars(sa.select(LoginThrottle.email_key)).all()
+    assert len(keys) == 2 and not any("@" in key for key in keys)
+
+
+def test_simultaneous_guesses_are_counted_by_the_database(app_factory):
+    """20 wrong passwords at once, each from its own browser: at most 10 are ever checked."""
+    import threading
+
+    app = app_factory()
+    with app.app_context():
+        make_quick_user("alice@example.com", "Alice")
+        db.session.remove()
+    barrier = threading.Barrier(20)
+    statuses, errors = [None] * 20, []
+
+    def guess(i):
+        try:
+            client = app.test_client()
+            barrier.wait(timeout=30)
+            statuses[i] = log_in(client, password=f"wrong guess {i}").status_code
+        except Exception as error:  # a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sorted(statuses) == [403] * 10 + [429] * 10
+    assert log_in(app.test_client()).status_code == 429
+    with app.app_context():
+        assert db.session.scalar(sa.select(LoginThrottle.failures)) == 10

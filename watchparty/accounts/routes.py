@@ -1,7 +1,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from watchparty.accounts import service, sessions
+from watchparty.accounts import service, sessions, throttle
 from watchparty.accounts.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -55,8 +55,11 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = service.authenticate(form.email.data, form.password.data)
+            user = throttle.authenticate(form.email.data, form.password.data)
+        except throttle.LoginPaused as error:
+            return refuse("accounts/login.html", form, error)
         except DomainError as error:
+            db.session.commit()  # the wrong password counts towards the pause
             return refuse("accounts/login.html", form, error)
         sessions.log_in(user, remember=form.remember.data)
         db.session.commit()
@@ -178,6 +181,7 @@ def reset_password(token):
             user = service.reset_password(token, form.password.data)
         except DomainError as error:
             return refuse("accounts/reset_password.html", form, error)
+        throttle.forget(user.email)  # a paused password login works again with the new password
         sessions.log_in(user)
         db.session.commit()
         flash("Your password is changed and you are logged in.", "success")

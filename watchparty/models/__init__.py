@@ -3,6 +3,7 @@
 from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.login_session import LoginSession
+from watchparty.models.login_throttle import LoginThrottle
 from watchparty.models.outbox import OutboundEmail
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
@@ -23,6 +24,7 @@ __all__ = [
     "Film",
     "Invitation",
     "LoginSession",
+    "LoginThrottle",
     "OutboundEmail",
     "PageVersion",
     "Party",
