@@ -89,8 +89,9 @@ class Config:
 
         self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
         # One text field of a multipart form (the review import's paste box takes up to
-        # 1,000,000 characters, up to 4 bytes each). Flask's default, 500 kB, answered
-        # a long paste with a bare 413 instead of the form and its "at most 1 MB" message.
+        # 200,000 characters, up to 4 bytes each: reviews.service.ARTICLE_MAX_CHARS). Larger
+        # than that, so a too-long paste gets the form and its message, not a bare 413
+        # (Flask's default, 500 kB, did that).
         self.MAX_FORM_MEMORY_SIZE = int(env("MAX_FORM_MEMORY_SIZE", str(4 * 1024 * 1024)))
         # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
