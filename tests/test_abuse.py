@@ -170,18 +170,19 @@ def paste_article(client, film_slug: str, text: str):
 
 
 def test_a_long_article_pasted_into_the_import_form_gets_the_form_not_a_bare_413(app_factory):
-    """Flask's default limit on one multipart text field (500 kB) refused a paste the form allows (1 MB)."""
+    """Flask's default limit on one multipart text field (500 kB) answered a long paste with a bare 413;
+    the form allows 200,000 characters (of up to 4 bytes each) and refuses more with its message."""
     app = app_factory()
     with app.app_context():
         world = World()
         host = client_as(app, world, "host")
-        paragraph = "The film is a delight from its first scene to its last, and worth every minute. " * 60
-        article = "A long review\n\n" + "\n\n".join(f"Part {i}\n\n{paragraph}" for i in range(150))
-        assert 600_000 < len(article) < 1_000_000
+        paragraph = "Le film est un délice, du premier plan au dernier — chaque minute compte. 🎬 " * 30
+        article = "A long review\n\n" + "\n\n".join(f"Part {i}\n\n{paragraph}" for i in range(80))
+        assert 150_000 < len(article) <= 200_000 and len(article.encode()) > 170_000
         answer = paste_article(host, world.film.slug, article)
         assert answer.status_code == 200 and "A long review" in answer.text
         answer = paste_article(host, world.film.slug, "x" * 1_000_001)
-        assert answer.status_code == 422 and "Paste at most 1 MB of text." in answer.text
+        assert answer.status_code == 422 and "An article can be at most 200,000 characters" in answer.text
 
 
 def test_an_article_with_more_sections_than_a_review_holds_is_refused_with_a_message(app_factory):

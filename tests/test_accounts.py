@@ -1,11 +1,13 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.factories import DEFAULT_PASSWORD, log_in, make_user
+from tests.factories import DEFAULT_PASSWORD, log_in, make_quick_user, make_user
 from tests.mailbox import first_link
 from watchparty.extensions import db
-from watchparty.models import User
+from watchparty.models import LoginSession, LoginThrottle, User
 
 
 def register(client, **fields):
@@ -317,3 +319,243 @@ def test_the_password_rule_is_the_services_whatever_the_caller(app):
     db.session.rollback()
     accounts.set_password(user, "x" * 10)
     db.session.commit()
+
+
+# ---------------------------------------------------------------- sessions kept on the server
+
+
+def copy_of(app, browser, *names):
+    """Another browser holding copies of `browser`'s cookies (a stolen or synced cookie jar)."""
+    thief = app.test_client()
+    for name in names:
+        cookie = browser.get_cookie(name)
+        assert cookie is not None, name
+        thief.set_cookie(name, cookie.value)
+    return thief
+
+
+def signed_in(browser) -> bool:
+    return browser.get("/accounts/settings").status_code == 200
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app):
+    make_user()
+    laptop = app.test_client()
+    log_in(laptop, remember="y")
+    copied = copy_of(app, laptop, "session")
+    copied_remember = copy_of(app, laptop, "remember_token")
+    assert signed_in(copied) and signed_in(copied_remember)
+    assert laptop.post("/accounts/logout").status_code == 302
+    assert not signed_in(laptop)
+    assert not signed_in(copied)
+    assert not signed_in(copied_remember)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
+
+
+def test_logging_out_ends_only_that_session(app):
+    make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop)
+    log_in(phone)
+    laptop.post("/accounts/logout")
+    assert not signed_in(laptop) and signed_in(phone)
+
+
+def test_log_out_everywhere_ends_every_session_of_the_account_only(app):
+    make_user()
+    make_user("bob@example.com", "Bob")
+    laptop, phone, bob = app.test_client(), app.test_client(), app.test_client()
+    log_in(laptop)
+    log_in(phone, remember="y")
+    remembered_phone = copy_of(app, phone, "remember_token")
+    log_in(bob, email="bob@example.com")
+    assert "Log out everywhere" in laptop.get("/accounts/settings").text
+    response = laptop.post("/accounts/logout-everywhere")
+    assert response.status_code == 302 and response.headers["Location"] == "/accounts/login"
+    assert not signed_in(laptop) and not signed_in(phone) and not signed_in(remembered_phone)
+    assert signed_in(bob)
+    assert laptop.post("/accounts/logout-everywhere").status_code == 302  # a visitor: sent to log in
+    assert log_in(laptop).status_code == 302 and signed_in(laptop)
+
+
+def test_log_out_everywhere_needs_the_csrf_token(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_user()
+    browser = app.test_client()
+    page = browser.get("/accounts/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    browser.post("/accounts/login", data={"email": "alice@example.com", "password": DEFAULT_PASSWORD,
+                                          "csrf_token": token})
+    assert browser.post("/accounts/logout-everywhere").status_code == 400
+    assert signed_in(browser)
+    settings = browser.get("/accounts/settings").text
+    form = re.search(r'action="/accounts/logout-everywhere">\s*<input[^>]*value="([^"]+)"', settings)
+    assert browser.post("/accounts/logout-everywhere", data={"csrf_token": form.group(1)}).status_code == 302
+    assert not signed_in(browser)
+
+
+def test_a_password_change_ends_other_sessions_and_keeps_this_one(app):
+    make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, remember="y")
+    log_in(phone, remember="y")
+    old_laptop = copy_of(app, laptop, "session")
+    remembered_phone = copy_of(app, phone, "remember_token")
+    response = laptop.post(
+        "/accounts/settings/password",
+        data={"current_password": DEFAULT_PASSWORD, "password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.status_code == 302
+    assert signed_in(laptop)
+    assert not signed_in(phone) and not signed_in(remembered_phone)
+    assert not signed_in(old_laptop)  # this browser's old session cookie went with the old password
+    # The laptop's new remember-me cookie works on its own.
+    assert signed_in(copy_of(app, laptop, "remember_token"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 1
+
+
+def test_a_password_reset_ends_every_session(client, app):
+    from watchparty.accounts.service import make_reset_token
+
+    user = make_user()
+    phone = app.test_client()
+    log_in(phone, remember="y")
+    link = f"/accounts/reset/{make_reset_token(user)}"  # as emailed
+    client.post(link, data={"password": "brand new password", "confirm": "brand new password"})
+    assert signed_in(client)
+    assert not signed_in(phone) and not signed_in(copy_of(app, phone, "remember_token"))
+
+
+def test_remember_me_lasts_30_days_and_no_longer(app):
+    from datetime import UTC, datetime, timedelta
+
+    assert app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    make_user()
+    with time_machine.travel(datetime(2026, 1, 1, 12, tzinfo=UTC), tick=False) as traveller:
+        laptop = app.test_client()
+        response = log_in(laptop, remember="y")
+        remember = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+        assert "Expires=Sat, 31 Jan 2026 12:00:00 GMT" in remember
+        remembered = copy_of(app, laptop, "remember_token")
+        traveller.move_to(datetime(2026, 1, 31, 11, 59, tzinfo=UTC))
+        assert signed_in(remembered)
+        # A cookie kept past its date (or a session cookie never closed) signs nobody in.
+        traveller.move_to(datetime(2026, 1, 31, 12, 1, tzinfo=UTC))
+        assert not signed_in(copy_of(app, laptop, "remember_token"))
+        assert not signed_in(laptop)
+
+
+# ---------------------------------------------------------------- password guessing against one account
+
+PAUSED = "Too many wrong passwords for this address: password login is paused for 15 minutes."
+
+
+def password_errors(response) -> str:
+    found = re.search(r'<ul class="errors" id="password-error">(.*?)</ul>', response.text, re.S)
+    return found.group(1) if found else ""
+
+
+def wrong_logins(client, count, email="alice@example.com"):
+    return [log_in(client, email=email, password=f"wrong guess {n}").status_code for n in range(count)]
+
+
+def test_ten_wrong_passwords_pause_password_login_for_15_minutes(app):
+    from datetime import UTC, datetime, timedelta
+
+    make_quick_user("alice@example.com", "Alice")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client = app.test_client()
+        assert wrong_logins(client, 10) == [403] * 10
+        # Even the right password is refused now, with the reason beside the field.
+        response = log_in(client)
+        assert response.status_code == 429
+        assert PAUSED in password_errors(response)
+        assert "Hi, Alice!" not in client.get("/").text
+        # From another browser (any address) too.
+        assert log_in(app.test_client()).status_code == 429
+        traveller.move_to(start + timedelta(minutes=14, seconds=59))
+        assert log_in(client).status_code == 429
+        traveller.move_to(start + timedelta(minutes=15))
+        assert log_in(client).status_code == 302
+        assert "Hi, Alice!" in client.get("/").text
+
+
+def test_the_count_is_per_15_minutes_and_a_right_password_clears_it(app):
+    from datetime import UTC, datetime, timedelta
+
+    make_quick_user("alice@example.com", "Alice")
+    make_quick_user("bob@example.com", "Bob")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client = app.test_client()
+        assert wrong_logins(client, 9) == [403] * 9
+        traveller.move_to(start + timedelta(minutes=15, seconds=1))  # a new window
+        assert wrong_logins(client, 9) == [403] * 9
+        assert log_in(client).status_code == 302  # the 10th try, and right: the count starts again
+        client.post("/accounts/logout")
+        assert wrong_logins(client, 9) == [403] * 9
+        assert log_in(client).status_code == 302
+        client.post("/accounts/logout")
+        # Another account is never held back by Alice's count.
+        assert wrong_logins(client, 10) == [403] * 10
+        assert log_in(client, email="bob@example.com").status_code == 302
+
+
+def test_a_paused_account_can_still_reset_its_password_and_log_in(app):
+    from watchparty.accounts.service import make_reset_token
+
+    user = make_quick_user("alice@example.com", "Alice")
+    client = app.test_client()
+    wrong_logins(client, 10)
+    assert log_in(client).status_code == 429
+    response = client.post(f"/accounts/reset/{make_reset_token(user)}",
+                           data={"password": "brand new password", "confirm": "brand new password"})
+    assert response.status_code == 302 and "Hi, Alice!" in client.get("/").text
+    client.post("/accounts/logout")
+    # The reset cleared the pause: the new password works at once.
+    assert log_in(client, password="brand new password").status_code == 302
+
+
+def test_an_address_without_an_account_is_answered_the_same(app):
+    make_quick_user("alice@example.com", "Alice")
+    client = app.test_client()
+    known, unknown = wrong_logins(client, 11), wrong_logins(client, 11, email="nobody@example.com")
+    assert known == unknown == [403] * 10 + [429]
+    paused = log_in(client, email="nobody@example.com", password="anything at all")
+    assert PAUSED in password_errors(paused)
+    # No stranger's address is kept in clear.
+    keys = db.session.scalars(sa.select(LoginThrottle.email_key)).all()
+    assert len(keys) == 2 and not any("@" in key for key in keys)
+
+
+def test_simultaneous_guesses_are_counted_by_the_database(app_factory):
+    """20 wrong passwords at once, each from its own browser: at most 10 are ever checked."""
+    import threading
+
+    app = app_factory()
+    with app.app_context():
+        make_quick_user("alice@example.com", "Alice")
+        db.session.remove()
+    barrier = threading.Barrier(20)
+    statuses, errors = [None] * 20, []
+
+    def guess(i):
+        try:
+            client = app.test_client()
+            barrier.wait(timeout=30)
+            statuses[i] = log_in(client, password=f"wrong guess {i}").status_code
+        except Exception as error:  # a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sorted(statuses) == [403] * 10 + [429] * 10
+    assert log_in(app.test_client()).status_code == 429
+    with app.app_context():
+        assert db.session.scalar(sa.select(LoginThrottle.failures)) == 10

@@ -130,6 +130,7 @@ ROUTES: dict[str, Route] = {
         lambda w: "/accounts/login", lambda w, role: {"email": w.host.email, "password": DEFAULT_PASSWORD}
     ),
     "accounts.logout": Route(lambda w: "/accounts/logout"),
+    "accounts.logout_everywhere": Route(lambda w: "/accounts/logout-everywhere"),
     "accounts.register": Route(
         lambda w: "/accounts/register",
         lambda w, role: {"email": f"w{w.n}-new-{role}-{next(_numbers)}@example.com", "display_name": "Newcomer",
@@ -228,6 +229,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("accounts.login", "GET"): visitors(200, logged_in=GO),
     ("accounts.login", "POST"): everyone(GO),
     ("accounts.logout", "POST"): everyone(GO),
+    ("accounts.logout_everywhere", "POST"): accounts_only(GO),
     ("accounts.register", "GET"): visitors(200, logged_in=GO),
     ("accounts.register", "POST"): everyone(GO),
     ("accounts.reset_request", "GET"): everyone(200),
@@ -524,13 +526,20 @@ def test_a_deleted_hosts_parties_have_no_host_routes(module_app):
 # ---------------------------------------------------------------- helpers shared with the other hostile-input suites
 
 
+# Counters of tries, like the rate limiter's: a refused wrong password is counted there on
+# purpose (accounts.throttle), and that is no change a refusal must leave alone.
+BOOKKEEPING = {"login_throttle"}
+
+
 def snapshot() -> dict:
-    """Every row of every table, as plain tuples: the tests that use it keep the database small.
-    (Plain SQL: this runs around every one of thousands of requests.)"""
+    """Every row of every table (but BOOKKEEPING), as plain tuples: the tests that use it keep
+    the database small. (Plain SQL: this runs around every one of thousands of requests.)"""
     db.session.expire_all()
     connection = db.session.connection()
     state = {}
     for table in db.metadata.sorted_tables:
+        if table.name in BOOKKEEPING:
+            continue
         rows = connection.exec_driver_sql(f'SELECT * FROM "{table.name}" ORDER BY 1, 2').fetchall()
         state[table.name] = [tuple(row) for row in rows]
     db.session.rollback()
@@ -543,3 +552,127 @@ def empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+# ---------------------------------------------------------------- who may keep a response (Cache-Control)
+
+KEPT = "may be kept"  # no `no-store`, not `private`: a shared cache may keep it
+PRIVATE = "private, no-store"
+
+
+def same_for_everyone():
+    return everyone(KEPT)
+
+
+def personal():
+    return everyone(PRIVATE)
+
+
+def own_header(value):
+    """The view says for itself, the same for everyone."""
+    return everyone(value)
+
+
+def same_for_visitors():
+    """Kept for a browser the site does not know; private for everyone it knows: an
+    account, and a remembered guest (whose browser holds a guest cookie and a session
+    from the manage page's form, which Flask-Login touches on every request)."""
+    return {**everyone(PRIVATE), "anonymous": KEPT}
+
+
+# Every GET route of the app (but static files: see below): who may keep its answer.
+CACHING: dict[str, dict[str, str]] = {
+    "main.index": same_for_visitors(),
+    "films.index": same_for_visitors(),
+    "films.detail": same_for_visitors(),
+    "reviews.detail": same_for_visitors(),
+    "films.poster_file": same_for_everyone(),
+    "films.generated_poster": same_for_everyone(),
+    "main.healthz": own_header("no-store"),
+    "rsvp.qr": own_header("private, max-age=600"),  # the share link as a picture: no person in it
+    # Forms carry the session's CSRF token; the rest show a person's data.
+    "accounts.login": personal(),
+    "accounts.register": personal(),
+    "accounts.reset_request": personal(),
+    "accounts.reset_password": personal(),
+    "accounts.settings": personal(),
+    "films.new": personal(),
+    "films.edit": personal(),
+    "reviews.import_article": personal(),
+    "rsvp.party": personal(),
+    "rsvp.calendar": personal(),
+    "rsvp.manage": personal(),
+    "notifications.stop_guest": personal(),
+    "notifications.stop_invitation": personal(),
+    "parties.new": personal(),
+    "parties.dashboard": personal(),
+    "parties.edit": personal(),
+    "parties.guests_csv": personal(),
+    "signups.edit_item": personal(),
+    "signups.remove_item": personal(),
+    "signups.starter": personal(),
+}
+
+
+def caching_of(response) -> str:
+    cache_control = response.headers.get("Cache-Control", "")
+    if cache_control == PRIVATE:
+        return PRIVATE
+    return cache_control if ("no-store" in cache_control or "private" in cache_control) else KEPT
+
+
+def test_the_cache_table_covers_every_get_route(module_app):
+    gets = {endpoint for endpoint, method in route_methods(module_app) if method == "GET"}
+    missing = sorted(gets - CACHING.keys())
+    assert not missing, (
+        f"GET routes without an entry in CACHING (tests/test_authorisation.py): {missing}. Decide who may keep "
+        "the answer; a page that is the same for everyone goes in watchparty.security's SHARED_PAGES or SAME_FOR_EVERYONE."
+    )
+    assert not sorted(CACHING.keys() - gets), "CACHING lists routes the app no longer has"
+
+
+def test_no_personal_answer_may_be_kept_by_a_cache(module_app):
+    """Every GET route, every role, whatever the status (a login redirect, a 404 too)."""
+    wrong = []
+    for endpoint in sorted(CACHING):
+        world = World(started=ROUTES[endpoint].started)
+        for role in ROLES:
+            response = call(client_as(module_app, world, role), "GET", ROUTES[endpoint].path(world))
+            if (actual := caching_of(response)) != CACHING[endpoint][role]:
+                wrong.append(f"GET {endpoint} as {role} ({response.status_code}): expected {CACHING[endpoint][role]!r}, "
+                             f"got {actual!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_static_files_stay_cacheable_for_everyone(module_app):
+    world = World()
+    for role in ROLES:
+        response = call(client_as(module_app, world, role), "GET", "/static/css/site.css")
+        assert response.status_code == 200
+        assert caching_of(response) == KEPT and "max-age" in response.headers["Cache-Control"], role
+
+
+def test_a_page_for_visitors_is_private_once_it_shows_a_message(module_app):
+    """A flash message is this browser's alone: the landing page that shows it must not be kept."""
+    world = World()
+    browser = client_as(module_app, world, "host")
+    browser.post("/accounts/logout")
+    response = browser.get("/")
+    assert "You are logged out." in response.text
+    assert response.headers["Cache-Control"] == PRIVATE
+    again = browser.get("/")
+    assert caching_of(again) == KEPT and "Cookie" in again.headers["Vary"]
+
+
+def test_a_review_opened_by_a_remembered_guest_is_private(module_app):
+    """The guest cookie alone (the session ended with the browser) follows "I've seen it" onto film pages."""
+    world = World()
+    remembered = client_as(module_app, world, "guest")
+    browser = module_app.test_client()
+    for path in ("/p/", "/films/"):
+        browser.set_cookie(f"wp_guest_{world.party.id}", remembered.get_cookie(f"wp_guest_{world.party.id}",
+                                                                                path=path).value, path=path)
+    response = browser.get(f"/films/{world.film.slug}/reviews/{world.review.id}?party={world.token}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == PRIVATE
+    assert caching_of(module_app.test_client().get(f"/films/{world.film.slug}/reviews/{world.review.id}")) == KEPT

@@ -111,6 +111,37 @@ def test_large_posters_are_scaled_down(logged_in, app):
         assert image.size == (800, 1200)
 
 
+def test_a_turned_photo_is_stood_up_and_fills_the_poster_box(logged_in, app):
+    """EXIF orientation 6 (a phone held upright): 4000 x 2000 as stored is 2000 x 4000 as seen."""
+    image = Image.new("RGB", (4000, 2000), (10, 120, 200))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    out = BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=70)
+    assert post_film(logged_in, out.getvalue(), "photo.jpg").status_code == 302
+    with Image.open(BytesIO(stored_bytes(poster_of("anora-2024")))) as stored:
+        assert stored.size == (600, 1200)
+
+
+def largest_allowed(kind: str) -> bytes:
+    """4000 x 4000 (16 MP), under 5 MB: RGBA for PNG (the most memory a decoded poster takes)."""
+    gradient = Image.linear_gradient("L").resize((4000, 4000))
+    mode = "RGBA" if kind == "PNG" else "RGB"
+    image = Image.merge(mode, [gradient, gradient.transpose(Image.Transpose.ROTATE_90), gradient, gradient][: len(mode)])
+    out = BytesIO()
+    image.save(out, kind)
+    assert len(out.getvalue()) <= POSTER_MAX_BYTES
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG"])
+def test_the_largest_poster_allowed_is_taken(logged_in, app, kind):
+    out = BytesIO(largest_allowed(kind))
+    assert post_film(logged_in, out.getvalue(), f"big.{kind.lower()}").status_code == 302
+    with Image.open(BytesIO(stored_bytes(poster_of("anora-2024")))) as stored:
+        assert stored.size == (800, 800)
+
+
 @pytest.mark.parametrize(
     "poster, filename, message",
     [
@@ -122,7 +153,11 @@ def test_large_posters_are_scaled_down(logged_in, app):
         (image_bytes("PNG"), "poster.png.exe", "Upload a JPEG, PNG or WebP image."),
         (image_bytes("GIF"), "poster.png", "not a readable JPEG, PNG or WebP image"),
         (bomb_png(), "poster.png", "too many pixels"),
-        (bomb_png(9000, 9000), "poster.png", "at most 40 megapixels"),
+        (bomb_png(9000, 9000), "poster.png", "at most 16 megapixels"),
+        # ~40 MP declared by a 100-byte file: refused from the header (its pixel data is
+        # missing, so decoding would have failed with another message).
+        (bomb_png(6400, 6250), "poster.png", "This image is 6400 by 6250 pixels; posters can be at most 16 megapixels"),
+        (bomb_png(4001, 4000), "poster.png", "at most 16 megapixels"),
         (b"", "poster.png", "The poster file is empty."),
     ],
 )
@@ -271,3 +306,30 @@ def test_posters_a_server_kept_as_files_are_copied_by_a_command(app, runner, tmp
     assert stored_posters(app) == ["0123456789abcdef0123456789abcdef.webp", "fedcba9876543210fedcba9876543210.jpg"]
     assert stored_bytes("0123456789abcdef0123456789abcdef.webp") == b"RIFF....WEBPVP8 one"
     assert app.test_client().get("/films/posters/fedcba9876543210fedcba9876543210.jpg").mimetype == "image/jpeg"
+
+
+def test_poster_uploads_are_rate_limited_per_client_and_per_account(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_POSTER_UPLOAD="3 per minute")
+    with app.app_context():
+        make_user()
+        make_user("bob@example.com", "Bob")
+    alice = app.test_client()
+    log_in(alice)
+    statuses = [post_film(alice, image_bytes("PNG"), title=f"Film {n}").status_code for n in range(3)]
+    assert statuses == [302, 302, 302]
+    refused = post_film(alice, image_bytes("PNG"), title="Film 4")
+    assert refused.status_code == 429 and "Slow down" in refused.text
+    # Saving a film without a file is not an upload, and is not counted.
+    assert post_film(alice, title="No poster").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PosterImage)) == 3
+    # The same account from another address is still refused; another account there is not.
+    elsewhere = {"REMOTE_ADDR": "127.0.0.2"}
+    alice_elsewhere = app.test_client()
+    alice_elsewhere.environ_base.update(elsewhere)
+    log_in(alice_elsewhere)
+    assert post_film(alice_elsewhere, image_bytes("PNG"), title="Film 5").status_code == 429
+    bob = app.test_client()
+    bob.environ_base.update(elsewhere)
+    log_in(bob, email="bob@example.com")
+    assert post_film(bob, image_bytes("PNG"), title="Film 6").status_code == 302

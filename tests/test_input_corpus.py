@@ -170,6 +170,7 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("accounts.change_password", "host", "accounts:PasswordChangeForm", main=False),
     FormSpec("accounts.delete_account", "host", "accounts:DeleteAccountForm", main=False),
     FormSpec("accounts.logout", "host", main=False),
+    FormSpec("accounts.logout_everywhere", "host", main=False),
     FormSpec("films.new", "host", "films:FilmForm", files=("poster",), multipart=True),
     FormSpec("films.edit", "host", "films:FilmForm", files=("poster",), multipart=True, main=False),
     FormSpec("reviews.import_article", "host", "reviews:ImportForm", files=("file",), multipart=True,
@@ -351,7 +352,7 @@ def attack_form(app, spec: FormSpec, corpus, tally: Tally) -> None:
             before = judge(tally, client, where, response, before, follow=payload in SHOWN_PAYLOADS,
                            refusals=(200, 400, 403, 404, 409, 413, 422, 429) if not spec.writes_on_200 else None)
             if response.status_code == 302 and spec.role != "anonymous" and spec.endpoint in (
-                "accounts.delete_account", "accounts.logout"
+                "accounts.delete_account", "accounts.logout", "accounts.logout_everywhere"
             ):
                 client = client_as(app, world, spec.role)
                 before = snapshot()

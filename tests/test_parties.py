@@ -564,6 +564,58 @@ def test_csv_export_is_utf8_with_bom_and_neutralises_formulas(host_client, host,
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
 
 
+# Each payload, and the cell a spreadsheet gets: a piece after `,` `;` or tab that starts
+# like a formula makes the whole cell text (OWASP); everything else is left as typed.
+CSV_PAYLOADS = [
+    (";=1+1", "';=1+1"),
+    ("a,=1", "'a,=1"),
+    ("a;=1", "'a;=1"),
+    ("a\t=1", "'a\t=1"),
+    ("\t=1", "'\t=1"),
+    ("=SUM(1)", "'=SUM(1)"),
+    ("+1", "'+1"),
+    ("-1", "'-1"),
+    ("@x", "'@x"),
+    ("\r=1", "'\r=1"),
+    ("Bob; -lactose", "'Bob; -lactose"),
+    ("Ann Smith", "Ann Smith"),
+    ("Zoë O'Neil", "Zoë O'Neil"),
+    ("Jean-Luc", "Jean-Luc"),
+    ("Smith, Ann", "Smith, Ann"),
+    ("a=b", "a=b"),
+    ("me+1@example.com", "me+1@example.com"),
+]
+
+
+@pytest.mark.parametrize(("typed", "cell"), CSV_PAYLOADS)
+def test_a_csv_cell_is_text_whatever_separator_the_spreadsheet_splits_on(typed, cell):
+    from watchparty.spreadsheet import csv_document, safe_cell
+
+    assert safe_cell(typed) == cell
+    line = csv_document([[typed, 3]]).decode("utf-8-sig")
+    # Quoted whole: a `;` or tab inside cannot start a new cell in any locale.
+    assert line.startswith('"') and line.rstrip("\r\n").endswith('"3"')
+    assert next(csv.reader(io.StringIO(line))) == [cell, "3"]
+
+
+def test_the_guest_export_gives_every_payload_as_text(host_client, host, film):
+    from watchparty.spreadsheet import safe_cell
+
+    party = make_party(host, film, capacity=None)
+    stored = {}
+    for number, (typed, _) in enumerate(CSV_PAYLOADS):
+        reply = make_reply(party, f"Guest {number}", email=f"g{number}@example.com", note=typed, dietary=typed)
+        stored[number] = reply.note  # as the reply service keeps it (it trims outer whitespace)
+    response = host_client.get(f"/parties/{party.id}/guests.csv")
+    assert response.status_code == 200
+    body = response.data.decode("utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(body))}
+    for number, (typed, cell) in enumerate(CSV_PAYLOADS):
+        expected = cell if stored[number] == typed else safe_cell(stored[number])
+        assert rows[f"Guest {number}"][6:8] == [expected, expected], typed
+    assert all(line.startswith('"') for line in body.splitlines() if line), "every cell quoted"
+
+
 # ---------------------------------------------------------------- the home page, accounts, demo
 
 

@@ -145,7 +145,8 @@ def test_only_the_films_creator_or_an_admin_may_import(client, film, who, expect
         ((b"\x89PNG\r\n\x1a\n\x00\x00binary", "article.txt"), "not text"),
         ((b"caf\xe9 au lait", "article.txt"), "not UTF-8"),
         ((b"fine text", "article.exe"), "Upload a .txt or .md file."),
-        ((b"a" * (1024 * 1024 + 1), "big.txt"), "larger than 1 MB"),
+        ((b"a" * (800_000 + 1), "big.txt"), "at most 200,000 characters"),
+        ((b"a" * (200_000 + 1), "long.txt"), "at most 200,000 characters"),
     ],
 )
 def test_bad_uploads_are_refused_with_a_message(client, film, upload, message):
@@ -293,3 +294,120 @@ def test_film_page_query_count_does_not_grow_with_reviews(client, film, count_qu
         counts.append(len(statements))
     assert page.text.count('class="review-card card"') == 10
     assert counts[0] == counts[1] <= 10, counts
+
+
+# ---------------------------------------------------------------- size and rate limits, and no lock while rendering
+
+ARTICLE_TOO_LONG = "An article can be at most 200,000 characters"
+
+
+def field_errors(html: str, field_id: str) -> str:
+    found = re.search(rf'<ul class="errors" id="{re.escape(field_id)}-error">(.*?)</ul>', html, re.S)
+    return found.group(1) if found else ""
+
+
+def test_a_one_megabyte_review_is_refused_beside_the_field_and_nothing_is_saved(client, film):
+    log_in(client, email="editor@example.com")
+    response = client.post(f"/films/{film.slug}/reviews", data=save_form(sections=[("Intro", "m" * 1_000_000, False)]))
+    assert response.status_code == 422
+    assert ARTICLE_TOO_LONG in field_errors(response.text, "sections-0-body")
+    response = client.post(f"/films/{film.slug}/reviews/import", data={"text": "m" * 1_000_000})
+    assert response.status_code == 422
+    assert ARTICLE_TOO_LONG in field_errors(response.text, "text")
+    assert review_count() == 0
+
+
+def test_the_article_limit_is_200_000_characters_in_all(client, film):
+    log_in(client, email="editor@example.com")
+    half = "word " * 20_000  # 100,000 characters
+    # Two sections of 100,000 characters each (headings count too): just over.
+    over = save_form(sections=[("A", half, False), ("B", half, False)])
+    response = client.post(f"/films/{film.slug}/reviews", data=over)
+    assert response.status_code == 422
+    assert ARTICLE_TOO_LONG in field_errors(response.text, "sections-1-body")
+    assert not field_errors(response.text, "sections-0-body")
+    assert review_count() == 0
+    # Exactly at the limit: saved.
+    at_limit = save_form(sections=[("A", half[:-2], False), ("B", half, False)])
+    assert client.post(f"/films/{film.slug}/reviews", data=at_limit).status_code == 302
+    assert review_count() == 1
+    # The import form: 200,000 characters are parsed, one more is refused.
+    article = ("A title\n\n" + "Words and more words. " * 10_000)[:200_000]
+    assert client.post(f"/films/{film.slug}/reviews/import", data={"text": article}).status_code == 200
+    response = client.post(f"/films/{film.slug}/reviews/import", data={"text": article + "x"})
+    assert response.status_code == 422 and ARTICLE_TOO_LONG in field_errors(response.text, "text")
+
+
+@pytest.mark.parametrize(
+    ("setting", "path", "form"),
+    [
+        ("RATELIMIT_REVIEW_SAVE", "/films/{slug}/reviews", save_form()),
+        ("RATELIMIT_REVIEW_IMPORT", "/films/{slug}/reviews/import", {"text": ARTICLE}),
+    ],
+)
+def test_review_saves_and_previews_are_rate_limited_per_client_and_per_account(app_factory, setting, path, form):
+    app = app_factory(RATELIMIT_ENABLED=True, **{setting: "3 per minute"})
+    with app.app_context():
+        editor = make_user(email="editor@example.com", display_name="Editor")
+        other = make_user(email="other@example.com", display_name="Other editor")
+        slug = make_film(created_by=editor).slug
+        make_film("Flow", 2024, created_by=other)
+    url = path.format(slug=slug)
+    browser = app.test_client()
+    log_in(browser, email="editor@example.com")
+    statuses = [browser.post(url, data=form).status_code for _ in range(4)]
+    assert 429 not in statuses[:3] and statuses[3] == 429
+    assert "Slow down" in browser.post(url, data=form).text
+    # The same account from another address: still refused (per account).
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    log_in(elsewhere, email="editor@example.com")
+    assert elsewhere.post(url, data=form).status_code == 429
+    # Another account from the first address: refused too (per client address).
+    neighbour = app.test_client()
+    log_in(neighbour, email="other@example.com")
+    assert neighbour.post(path.format(slug="flow-2024"), data=form).status_code == 429
+    # Another account from another address is not held back by either.
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "127.0.0.3"
+    log_in(stranger, email="other@example.com")
+    assert stranger.post(path.format(slug="flow-2024"), data=form).status_code in (200, 302)
+
+
+def test_markdown_is_rendered_and_articles_parsed_while_no_transaction_is_open(client, film, monkeypatch):
+    """The heavy work happens before the write transaction: on SQLite a POST's transaction
+    holds the write lock from its first read, and every other writer would wait on the parser."""
+    from watchparty.reviews import importer, rendering, service
+
+    seen = []
+
+    def another_writer_could_write() -> bool:
+        """On SQLite: can a second connection take the write lock right now, without waiting?"""
+        if db.engine.dialect.name != "sqlite":
+            return True
+        import sqlite3
+
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:  # "database is locked"
+            return False
+        finally:
+            other.close()
+
+    def watching(name, real):
+        def run(*args, **kwargs):
+            seen.append((name, db.session().in_transaction(), another_writer_could_write()))
+            return real(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(service, "render_markdown", watching("render", rendering.render_markdown))
+    monkeypatch.setattr(service, "parse_article", watching("parse", importer.parse_article))
+    log_in(client, email="editor@example.com")
+    assert client.post(f"/films/{film.slug}/reviews/import", data={"text": ARTICLE}).status_code == 200
+    assert client.post(f"/films/{film.slug}/reviews", data=save_form()).status_code == 302
+    assert review_count() == 1
+    assert {name for name, _, _ in seen} == {"parse", "render"}
+    assert all(not in_transaction and could_write for _, in_transaction, could_write in seen), seen

@@ -189,3 +189,29 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app_factory,
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_demo_data_is_refused_in_production_without_the_explicit_flag(app_factory):
+    import sqlalchemy as sa
+
+    from watchparty.extensions import db
+    from watchparty.models import User
+
+    app = app_factory(WATCHPARTY_ENV="production")
+    runner = app.test_cli_runner()
+    with app.app_context():  # as `flask` gives every command
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code != 0
+        assert "Refusing to load demo data under WATCHPARTY_ENV=production" in result.output
+        assert "--force-in-production" in result.output
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+        result = runner.invoke(args=["demo", "--force-in-production"])
+        assert result.exit_code == 0, result.output
+        assert "Created the demo host host@example.com." in result.output
+
+
+def test_demo_data_loads_in_development_without_a_flag(app_factory):
+    app = app_factory(WATCHPARTY_ENV="development")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0 and "Created the demo host" in result.output

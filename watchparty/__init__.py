@@ -62,7 +62,7 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401  (every model registered before Alembic looks)
     )
     from watchparty.extensions import csrf, db, limiter, login_manager, migrate
-    from watchparty.security import DatabaseIdConverter, set_security_headers
+    from watchparty.security import DatabaseIdConverter, set_cache_policy, set_security_headers
 
     app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.after_request(set_security_headers)
+    app.after_request(set_cache_policy)
     links.init_app(app)  # every link that leaves the site starts with PUBLIC_URL
 
 

@@ -1,7 +1,7 @@
 """flask commands: `flask --app watchparty demo`, and each area's group."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from watchparty.extensions import db
@@ -11,8 +11,19 @@ DEMO_HOST_PASSWORD = "popcorn-and-credits"  # noqa: S105  (printed on purpose: d
 
 
 @click.command("demo")
-def demo_command():
+@click.option(
+    "--force-in-production",
+    is_flag=True,
+    help="Load the demo data even under WATCHPARTY_ENV=production (its host's password is public).",
+)
+def demo_command(force_in_production: bool):
     """Load the demo data (idempotent): a host, the film catalogue, a party."""
+    if current_app.config.get("WATCHPARTY_ENV") == "production" and not force_in_production:
+        # The demo host's password is printed and in the source: on a real site it is a way in.
+        raise click.ClickException(
+            "Refusing to load demo data under WATCHPARTY_ENV=production: it creates an account "
+            f"({DEMO_HOST_EMAIL}) whose password is public. Add --force-in-production if you mean it."
+        )
     from watchparty.accounts import service as accounts
     from watchparty.films.demo import load_demo_films
     from watchparty.parties.demo import create_demo_party

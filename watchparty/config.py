@@ -6,6 +6,7 @@ is given, so tests and the CLI can build as many apps as they like.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,13 +82,17 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = production
+        # "Keep me logged in": how long the cookie lasts, and the longest any login lasts on
+        # the server (accounts.sessions), in seconds.
+        self.REMEMBER_COOKIE_DURATION = timedelta(seconds=int(env("REMEMBER_COOKIE_DURATION", str(30 * 24 * 3600))))
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.HSTS = production
 
         self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
         # One text field of a multipart form (the review import's paste box takes up to
-        # 1,000,000 characters, up to 4 bytes each). Flask's default, 500 kB, answered
-        # a long paste with a bare 413 instead of the form and its "at most 1 MB" message.
+        # 200,000 characters, up to 4 bytes each: reviews.service.ARTICLE_MAX_CHARS). Larger
+        # than that, so a too-long paste gets the form and its message, not a bare 413
+        # (Flask's default, 500 kB, did that).
         self.MAX_FORM_MEMORY_SIZE = int(env("MAX_FORM_MEMORY_SIZE", str(4 * 1024 * 1024)))
         # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
@@ -112,7 +117,11 @@ class Config:
         self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
         self.RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;30 per hour")
         self.RATELIMIT_RESET = env("RATELIMIT_RESET", "5 per minute;20 per hour")
+        # Review import previews and review saves: per client address and per account.
         self.RATELIMIT_REVIEW_IMPORT = env("RATELIMIT_REVIEW_IMPORT", "30 per hour")
+        self.RATELIMIT_REVIEW_SAVE = env("RATELIMIT_REVIEW_SAVE", "10 per minute;60 per hour")
+        # Poster uploads (film form POSTs with a file), per client address and per account.
+        self.RATELIMIT_POSTER_UPLOAD = env("RATELIMIT_POSTER_UPLOAD", "10 per minute;60 per hour")
         self.RATELIMIT_RSVP = env("RATELIMIT_RSVP", "20 per minute;200 per hour")
 
         self.MAIL_SERVER = env("MAIL_SERVER", "")

@@ -3,7 +3,8 @@
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, request, session
+from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -36,6 +37,59 @@ def set_security_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("HSTS"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+# ---------------------------------------------------------------- who may keep a response
+
+PRIVATE = "private, no-store"
+
+# The same bytes for everyone, signed in or not: the view's own Cache-Control stands.
+SAME_FOR_EVERYONE = frozenset({
+    "static",
+    "films.poster_file",
+    "films.generated_poster",
+    "main.healthz",  # no-store: a probe must reach the app
+    "rsvp.qr",  # the share link as a picture: the same for whoever holds the link
+})
+
+# The same page for every visitor who is nobody in particular (not signed in, no
+# guest cookie): a shared cache may keep it for them. For anyone it knows it is private.
+SHARED_PAGES = frozenset({
+    "main.index",
+    "films.index",
+    "films.detail",
+    "reviews.detail",
+})
+
+# The remembered-guest cookies (party_page.visitors.remember): a review opened from a party follows them.
+GUEST_COOKIE_PREFIX = "wp_guest_"
+
+
+def _viewer_is_someone(response) -> bool:
+    """The response may show who is looking: a signed-in user, a remembered guest,
+    or a session or cookie made by this request (a CSRF token, a flash message)."""
+    return (
+        current_user.is_authenticated
+        or any(name.startswith(GUEST_COOKIE_PREFIX) for name in request.cookies)
+        or session.modified
+        or "Set-Cookie" in response.headers
+    )
+
+
+def set_cache_policy(response):
+    """The one rule for Cache-Control: every response is `private, no-store` (nothing
+    on the way, nor the browser's back button, keeps it) unless its endpoint is
+    listed above as the same for everyone — and a page only for a visitor it does
+    not know. tests/test_authorisation.py checks every GET route for every role."""
+    endpoint = request.endpoint
+    if endpoint in SAME_FOR_EVERYONE:
+        return response
+    if endpoint in SHARED_PAGES and not _viewer_is_someone(response):
+        # A cache must not hand this visitor's copy to someone who has a cookie.
+        response.vary.add("Cookie")
+        return response
+    response.headers["Cache-Control"] = PRIVATE
     return response
 
 

@@ -28,3 +28,15 @@ def refuse(template: str, form: Form, error: DomainError, **context):
     db.session.rollback()
     show_error(form, error)
     return render_template(template, form=form, **context), error.status
+
+
+def end_reads() -> None:
+    """End the transaction this request's lookups opened, before heavy work that
+    needs no database (parsing an article, rendering Markdown). Nothing may be
+    written yet. On SQLite a POST's transaction holds the write lock from its
+    first read (extensions._begin_sqlite), so work inside it makes every other
+    writer wait; the write that follows opens a transaction of its own. Loaded
+    rows are expired: read what the work needs into plain values first."""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("end_reads() with changes pending: they would be lost")
+    db.session.rollback()

@@ -1,7 +1,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from watchparty.accounts import service
+from watchparty.accounts import service, sessions, throttle
 from watchparty.accounts.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -13,11 +13,12 @@ from watchparty.accounts.forms import (
 )
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
+from watchparty.forms import EmptyForm
 from watchparty.security import next_url
 from watchparty.views import refuse, render_form
 
 bp = Blueprint("accounts", __name__)
-login_manager.user_loader(service.load_user)
+login_manager.user_loader(sessions.load_user)
 
 
 def rate_limit(setting: str):
@@ -39,8 +40,8 @@ def register():
             )
         except DomainError as error:
             return refuse("accounts/register.html", form, error)
+        sessions.log_in(user)
         db.session.commit()
-        login_user(user)
         flash(f"Welcome to Watchparty, {user.display_name}!", "success")
         return redirect(next_url(url_for("main.index")))
     return render_form("accounts/register.html", form)
@@ -54,10 +55,14 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = service.authenticate(form.email.data, form.password.data)
-        except DomainError as error:
+            user = throttle.authenticate(form.email.data, form.password.data)
+        except throttle.LoginPaused as error:
             return refuse("accounts/login.html", form, error)
-        login_user(user, remember=form.remember.data)
+        except DomainError as error:
+            db.session.commit()  # the wrong password counts towards the pause
+            return refuse("accounts/login.html", form, error)
+        sessions.log_in(user, remember=form.remember.data)
+        db.session.commit()
         return redirect(next_url(url_for("main.index")))
     return render_form("accounts/login.html", form)
 
@@ -65,9 +70,19 @@ def login():
 @bp.post("/logout")
 def logout():
     # A POST, so CSRFProtect has checked the token before we get here.
-    logout_user()
+    sessions.log_out()
+    db.session.commit()
     flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    sessions.log_out_everywhere(current_user._get_current_object())
+    db.session.commit()
+    flash("You are logged out on every device, this one too.", "info")
+    return redirect(url_for("accounts.login"))
 
 
 def _settings_page(settings_form=None, password_form=None, delete_form=None, status=200):
@@ -78,6 +93,7 @@ def _settings_page(settings_form=None, password_form=None, delete_form=None, sta
             form=settings_form,
             password_form=password_form or PasswordChangeForm(formdata=None),
             delete_form=delete_form or DeleteAccountForm(formdata=None),
+            everywhere_form=EmptyForm(formdata=None),
         ),
         status,
     )
@@ -112,10 +128,10 @@ def change_password():
         db.session.rollback()
         form.current_password.errors = [*form.current_password.errors, error.message]
         return _settings_page(password_form=form, status=error.status)
-    db.session.commit()
-    # The session token changed with the password: log this browser in again.
+    # The session token changed with the password, ending every session: this browser begins a new one.
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    login_user(current_user._get_current_object(), remember=remember)
+    sessions.log_in(current_user._get_current_object(), remember=remember)
+    db.session.commit()
     flash("Password changed. Other devices have been logged out.", "success")
     return redirect(url_for("accounts.settings"))
 
@@ -133,8 +149,8 @@ def delete_account():
         db.session.rollback()
         form.password.errors = [*form.password.errors, error.message]
         return _settings_page(delete_form=form, status=error.status)
+    sessions.log_out()  # its other sessions go with the account (ON DELETE CASCADE)
     db.session.commit()
-    logout_user()
     flash("Your account is deleted. Thanks for the film nights.", "info")
     return redirect(url_for("main.index"))
 
@@ -166,8 +182,9 @@ def reset_password(token):
             user = service.reset_password(token, form.password.data)
         except DomainError as error:
             return refuse("accounts/reset_password.html", form, error)
+        throttle.forget(user.email)  # a paused password login works again with the new password
+        sessions.log_in(user)
         db.session.commit()
-        login_user(user)
         flash("Your password is changed and you are logged in.", "success")
         return redirect(url_for("main.index"))
     return render_form("accounts/reset_password.html", form)

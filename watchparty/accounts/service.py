@@ -66,17 +66,6 @@ def _email_taken_message() -> str:
     return "An account with this email address already exists. Log in, or reset the password."
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id and the session token must both match."""
-    id_part, _, token = user_id.partition(":")
-    if not (id_part.isdigit() and len(id_part) <= 9 and token):
-        return None
-    user = db.session.get(User, int(id_part))
-    if user is None or not hmac.compare_digest(user.session_token, token):
-        return None
-    return user
-
-
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 

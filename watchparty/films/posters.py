@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from flask import current_app
-from PIL import Image, ImageFile, ImageOps, features
+from PIL import ExifTags, Image, ImageFile, ImageOps, features
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
@@ -27,14 +27,17 @@ from watchparty.models import Film, PosterImage
 
 POSTER_MAX_BYTES = 5 * 1024 * 1024
 POSTER_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
-# What the decoder may be asked to open. A 5 MB file can declare a huge canvas
-# (a "decompression bomb"); 40 megapixels is far beyond any real poster.
-POSTER_MAX_PIXELS = 40_000_000
+# What the decoder may be asked to open, judged from the header before a pixel is
+# decoded. A 5 MB file can declare a huge canvas (a "decompression bomb"); 16
+# megapixels (4000 x 4000, a phone photo) is beyond any real poster, and decodes
+# into at most 64 MB (RGBA), which bounds a worker's memory per upload.
+POSTER_MAX_PIXELS = 16_000_000
 POSTER_MAX_SIDE = 12_000
 # Stored posters fit in this box; the page shows them at 400 x 600 at most.
 POSTER_BOX = (800, 1200)
 POSTER_FILENAME = re.compile(r"\A[0-9a-f]{32}\.(?:webp|jpg)\Z")
 _FORMATS = ("JPEG", "PNG", "WEBP")
+_RESIZABLE_MODES = ("RGB", "RGBA", "L", "LA")
 _FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
@@ -100,11 +103,21 @@ def encode_poster(data: bytes) -> tuple[bytes, str]:
         raise RuntimeError("ImageFile.LOAD_TRUNCATED_IMAGES must stay off")
     try:
         with _open_checked(data) as image:
+            # A photo turned by its EXIF orientation fills the box the other way round.
+            turned = image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+            box = POSTER_BOX[::-1] if turned else POSTER_BOX
+            # JPEG decodes at 1/2, 1/4 or 1/8 scale straight away when the box needs no more
+            # (a quarter, a sixteenth … of the memory); other formats ignore this.
+            image.draft(None, box)
             image.load()  # decodes every byte: junk after a valid header fails here
-            image = ImageOps.exif_transpose(image)
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            if image.mode not in _RESIZABLE_MODES:  # palette, 1-bit, 16-bit, CMYK: convert first
+                image = image.convert("RGBA" if has_alpha else "RGB")
+            # Shrunk before any copy (thumbnail reduces by whole factors first): the full-size
+            # decoded image is the only large buffer an upload ever takes.
+            image.thumbnail(box, Image.Resampling.LANCZOS)
+            image = ImageOps.exif_transpose(image)
             image = image.convert("RGBA" if has_alpha else "RGB")
-            image.thumbnail(POSTER_BOX, Image.Resampling.LANCZOS)
             out = BytesIO()
             if features.check("webp"):
                 image.save(out, "WEBP", quality=85, method=4)

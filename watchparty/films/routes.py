@@ -20,6 +20,7 @@ from watchparty.extensions import db
 from watchparty.films import lines, posters, service
 from watchparty.films import page as film_pages
 from watchparty.films.forms import FilmForm
+from watchparty.limits import per_client_and_account
 from watchparty.links import public_url
 from watchparty.security import is_safe_redirect
 from watchparty.views import refuse, render_form
@@ -118,8 +119,18 @@ def _after_new_film(film) -> str:
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
+def _no_poster_sent() -> bool:
+    upload = request.files.get("poster")
+    return upload is None or not upload.filename
+
+
+# Decoding an image is the heaviest thing a form here does: uploads are limited, other saves not.
+limit_poster_uploads = per_client_and_account("RATELIMIT_POSTER_UPLOAD", exempt_when=_no_poster_sent)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@limit_poster_uploads
 def new():
     form = FilmForm()
     if request.method == "GET":
@@ -137,6 +148,7 @@ def new():
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @login_required
+@limit_poster_uploads
 def edit(slug):
     film = editable_film_or_404(slug)
     form = FilmForm(data=lines.film_form_values(film))

@@ -2,6 +2,8 @@
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
+from watchparty.models.login_session import LoginSession
+from watchparty.models.login_throttle import LoginThrottle
 from watchparty.models.outbox import OutboundEmail
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
@@ -21,6 +23,8 @@ __all__ = [
     "Credit",
     "Film",
     "Invitation",
+    "LoginSession",
+    "LoginThrottle",
     "OutboundEmail",
     "PageVersion",
     "Party",

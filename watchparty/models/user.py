@@ -23,15 +23,21 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     is_admin: Mapped[bool] = mapped_column(default=False)
-    # Part of the login cookie; rotating it (on a password change) ends every
-    # other session of this user.
+    # Copied into every login session (models.LoginSession); rotating it (on a
+    # password change) ends every session begun before.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
+    # The server-side session this request is signed in through (set by accounts.sessions).
+    login_session_id = None  # not a column: str | None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What Flask-Login keeps in the cookies: the user and the session (accounts.sessions)."""
+        if not self.login_session_id:
+            raise RuntimeError("sign users in with accounts.sessions.log_in, which begins a session")
+        return f"{self.id}:{self.login_session_id}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -216,7 +216,6 @@ def guests_csv(party_id: int):
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="party-{party.id}-guests.csv"',
-            "Cache-Control": "private, no-store",
         },
     )
 

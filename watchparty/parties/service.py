@@ -1,7 +1,5 @@
 """Parties: hosting, editing, cancelling, the host's dashboard and the guest export."""
 
-import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from watchparty.models.film import search_key
 from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
 from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
+from watchparty.spreadsheet import csv_document
 from watchparty.timezones import is_timezone
 
 # Parties further ahead than this are almost certainly a typo in the year.
@@ -334,16 +333,6 @@ def dietary_summary(rsvps: list[Rsvp]) -> list[tuple[str, int, list[str]]]:
     return [(shown[key], count, names[key]) for key, count in counts.most_common()]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str | int:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 CSV_HEADER = ("Name", "Email", "Response", "Waitlist", "Plus-ones", "Seen it", "Dietary", "Note", "Replied at")
 
 
@@ -351,27 +340,21 @@ def guests_csv(party: Party) -> bytes:
     """The guest list as UTF-8 CSV with a BOM (so Excel reads accents right)."""
     overview = guest_overview(party)
     places = {rsvp.id: place for place, rsvp in enumerate(overview.waitlisted, start=1)}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for rsvp in overview.going + overview.waitlisted + overview.maybe + overview.declined:
-        writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    rsvp.name,
-                    rsvp.email or "",
-                    rsvp.response,
-                    f"#{places[rsvp.id]}" if rsvp.id in places else "",
-                    rsvp.plus_ones,
-                    "yes" if rsvp.seen_it else "no",
-                    rsvp.dietary,
-                    rsvp.note,
-                    to_local(rsvp.created_at, party.timezone).strftime("%Y-%m-%d %H:%M"),
-                )
-            ]
+    rows = [
+        (
+            rsvp.name,
+            rsvp.email or "",
+            rsvp.response,
+            f"#{places[rsvp.id]}" if rsvp.id in places else "",
+            rsvp.plus_ones,
+            "yes" if rsvp.seen_it else "no",
+            rsvp.dietary,
+            rsvp.note,
+            to_local(rsvp.created_at, party.timezone).strftime("%Y-%m-%d %H:%M"),
         )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        for rsvp in overview.going + overview.waitlisted + overview.maybe + overview.declined
+    ]
+    return csv_document([CSV_HEADER, *rows])
 
 
 # ---------------------------------------------------------------- home page

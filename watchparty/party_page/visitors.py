@@ -15,6 +15,7 @@ from watchparty.cache import PageStamp, party_with_stamps
 from watchparty.extensions import db, limiter
 from watchparty.models import Party, Rsvp
 from watchparty.rsvp import service
+from watchparty.security import GUEST_COOKIE_PREFIX
 
 # token_urlsafe output; anything else is a 404 without touching the database.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -64,7 +65,7 @@ def _serializer() -> URLSafeSerializer:
 
 
 def _cookie_name(party: Party) -> str:
-    return f"wp_guest_{party.id}"
+    return f"{GUEST_COOKIE_PREFIX}{party.id}"
 
 
 def guest_cookie(party: Party, rsvp: Rsvp) -> tuple[str, str]:

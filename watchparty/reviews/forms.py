@@ -17,18 +17,25 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from watchparty.forms import BaseForm, strip
 from watchparty.models.review import VERDICT_SCORES
-from watchparty.reviews.service import MAX_SECTIONS, VERDICT_TEXT_MAX
+from watchparty.reviews.service import (
+    ARTICLE_MAX_CHARS,
+    ARTICLE_TOO_LONG,
+    MAX_SECTIONS,
+    VERDICT_TEXT_MAX,
+    SectionInput,
+    article_length,
+)
 
 
 class ImportForm(BaseForm):
     text = TextAreaField(
         "Article text",
-        validators=[Optional(), Length(max=1_000_000, message="Paste at most 1 MB of text.")],
+        validators=[Optional(), Length(max=ARTICLE_MAX_CHARS, message=ARTICLE_TOO_LONG)],
         description="Paste the article as plain text or Markdown. Headings, lists, the author, "
         "the rating and spoiler sections are found for you to check.",
     )
     file = FileField(
-        "…or upload a .txt or .md file (up to 1 MB)", render_kw={"accept": ".txt,.md,text/plain,text/markdown"}
+        "…or upload a .txt or .md file (up to 200 kB)", render_kw={"accept": ".txt,.md,text/plain,text/markdown"}
     )
 
     def validate_file(self, field):
@@ -41,7 +48,7 @@ class SectionForm(Form):
     """One section on the preview: subform without its own CSRF token."""
 
     heading = StringField("Heading", filters=[strip], validators=[Length(max=300)])
-    body = TextAreaField("Text (Markdown)", validators=[Length(max=200_000)])
+    body = TextAreaField("Text (Markdown)", validators=[Length(max=ARTICLE_MAX_CHARS, message=ARTICLE_TOO_LONG)])
     is_spoiler = BooleanField("Contains spoilers")
 
 
@@ -71,6 +78,19 @@ class ReviewForm(BaseForm):
     )
     rating_scale = IntegerField("out of", validators=[Optional(), NumberRange(min=1, max=100)])
     sections = FieldList(FormField(SectionForm), min_entries=1, max_entries=MAX_SECTIONS)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # The whole article, not just each section, is held to ARTICLE_MAX_CHARS: the message
+        # goes beside the section where the total runs over (unless that one has its own).
+        sections = []
+        for entry in self.sections:
+            sections.append(SectionInput(entry.heading.data or "", entry.body.data or "", False))
+            if article_length(sections) > ARTICLE_MAX_CHARS:
+                if not entry.body.errors:
+                    entry.body.errors = [*entry.body.errors, ARTICLE_TOO_LONG]
+                return False
+        return valid
 
     def validate_source_url(self, field):
         if field.data and not field.data.lower().startswith(("http://", "https://")):

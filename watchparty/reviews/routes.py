@@ -1,13 +1,14 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from watchparty import clock
 from watchparty.errors import DomainError
-from watchparty.extensions import db, limiter
+from watchparty.extensions import db
 from watchparty.films.service import can_edit, film_by_slug
+from watchparty.limits import per_client_and_account
 from watchparty.reviews import service
 from watchparty.reviews.forms import ImportForm, ReviewForm
-from watchparty.views import refuse, render_form
+from watchparty.views import end_reads, refuse, render_form
 
 bp = Blueprint("reviews", __name__)
 
@@ -43,7 +44,7 @@ def preview_form(draft) -> ReviewForm:
 
 @bp.route("/<slug>/reviews/import", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_REVIEW_IMPORT"], methods=["POST"])
+@per_client_and_account("RATELIMIT_REVIEW_IMPORT")
 def import_article(slug):
     film = film_for_editor(slug)
     form = ImportForm()
@@ -51,8 +52,12 @@ def import_article(slug):
         return render_form("reviews/import.html", form, film=film)
     try:
         upload = form.file.data
-        text = service.decode_article(upload.read()) if upload and upload.filename else form.text.data or ""
-        draft = service.draft_from_text(film, text)
+        # Read no further than one byte past the limit.
+        data = upload.read(service.MAX_ARTICLE_BYTES + 1) if upload and upload.filename else None
+        text = service.decode_article(data) if data is not None else form.text.data or ""
+        context = service.article_context(film)
+        end_reads()  # the parse holds no lock
+        draft = service.draft_from_text(context, text)
     except DomainError as error:
         return refuse("reviews/import.html", form, error, film=film)
     return render_template(
@@ -68,6 +73,7 @@ def import_article(slug):
 
 @bp.post("/<slug>/reviews")
 @login_required
+@per_client_and_account("RATELIMIT_REVIEW_SAVE")
 def create(slug):
     film = film_for_editor(slug)
     form = ReviewForm()
@@ -87,7 +93,8 @@ def create(slug):
         ],
     )
     try:
-        review = service.save_review(film, data, current_user)
+        end_reads()  # rendering Markdown holds no lock; the save opens the write transaction
+        review = service.save_review(film, service.render_review(data), current_user)
     except DomainError as error:
         return refuse("reviews/preview.html", form, error, film=film, warnings=[], image_credits=[])
     db.session.commit()

@@ -35,9 +35,18 @@ from watchparty.reviews.spoilers import FilmKnowledge
 from watchparty.templating import local_time
 
 EXCERPT_LENGTH = 300
-MAX_ARTICLE_BYTES = 1024 * 1024
 # No review runs to this many lines; past it the text is a dump, not an article.
 MAX_ARTICLE_LINES = 20_000
+# One article, as pasted, uploaded or saved: a long feature runs to about 30,000
+# characters (the seed articles are 6 and 16 kB), so 200,000 fits any real one and
+# bounds what one request may make the parser and the renderer chew through.
+ARTICLE_MAX_CHARS = 200_000
+ARTICLE_TOO_LONG = (
+    f"An article can be at most {ARTICLE_MAX_CHARS:,} characters (about 200 kB of text; "
+    "a long feature is about 30,000). Shorten it, or save it as two reviews."
+)
+# An upload larger than this cannot decode to ARTICLE_MAX_CHARS characters (UTF-8: ≤ 4 bytes each).
+MAX_ARTICLE_BYTES = 4 * ARTICLE_MAX_CHARS
 MAX_SECTIONS = 200
 VERDICT_TEXT_MAX = 1000
 VERDICT_TITLE = "Watch party verdict"
@@ -85,7 +94,7 @@ class ReviewInput:
 def decode_article(data: bytes) -> str:
     """Uploaded bytes as text: UTF-8 (with or without BOM), nothing else guessed."""
     if len(data) > MAX_ARTICLE_BYTES:
-        raise ArticleUnreadable("The file is larger than 1 MB.")
+        raise ArticleUnreadable(ARTICLE_TOO_LONG)
     if b"\x00" in data:
         raise ArticleUnreadable("That file is not text. Upload a .txt or .md file.")
     try:
@@ -122,25 +131,40 @@ def film_knowledge(film: Film) -> FilmKnowledge:
     )
 
 
-def draft_from_text(film: Film, text: str) -> DraftReview:
+@dataclass(frozen=True)
+class ArticleContext:
+    """What parsing an article needs from the database, as plain values (see draft_from_text)."""
+
+    film_slug: str
+    cast_names: tuple[str, ...]
+    knowledge: FilmKnowledge
+
+
+def article_context(film: Film) -> ArticleContext:
+    return ArticleContext(film.slug, tuple(cast_names(film)), film_knowledge(film))
+
+
+def draft_from_text(film: Film | ArticleContext, text: str) -> DraftReview:
     """Parse an article for this film: its cast names link to the film page, and
     sections that describe its ending or key turns (per its spoiler notes) are folded.
 
-    Only reads the database: the parse itself happens outside any write."""
+    Given an ArticleContext, it reads nothing from the database: a view can
+    end its transaction first, so the parse holds no lock (see views.end_reads)."""
 
+    if len(text) > ARTICLE_MAX_CHARS:
+        raise ArticleUnreadable(ARTICLE_TOO_LONG)
     if not text.strip():
         raise ArticleUnreadable("Paste the article's text or upload a file.")
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARTICLE_BYTES:
-        raise ArticleUnreadable("The text is longer than 1 MB.")
     if text.count("\n") >= MAX_ARTICLE_LINES:
         raise ArticleUnreadable(
             f"The text has more than {MAX_ARTICLE_LINES:,} lines; an article is far shorter. Paste the review itself."
         )
+    context = film if isinstance(film, ArticleContext) else article_context(film)
     draft = parse_article(
         text,
-        cast_names=cast_names(film),
-        cast_anchor=lambda name: f"/films/{film.slug}#{cast_anchor(name)}",
-        film=film_knowledge(film),
+        cast_names=list(context.cast_names),
+        cast_anchor=lambda name: f"/films/{context.film_slug}#{cast_anchor(name)}",
+        film=context.knowledge,
     )
     # The preview form holds at most MAX_SECTIONS; more was a 500 before the editor saw anything.
     if len(draft.sections) > MAX_SECTIONS:
@@ -172,14 +196,39 @@ def spoiler_free_excerpt(sections: list[SectionInput] | list[ReviewSection], lim
     return excerpt(excerpt_source(sections, limit), limit)
 
 
-def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: str = "editorial") -> Review:
-    """Store a review and its sections, each rendered and sanitised once, now."""
+def article_length(sections: list[SectionInput]) -> int:
+    """What counts towards ARTICLE_MAX_CHARS: every heading and body."""
+    return sum(len(section.heading) + len(section.body) for section in sections)
+
+
+@dataclass(frozen=True)
+class RenderedReview:
+    """A review ready to store: its sections with text, each rendered and sanitised, and its excerpt."""
+
+    data: ReviewInput
+    sections: list[tuple[SectionInput, str]]
+    excerpt: str
+
+
+def render_review(data: ReviewInput) -> RenderedReview:
+    """The heavy half of saving a review (Markdown rendered and sanitised), reading
+    and writing nothing: a view runs it before its write transaction (views.end_reads)."""
     sections = [s for s in data.sections if s.body.strip() or s.heading.strip()]
     if not sections:
         raise DomainError("A review needs at least one section with text.", field="sections")
-    # Render first: the slow, input-sized work happens before this transaction writes anything.
-    bodies_html = [str(render_markdown(section.body)) for section in sections]
-    summary = spoiler_free_excerpt(sections)
+    if article_length(sections) > ARTICLE_MAX_CHARS:
+        raise DomainError(ARTICLE_TOO_LONG, field="sections")
+    return RenderedReview(
+        data, [(section, str(render_markdown(section.body))) for section in sections], spoiler_free_excerpt(sections)
+    )
+
+
+def save_review(
+    film: Film, data: ReviewInput | RenderedReview, created_by: User | None, kind: str = "editorial"
+) -> Review:
+    """Store a review and its sections, each rendered and sanitised once (by render_review)."""
+    rendered = data if isinstance(data, RenderedReview) else render_review(data)
+    data = rendered.data
     review = Review(
         film=film,
         kind=kind,
@@ -190,7 +239,7 @@ def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: st
         published_on=data.published_on,
         rating_value=data.rating_value,
         rating_scale=data.rating_scale,
-        excerpt=summary,
+        excerpt=rendered.excerpt,
         created_by_id=created_by.id if created_by else None,
         sections=[
             ReviewSection(
@@ -200,7 +249,7 @@ def save_review(film: Film, data: ReviewInput, created_by: User | None, kind: st
                 body_html=body_html,
                 is_spoiler=section.is_spoiler,
             )
-            for position, (section, body_html) in enumerate(zip(sections, bodies_html, strict=True))
+            for position, (section, body_html) in enumerate(rendered.sections)
         ],
     )
     db.session.add(review)

@@ -143,7 +143,6 @@ def _manage_page(party: Party, rsvp: Rsvp, form: RsvpForm, status: int = 200):
         ),
         status,
     )
-    response.headers["Cache-Control"] = "private, no-store"
     # Opening the bearer link in a browser makes that browser remember the guest.
     return remember(response, party, rsvp)
 
@@ -206,8 +205,6 @@ def calendar(token: str):
         headers={
             "Content-Type": "text/calendar; charset=utf-8",
             "Content-Disposition": f'attachment; filename="watchparty-{party.id}.ics"',
-            # The location depends on who asks: never from a shared cache.
-            "Cache-Control": "private, no-store",
         },
     )
 
