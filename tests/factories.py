@@ -95,12 +95,12 @@ def make_verdict(party, score, rater=None, text="", is_spoiler=False, now=None):
     `now` defaults to an hour after the party's start."""
     from datetime import timedelta
 
-    from watchparty.reviews import service as reviews
+    from watchparty.reviews import verdicts
     from watchparty.rsvp.service import Viewer
 
     viewer = Viewer(party, is_host=rater is None, rsvp=rater)
     when = now or party.starts_at + timedelta(hours=1)
-    review = reviews.rate_film(party, viewer, reviews.VerdictInput(score, text, is_spoiler), now=when)
+    review = verdicts.rate_film(party, viewer, verdicts.VerdictInput(score, text, is_spoiler), now=when)
     db.session.commit()
     return review
 

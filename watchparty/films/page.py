@@ -56,7 +56,7 @@ class FilmPageSource:
     awards: tuple[sa.Row, ...]
     trivia: tuple[sa.Row, ...]
     reviews: tuple[sa.Row, ...]  # editorial, newest first
-    crowd: tuple[sa.Row, ...]  # reviews.service.crowd_verdicts' rows
+    crowd: tuple[sa.Row, ...]  # reviews.crowd.crowd_verdict_rows' rows
 
 
 @dataclass
@@ -76,7 +76,7 @@ class FilmPage:
     streaming_services: list[str]
     description: str
     reviews: list = field(default_factory=list)  # editorial reviews, newest first, sections not loaded
-    crowd: object | None = None  # reviews.service.CrowdRating: every party's verdicts on the film
+    crowd: object | None = None  # reviews.crowd.CrowdRating: every party's verdicts on the film
     crowd_reviews: list = field(default_factory=list)  # reviews.service.CrowdReview, newest first
 
 
@@ -139,7 +139,8 @@ def film_page_source(film: sa.Row) -> FilmPageSource:
     credits, awards, trivia, reviews or ratings (five besides the film's own:
     credits with people, awards, trivia, reviews, the crowd's verdicts)."""
     # reviews build on films, not the reverse
-    from watchparty.reviews.service import crowd_verdict_rows, editorial_review_rows
+    from watchparty.reviews.crowd import crowd_verdict_rows
+    from watchparty.reviews.service import editorial_review_rows
 
     params = {"film_id": film.id}
     return FilmPageSource(
@@ -154,7 +155,7 @@ def film_page_source(film: sa.Row) -> FilmPageSource:
 
 def film_page_from(source: FilmPageSource) -> FilmPage:
     """The film page's content, worked out from its rows (and nothing else: see FilmPageSource)."""
-    from watchparty.reviews.service import crowd_from_rows
+    from watchparty.reviews.crowd import crowd_from_rows
 
     film = source.film
     cast: list[CastMember] = []

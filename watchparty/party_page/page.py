@@ -21,6 +21,7 @@ from watchparty.notifications.forms import InviteForm
 from watchparty.parties import service as parties_service
 from watchparty.parties.forms import CancelForm
 from watchparty.party_clock import PartyPhase, party_phase
+from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service as rsvp_service
@@ -73,7 +74,7 @@ def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> di
     """What the party page (and a guest's manage page) shows, for this viewer at `now`."""
     phase = party_phase(party, now)
     summary = rsvp_service.party_summary(party, viewer)
-    companion = reviews_service.party_companion(party, viewer, now)
+    companion = reviews_companion.party_companion(party, viewer, now)
     card = rsvp_service.film_card(party, companion.critics, companion.verdict)
     guests = tuple(summary.guests)
     return {
@@ -108,7 +109,7 @@ def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> di
     }
 
 
-def _verdict_form(companion: reviews_service.PartyCompanion) -> VerdictForm | None:
+def _verdict_form(companion: reviews_companion.PartyCompanion) -> VerdictForm | None:
     """The rating form for a rater once rating is open, filled with the verdict they already gave."""
     if not companion.may_rate or not companion.rating_open:
         return None

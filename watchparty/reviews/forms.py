@@ -21,10 +21,10 @@ from watchparty.reviews.service import (
     ARTICLE_MAX_CHARS,
     ARTICLE_TOO_LONG,
     MAX_SECTIONS,
-    VERDICT_TEXT_MAX,
     SectionInput,
     article_length,
 )
+from watchparty.reviews.verdicts import VERDICT_TEXT_MAX
 
 
 class ImportForm(BaseForm):

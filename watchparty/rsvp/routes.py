@@ -25,7 +25,7 @@ from watchparty.party_page import (
     render_party_page,
     rsvp_by_token,
 )
-from watchparty.reviews import service as reviews_service
+from watchparty.reviews import verdicts as reviews_verdicts
 from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service
 from watchparty.rsvp.calendar import party_calendar
@@ -109,13 +109,13 @@ def verdict(token: str):
     now = clock.now()
     try:
         # Who and when first: someone who may not rate hears that, whatever they typed.
-        reviews_service.check_may_rate(party, viewer, now)
+        reviews_verdicts.check_may_rate(party, viewer, now)
         if not form.validate_on_submit():
             return render_party_page(party, viewer, verdict_form=form, status=422)
-        reviews_service.rate_film(
+        reviews_verdicts.rate_film(
             party,
             viewer,
-            reviews_service.VerdictInput(int(form.score.data), form.text.data, form.is_spoiler.data),
+            reviews_verdicts.VerdictInput(int(form.score.data), form.text.data, form.is_spoiler.data),
             now=now,
         )
     except DomainError as error:

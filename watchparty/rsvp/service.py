@@ -27,7 +27,7 @@ from watchparty.rsvp.calendar import calendar_attachment
 from watchparty.signups import claims
 
 if TYPE_CHECKING:
-    from watchparty.reviews.service import Score
+    from watchparty.reviews.companion import Score
 
 RESPONSE_LABELS = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
 FORMER_GUEST = "Former guest"
