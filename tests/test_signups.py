@@ -16,7 +16,7 @@ from watchparty.extensions import db
 from watchparty.models import Claim, Party, Rsvp, SignupItem
 from watchparty.party_clock import party_phase
 from watchparty.rsvp.service import Viewer
-from watchparty.signups import service
+from watchparty.signups import board, service
 from watchparty.signups.starter import STARTER_LIST, starter_item
 
 X = "\N{MULTIPLICATION SIGN}"  # as in "2 x popcorn"
@@ -945,6 +945,6 @@ def test_what_each_guest_brings_is_listed_for_their_reminder(party):
     make_claim(party, popcorn, 2, rsvp=ann, note="salted")
     make_claim(party, popcorn, 1, rsvp=bob)
     make_claim(party, ice, 1)  # the host's: no reminder
-    bringing = service.claims_by_rsvp(party)
+    bringing = board.claims_by_rsvp(party)
     assert set(bringing) == {ann.id, bob.id}
     assert [(b.item_name, b.quantity, b.note) for b in bringing[ann.id]] == [("Popcorn", 2, "salted"), ("Ice", 1, "")]

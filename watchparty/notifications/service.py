@@ -228,7 +228,7 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
     """Queue the reminder of every guest (going and seated, or maybe) of a
     scheduled party starting within the next 24 hours, once each: the unique
     key in the outbox decides, so overlapping runs cannot queue one twice."""
-    from watchparty.signups.service import claims_by_rsvp  # the sign-up list builds on parties
+    from watchparty.signups.board import claims_by_rsvp  # the sign-up list builds on parties
 
     now = now or utcnow()
     parties = list(

@@ -26,7 +26,7 @@ from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.rsvp.forms import RsvpForm
-from watchparty.signups import service as signups_service
+from watchparty.signups import board as signup_board
 from watchparty.signups.forms import ClaimForm, ItemForm
 from watchparty.templating import local_time
 
@@ -88,7 +88,7 @@ def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> di
         "ends_at": party.ends_at,
         "share_link": rsvp_service.share_url(party),
         "place": rsvp_service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
-        "signups": signups_service.signup_board(party, viewer, now),
+        "signups": signup_board.signup_board(party, viewer, now),
         "companion": companion,
         # The same for every viewer (who may see them): rendered once per worker and content,
         # keyed by what they show (see watchparty.cache).
@@ -192,7 +192,7 @@ def render_dashboard(
             cancel_form=cancel_form or CancelForm(formdata=None),
             invite_form=invite_form or InviteForm(formdata=None),
             button_form=EmptyForm(formdata=None),
-            signup_overview=signups_service.signup_overview(party),
+            signup_overview=signup_board.signup_overview(party),
             review_choice=reviews_service.review_choice(party),
             review_form=review_form,
             item_form=item_form or ItemForm(formdata=None, prefix="item"),
