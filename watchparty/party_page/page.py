@@ -25,6 +25,7 @@ from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service as rsvp_service
+from watchparty.rsvp import summary as rsvp_summary
 from watchparty.rsvp.forms import RsvpForm
 from watchparty.signups import board as signup_board
 from watchparty.signups.forms import ClaimForm, ItemForm
@@ -73,9 +74,9 @@ def new_reply_form(party: Party, formdata=None) -> RsvpForm:
 def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> dict:
     """What the party page (and a guest's manage page) shows, for this viewer at `now`."""
     phase = party_phase(party, now)
-    summary = rsvp_service.party_summary(party, viewer)
+    summary = rsvp_summary.party_summary(party, viewer)
     companion = reviews_companion.party_companion(party, viewer, now)
-    card = rsvp_service.film_card(party, companion.critics, companion.verdict)
+    card = rsvp_summary.film_card(party, companion.critics, companion.verdict)
     guests = tuple(summary.guests)
     return {
         "party": party,
