@@ -396,3 +396,43 @@ def test_a_host_deleting_their_account_tells_the_guests_of_upcoming_parties(host
     assert [m["To"] for m in new] == ["ana@example.com"], "only the party still to come"
     assert "The host closed their Watchparty account." in text_body(new[0])
     assert db.session.get(Party, party.id).is_cancelled
+
+
+# ---------------------------------------------------------------- as mail clients read it
+
+
+def test_the_unsubscribe_headers_are_plain_urls_with_one_click(host_client, party, outbox):
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com"})
+    outbox.deliver()
+    (path,) = sorted(outbox.folder.glob("*.eml"))
+    raw = path.read_bytes()
+    assert b"=?utf-8?" not in raw.split(b"\n\n", 1)[0], "no encoded words in the headers"
+    message = message_from_bytes(raw, policy=email_policy.strict)
+    unsubscribe = message["List-Unsubscribe"]
+    assert unsubscribe.startswith("<http://localhost/p/") and unsubscribe.endswith("/stop>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].endswith("@localhost>"), "on the public address's domain"
+
+
+def test_a_one_click_unsubscribe_needs_no_csrf_token(app_factory, outbox_of):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        party = make_party(make_user(email="host@example.com"), make_film())
+        make_reply(party, name="Ana", email="ana@example.com")
+        rsvp_id = db.session.scalar(sa.select(Rsvp.id))
+    (message,) = outbox_of(app).messages()
+    stop_path = message["List-Unsubscribe"].strip("<>").split("localhost", 1)[1]
+    response = app.test_client().post(stop_path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Rsvp, rsvp_id).emails_stopped
+
+
+def test_the_plain_text_part_keeps_the_runtime_and_the_synopsis_on_their_own_lines(host_client, party, outbox):
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com"})
+    body = text_body(outbox.last())
+    assert "Anora (2024), 2 h 19 min\n" in body
+    assert "\nA young sex worker from Brooklyn" in body

@@ -50,6 +50,12 @@ STALE_CLAIM = timedelta(minutes=10)
 BATCH_SIZE = 100
 
 
+# Header lines up to RFC 5322's 998 characters: with the default 78, a long unsubscribe
+# URL (which has no space to fold at) went out as an RFC 2047 encoded word, which mail
+# clients do not read as a URL.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -66,7 +72,7 @@ def build_message(
     sender: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = ", ".join(to) if isinstance(to, list) else to
     message["Subject"] = subject
@@ -87,12 +93,14 @@ def build_message(
 
 def render_message(to: str, subject: str, template: str, **context) -> EmailMessage:
     """`templates/email/<template>.txt` and `.html` as one message; `attachments`
-    and `headers` in the context go to the message too."""
+    in the context go to the message too, and a `stop_link` (every party email
+    has one) becomes its one-click unsubscribe (RFC 2369 and RFC 8058)."""
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", **context)
-    return build_message(
-        to, subject, text, html, attachments=context.get("attachments", ()), headers=context.get("headers")
-    )
+    headers = {}
+    if context.get("stop_link"):
+        headers = {"List-Unsubscribe": f"<{context['stop_link']}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return build_message(to, subject, text, html, attachments=context.get("attachments", ()), headers=headers)
 
 
 # ---------------------------------------------------------------- queueing (requests, services, the CLI)
@@ -278,7 +286,7 @@ def _send_one(row, send: Callable[[EmailMessage], object], now: datetime, delive
 
 def _message_of(kind: str, recipient: str, stored: bytes | None) -> EmailMessage | None:
     if stored is not None:
-        return email.message_from_bytes(stored, policy=email.policy.default)
+        return email.message_from_bytes(stored, policy=MAIL_POLICY)
     message = _late_renderers[kind](recipient)
     db.session.rollback()  # the renderer's reads: no transaction stays open while the server is talked to
     return message

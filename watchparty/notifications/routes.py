@@ -1,10 +1,10 @@
 """Inviting guests from the dashboard, and the "stop emails" links in every email."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from watchparty.errors import DomainError
-from watchparty.extensions import db, limiter
+from watchparty.extensions import csrf, db, limiter
 from watchparty.forms import EmptyForm
 from watchparty.notifications import service
 from watchparty.notifications.forms import InviteForm
@@ -51,26 +51,32 @@ def _stop_page(party, who: str, stopped: bool, action: str):
     )
 
 
+# GET asks, POST stops: mail scanners follow links, and must not opt anyone out. The POST
+# needs no CSRF token: the secret token in the URL is the authority, and mail clients'
+# one-click unsubscribe (RFC 8058: "List-Unsubscribe=One-Click") posts from outside the site.
+
+
 @bp.route("/p/<token>/rsvp/<manage_token>/emails", methods=["GET", "POST"])
+@csrf.exempt
 def stop_guest(token: str, manage_token: str):
-    """GET asks, POST stops: mail scanners follow links, and must not opt anyone out."""
     party = party_by_token(token)
     rsvp = rsvp_by_token(party, manage_token)
     action = url_for("notifications.stop_guest", token=token, manage_token=manage_token)
-    if EmptyForm().validate_on_submit():
+    if request.method == "POST":
         service.stop_emails_for_guest(rsvp)
         db.session.commit()
     return _stop_page(party, rsvp.email or rsvp.name, rsvp.emails_stopped, action)
 
 
 @bp.route("/p/<token>/invitations/<invitation_token>/stop", methods=["GET", "POST"])
+@csrf.exempt
 def stop_invitation(token: str, invitation_token: str):
     party = party_by_token(token)
     invitation = service.invitation_by_token(party, invitation_token) if is_token(invitation_token) else None
     if invitation is None:
         abort(404)
     action = url_for("notifications.stop_invitation", token=token, invitation_token=invitation_token)
-    if EmptyForm().validate_on_submit():
+    if request.method == "POST":
         service.stop_emails_for_invitation(invitation)
         db.session.commit()
     return _stop_page(party, invitation.email, invitation.emails_stopped, action)

@@ -131,7 +131,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
         mail.queue_template(
             address, f"You're invited: {party.title}", "party_invitation", party_id=party.id,
             party=party, viewer=Viewer(party), share_link=share_url(party), film_link=film_url(party),
-            stop_link=stop, headers={"List-Unsubscribe": f"<{stop}>"},
+            stop_link=stop,
         )
         result.invited.append(address)
     return result
@@ -210,7 +210,7 @@ def notify_party_cancelled(party: Party) -> int:
         mail.queue_template(
             invitation.email, f"Cancelled: {party.title}", "party_cancelled", party_id=party.id,
             party=party, rsvp=None, viewer=Viewer(party), share_link=share_url(party), film_link=film_url(party),
-            stop_link=stop, headers={"List-Unsubscribe": f"<{stop}>"},
+            stop_link=stop,
         )
         queued += 1
     return queued
@@ -255,7 +255,7 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
                 "party_reminder", party_id=party.id,
                 rsvp=rsvp, party=party, viewer=Viewer(party, rsvp=rsvp), bringing=bringing.get(rsvp.id, []),
                 manage_link=manage_url(rsvp, party), share_link=share_url(party), film_link=film_url(party),
-                stop_link=stop, headers={"List-Unsubscribe": f"<{stop}>"},
+                stop_link=stop,
             )
             if new_id is not None:
                 queued.append((party, rsvp))

@@ -529,7 +529,7 @@ def email_guest(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
         rsvp.email, subject, template, party_id=party.id,
         rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
         film_link=film_url(party), place=waitlist_place(rsvp),
-        stop_link=stop_link, headers={"List-Unsubscribe": f"<{stop_link}>"}, **context,
+        stop_link=stop_link, **context,
     )
     return True
 
