@@ -177,7 +177,7 @@ def test_a_changed_time_reaches_guests_with_what_changed_and_an_updated_event(ho
     (attachment,) = list(message.iter_attachments())
     ics = attachment.get_content()
     ics = ics.decode() if isinstance(ics, bytes) else ics
-    assert f"UID:party-{party.id}@watchparty" in ics
+    assert f"UID:party-{party.id}@localhost" in ics
     assert "SEQUENCE:1" in ics
 
 
@@ -436,3 +436,29 @@ def test_the_plain_text_part_keeps_the_runtime_and_the_synopsis_on_their_own_lin
     body = text_body(outbox.last())
     assert "Anora (2024), 2 h 19 min\n" in body
     assert "\nA young sex worker from Brooklyn" in body
+
+
+def test_the_event_in_an_email_is_an_invitation_that_later_emails_update(host_client, party, outbox):
+    from icalendar import Calendar
+
+    make_reply(party, name="Ana", email="ana@example.com")
+    (attachment,) = list(outbox.last().iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "REQUEST"
+    calendar = Calendar.from_ical(attachment.get_content())
+    assert str(calendar["method"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["uid"]) == f"party-{party.id}@localhost", "unique to this installation's address"
+    assert str(event["organizer"]) == "mailto:noreply@watchparty.local"
+    assert str(event["attendee"]) == "mailto:ana@example.com"
+
+    host_client.post(f"/parties/{party.id}/cancel", data={"message": "Flu, sorry"})
+    (attachment,) = list(outbox.last().iter_attachments())
+    assert attachment.get_param("method") == "CANCEL"
+    (event,) = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["uid"]) == f"party-{party.id}@localhost" and str(event["status"]) == "CANCELLED"
+
+
+def test_the_date_header_names_its_offset(client, party, outbox):
+    make_reply(party, name="Ana", email="ana@example.com")
+    assert outbox.last()["Date"].endswith("+0000")

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -61,6 +61,7 @@ class Attachment:
     filename: str
     content: bytes
     mimetype: str  # "text/calendar"
+    params: tuple[tuple[str, str], ...] = ()  # Content-Type parameters: (("method", "REQUEST"),)
 
 
 def build_message(
@@ -76,7 +77,7 @@ def build_message(
     message["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = ", ".join(to) if isinstance(to, list) else to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = format_datetime(clock.now())  # "+0000": UTC, said so
     message["Message-ID"] = make_msgid(domain=current_app.extensions["public_links"].host or "watchparty.local")
     for name, value in (headers or {}).items():
         message[name] = value
@@ -86,7 +87,8 @@ def build_message(
     for attachment in attachments:
         maintype, subtype = attachment.mimetype.split("/", 1)
         message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename,
+            params=dict(attachment.params),
         )
     return message
 

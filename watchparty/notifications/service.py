@@ -184,7 +184,7 @@ def notify_party_changed(party: Party, before: PartySnapshot) -> int:
             continue
         queued += email_guest(
             rsvp, f"Changed: {party.title}", "party_changed",
-            changes=visible, before=before, attachments=(calendar_attachment(party, viewer),),
+            changes=visible, before=before, attachments=(calendar_attachment(party, viewer, rsvp.email),),
         )
     return queued
 
@@ -198,7 +198,7 @@ def notify_party_cancelled(party: Party) -> int:
         replied.add(rsvp.email)
         queued += email_guest(
             rsvp, f"Cancelled: {party.title}", "party_cancelled",
-            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp)),),
+            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp), rsvp.email),),
         )
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.party_id == party.id, Invitation.emails_stopped.is_(False))

@@ -1,7 +1,14 @@
-"""A party as an RFC 5545 event, with the location this viewer may see."""
+"""A party as an RFC 5545 event, with the location this viewer may see.
 
+Downloaded (`calendar.ics`) it is a published event; attached to an email it
+is an invitation (METHOD:REQUEST, or CANCEL once the party is cancelled, with
+the site as ORGANIZER and the guest as ATTENDEE), so that mail clients offer
+to add it and later emails update the same event (its UID) in place."""
+
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from icalendar import Calendar, Event
 
 from watchparty.links import public_url
@@ -15,19 +22,23 @@ PRODID = "-//Watchparty//Watchparty parties//EN"
 
 
 def party_uid(party: Party) -> str:
-    """Stable across edits and link changes, so calendars update the event in place."""
-    return f"party-{party.id}@watchparty"
+    """Stable across edits and link changes, so calendars update the event in place; on
+    the public address's domain, so that two installations' party 7 are two events."""
+    return f"party-{party.id}@{current_app.extensions['public_links'].host or 'watchparty'}"
 
 
-def party_calendar(party: Party, viewer: "Viewer") -> bytes:
+def party_calendar(party: Party, viewer: "Viewer", invitation_to: str | None = None) -> bytes:
     """The .ics for one party. LOCATION is the exact address only for a viewer
-    entitled to it (host, seated or maybe guest), else the area."""
+    entitled to it (host, seated or maybe guest), else the area. With
+    `invitation_to` (an email address) it is an invitation to that guest."""
     link = public_url("rsvp.party", token=party.share_token)
     film = party.film
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    if invitation_to is not None:
+        calendar.add("method", "CANCEL" if party.is_cancelled else "REQUEST")
     event = Event()
     event.add("uid", party_uid(party))
     event.add("sequence", party.sequence)
@@ -47,9 +58,18 @@ def party_calendar(party: Party, viewer: "Viewer") -> bytes:
         event.add("location", location)
     event.add("url", link)
     event.add("status", "CANCELLED" if party.is_cancelled else "CONFIRMED")
+    if invitation_to is not None:
+        name, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+        host = party.host.display_name if party.host is not None else (name or "Watchparty")
+        event.add("organizer", f"mailto:{sender}", parameters={"CN": host})
+        event.add("attendee", f"mailto:{invitation_to}", parameters={"RSVP": "FALSE", "ROLE": "REQ-PARTICIPANT"})
     calendar.add_component(event)
     return calendar.to_ical()
 
 
-def calendar_attachment(party: Party, viewer: "Viewer") -> Attachment:
-    return Attachment("watchparty.ics", party_calendar(party, viewer), "text/calendar")
+def calendar_attachment(party: Party, viewer: "Viewer", to: str) -> Attachment:
+    """The event as an invitation to `to`, for an email."""
+    method = "CANCEL" if party.is_cancelled else "REQUEST"
+    return Attachment(
+        "invite.ics", party_calendar(party, viewer, invitation_to=to), "text/calendar", (("method", method),)
+    )

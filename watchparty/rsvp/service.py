@@ -544,8 +544,8 @@ def send_confirmation(rsvp: Rsvp) -> bool:
     else:
         subject = f"Your reply to {party.title}"
     attachments = ()
-    if rsvp.response != "declined":
-        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp)),)
+    if rsvp.response != "declined" and is_mailable(rsvp):
+        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp), rsvp.email),)
     return email_guest(rsvp, subject, "rsvp_confirmation", attachments=attachments)
 
 
