@@ -282,3 +282,37 @@ def test_a_message_that_cannot_be_made_is_retried_and_the_others_still_go(app, o
     (retry,) = delivery.retrying
     assert retry.recipient == "ana@example.com" and "this template is broken" in retry.last_error
     assert [m["To"] for m in outbox.messages()] == ["ben@example.com"]
+
+
+def test_sent_bodies_are_emptied_after_the_retention_time_and_the_metadata_stays(app):
+    host = make_user(email="host@example.com")
+    make_reply(make_party(host), name="Ana", email="ana@example.com")
+    make_reply(make_party(host), name="Ben", email="ben@example.com")
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    mail.send_due()
+    old, recent = rows()
+    old.sent_at = long_ago
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "work", "--once"])
+    assert "emptied the bodies of 1 sent message(s)" in result.output
+    db.session.expire_all()
+    old, recent = rows()
+    assert old.message == b"" and old.recipient == "ana@example.com" and old.subject and old.sent_at
+    assert recent.message and b"ben@example.com" in recent.message
+
+
+def test_a_guests_link_is_sent_again_at_most_once_in_ten_minutes(app):
+    from watchparty.rsvp import service as rsvp
+
+    party = make_party(make_user(email="host@example.com"), title="Anora night")
+    make_reply(party, name="Ana", email="ana@example.com")
+    clear_queue()
+    now = datetime.now(UTC)
+    start = now - timedelta(seconds=now.timestamp() % 600)  # the start of a ten-minute window
+    for minutes in (0, 1, 5, 9, 10, 11):
+        try:
+            rsvp.reply_to_party(party, rsvp.ReplyFields(name="Not Ana", response="going", email="ana@example.com"),
+                                now=start + timedelta(minutes=minutes))
+        except rsvp.AlreadyReplied:
+            db.session.commit()
+    assert pending() == [("ana@example.com", "Your reply to Anora night")] * 2, "one in 10:00-10:09, one from 10:10"

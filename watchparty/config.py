@@ -134,6 +134,8 @@ class Config:
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Watchparty <noreply@watchparty.local>")
         self.MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR") or str(instance_path / "outbox")
 
+        # Days a sent email keeps its body (guests' personal links); its metadata stays.
+        self.MAIL_RETENTION_DAYS = int(env("MAIL_RETENTION_DAYS", "30"))
         self.PASSWORD_RESET_MAX_AGE = int(env("PASSWORD_RESET_MAX_AGE", "3600"))
 
         # Static files: every link to one carries a hash of its content (templating.static_url),

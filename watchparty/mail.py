@@ -327,10 +327,36 @@ def _retry_later(row, error: Exception, now: datetime, delivery: Delivery) -> No
     delivery.retrying.append(outcome)
 
 
+def forget_sent_bodies(now: datetime | None = None) -> int:
+    """Sent messages keep their metadata but lose their body after MAIL_RETENTION_DAYS:
+    bodies hold guests' personal links. Returns how many were emptied."""
+    now = now or clock.now()
+    cutoff = now - timedelta(days=current_app.config["MAIL_RETENTION_DAYS"])
+    with writing_transactions():
+        emptied = db.session.execute(
+            sa.update(_outbox)
+            .where(_outbox.c.status == "sent", _outbox.c.sent_at < cutoff, sa.func.length(_outbox.c.message) > 0)
+            .values(message=b"")
+        ).rowcount
+        db.session.commit()
+    return emptied
+
+
+# How often a running worker empties old bodies.
+FORGET_EVERY = timedelta(hours=1)
+
+
 def work(once: bool = False, poll_seconds: float = 1.0, log: Callable[[str], None] | None = None) -> None:
     """The worker's loop: send what is due, batch after batch; when nothing is, wait
-    `poll_seconds` and look again. With `once`, stop when nothing is left that is due."""
+    `poll_seconds` and look again. With `once`, stop when nothing is left that is due.
+    Once an hour (and on every `once` run) old sent bodies are emptied."""
+    last_forgotten = None
     while True:
+        if last_forgotten is None or clock.now() - last_forgotten >= FORGET_EVERY:
+            emptied = forget_sent_bodies()
+            last_forgotten = clock.now()
+            if emptied and log is not None:
+                log(f"emptied the bodies of {emptied} sent message(s) past the retention time")
         if has_due():
             delivery = send_due()
             if log is not None:

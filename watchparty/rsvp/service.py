@@ -8,7 +8,7 @@ cannot both get it, on SQLite or PostgreSQL, in one process or many.
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -286,13 +286,13 @@ def reply_to_party(
             db.session.add(rsvp)
     except IntegrityError:
         _refresh_seats(party)
-        raise _already_replied(party, fields.email, user) from None
+        raise _already_replied(party, fields.email, user, now) from None
     _refresh_seats(party)
     send_confirmation(rsvp)
     return rsvp
 
 
-def _already_replied(party: Party, email: str | None, user: User | None) -> AlreadyReplied:
+def _already_replied(party: Party, email: str | None, user: User | None, now: datetime | None) -> AlreadyReplied:
     """A second reply with the same account or address changes nothing. A signed-in
     guest is shown their own reply; anyone else is told that the owner of the earlier
     reply got their personal link by email (and it is sent), so nobody takes over
@@ -303,7 +303,7 @@ def _already_replied(party: Party, email: str | None, user: User | None) -> Alre
             "You already replied to this party — change your reply below.", existing=existing
         )
     if existing is not None:
-        send_manage_link(existing)
+        send_manage_link(existing, now)
     return AlreadyReplied("You already replied — we've emailed your personal link to that address.")
 
 
@@ -516,21 +516,22 @@ def is_mailable(rsvp: Rsvp) -> bool:
     return bool(rsvp.email) and not rsvp.emails_stopped
 
 
-def email_guest(rsvp: Rsvp, subject: str, template: str, **context) -> bool:
+def email_guest(rsvp: Rsvp, subject: str, template: str, once_key: str | None = None, **context) -> bool:
     """Queue one email to a guest, for the mail worker to send (see
     watchparty.mail). Every one carries the guest's "stop emails about this
-    party" link; False when they gave no address or pressed it."""
+    party" link; False when they gave no address or pressed it, or when a
+    message with the same `once_key` was queued already."""
     if not is_mailable(rsvp):
         return False
     party = rsvp.party
-    stop_link = stop_emails_url(rsvp, party)
     context.setdefault("viewer", Viewer(party, rsvp=rsvp))
-    mail.queue_template(
-        rsvp.email, subject, template, party_id=party.id,
+    context.update(
         rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
-        film_link=film_url(party), place=waitlist_place(rsvp),
-        stop_link=stop_link, **context,
+        film_link=film_url(party), place=waitlist_place(rsvp), stop_link=stop_emails_url(rsvp, party),
     )
+    if once_key is not None:
+        return mail.queue_once(once_key, rsvp.email, subject, template, party_id=party.id, **context) is not None
+    mail.queue_template(rsvp.email, subject, template, party_id=party.id, **context)
     return True
 
 
@@ -549,9 +550,18 @@ def send_confirmation(rsvp: Rsvp) -> bool:
     return email_guest(rsvp, subject, "rsvp_confirmation", attachments=attachments)
 
 
-def send_manage_link(rsvp: Rsvp) -> bool:
-    """Someone replied again with this address: send its owner the existing link, change nothing."""
-    return email_guest(rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link")
+# Anyone with the share link can ask for a guest's link to be sent again (by replying
+# with their address): at most once in each such window, so nobody can flood them.
+MANAGE_LINK_RESEND_WINDOW = timedelta(minutes=10)
+
+
+def send_manage_link(rsvp: Rsvp, now: datetime | None = None) -> bool:
+    """Someone replied again with this address: send its owner the existing link, change
+    nothing; once per MANAGE_LINK_RESEND_WINDOW at most (the outbox's unique key decides)."""
+    window = int((now or utcnow()).timestamp() // MANAGE_LINK_RESEND_WINDOW.total_seconds())
+    return email_guest(
+        rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link", once_key=f"manage-link:{rsvp.id}:{window}"
+    )
 
 
 def send_new_link(rsvp: Rsvp) -> bool:
