@@ -186,3 +186,22 @@ def test_the_film_page_is_kept_per_reader_with_edit_links_for_its_editors_only(c
     with rendered_templates(csrf_app) as templates:
         again = visitor.get(path).text
     assert templates == [] and again == pages["visitor"]
+
+
+def test_a_review_page_is_kept_under_its_films_stamp_and_an_edit_shows_at_once(app, client):
+    from tests.factories import make_review
+    from watchparty.models import ReviewSection
+
+    film = make_film()
+    review = make_review(film, title="A fine film", sections=(("Opening", "The first take.", False),))
+    path = f"/films/{film.slug}/reviews/{review.id}"
+    first = client.get(path).text
+    app.config["VERIFY_PAGE_CACHE"] = False  # as in production: a kept page is not rendered again
+    with rendered_templates(app) as templates:
+        assert client.get(path).text == first
+    assert templates == []
+    section = db.session.scalar(sa.select(ReviewSection).where(ReviewSection.review_id == review.id))
+    section.body_html = "<p>The second take.</p>"
+    db.session.commit()  # the trigger gives the film a new stamp
+    assert "The second take." in client.get(path).text
+    assert client.get(f"/films/{film.slug}/reviews/{review.id + 1000}").status_code == 404

@@ -2,8 +2,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from watchparty import clock
+from watchparty.cache import cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db
+from watchparty.films import page as film_pages
 from watchparty.films.service import can_edit, film_by_slug
 from watchparty.limits import per_client_and_account
 from watchparty.reviews import service
@@ -123,17 +125,28 @@ def party_from_link(film):
 def detail(slug, review_id):
     from watchparty.party_page import current_viewer
 
-    film = film_or_404(slug)
-    review = service.review_for_page(film, review_id)
-    if review is None:
+    film_row = film_pages.film_page_row(slug)  # the film with its stamp, which every review write changes
+    if film_row is None:
         abort(404)
     # On the film's own pages spoilers stay closed until the reader opens
     # them; opened from a party, the party's rule applies (its reveal time,
     # or this guest's "I've seen it").
-    party = party_from_link(film)
+    party = party_from_link(film_row)
     spoilers_open = False
     if party is not None:
         spoilers_open = service.spoilers_open(party, current_viewer(party).rsvp, clock.now())
-    return render_template(
-        "reviews/detail.html", film=film, review=review, party=party, spoilers_open=spoilers_open
-    )
+
+    def render() -> str:
+        film = film_or_404(slug)
+        review = service.review_for_page(film, review_id)
+        if review is None:
+            abort(404)
+        return render_template(
+            "reviews/detail.html", film=film, review=review, party=party, spoilers_open=spoilers_open
+        )
+
+    # Kept whole under the film's stamp, as the film page is; opened from a party it
+    # shows the party too (not stamped by the film), so it is rendered every time.
+    kept = film_row.stamp is not None and party is None
+    key = ("reviews/detail.html", film_row.id, film_row.stamp, review_id, signed_in_as()) if kept else None
+    return cached_page(key, render)
