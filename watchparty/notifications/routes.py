@@ -45,6 +45,11 @@ def invite(party_id: int):
 # ---------------------------------------------------------------- stop emails
 
 
+def _stopping() -> bool:
+    """A POST, with its body read: an oversized one is refused (413) as any form's is."""
+    return request.method == "POST" and request.form is not None
+
+
 def _stop_page(party, who: str, stopped: bool, action: str):
     return render_template(
         "notifications/stop.html", party=party, who=who, stopped=stopped, action=action, form=EmptyForm(formdata=None)
@@ -59,10 +64,11 @@ def _stop_page(party, who: str, stopped: bool, action: str):
 @bp.route("/p/<token>/rsvp/<manage_token>/emails", methods=["GET", "POST"])
 @csrf.exempt
 def stop_guest(token: str, manage_token: str):
+    stopping = _stopping()
     party = party_by_token(token)
     rsvp = rsvp_by_token(party, manage_token)
     action = url_for("notifications.stop_guest", token=token, manage_token=manage_token)
-    if request.method == "POST":
+    if stopping:
         service.stop_emails_for_guest(rsvp)
         db.session.commit()
     return _stop_page(party, rsvp.email or rsvp.name, rsvp.emails_stopped, action)
@@ -71,12 +77,13 @@ def stop_guest(token: str, manage_token: str):
 @bp.route("/p/<token>/invitations/<invitation_token>/stop", methods=["GET", "POST"])
 @csrf.exempt
 def stop_invitation(token: str, invitation_token: str):
+    stopping = _stopping()
     party = party_by_token(token)
     invitation = service.invitation_by_token(party, invitation_token) if is_token(invitation_token) else None
     if invitation is None:
         abort(404)
     action = url_for("notifications.stop_invitation", token=token, invitation_token=invitation_token)
-    if request.method == "POST":
+    if stopping:
         service.stop_emails_for_invitation(invitation)
         db.session.commit()
     return _stop_page(party, invitation.email, invitation.emails_stopped, action)
