@@ -603,7 +603,7 @@ def test_property_a_reply_is_stored_as_normalised_or_changes_nothing(
         after = snapshot()
         if answer.status_code == 409 and "emailed your personal link" in answer.text:
             # The address already replied: its owner gets their link again (one queued
-            # email), and nothing else changes.
+            # email, at most one in ten minutes), and nothing else changes.
             assert len(after.pop("outbound_email")) == len(before.pop("outbound_email")) + 1
         assert after == before
         return

@@ -302,8 +302,9 @@ def _already_replied(party: Party, email: str | None, user: User | None, now: da
         return AlreadyReplied(
             "You already replied to this party — change your reply below.", existing=existing
         )
-    if existing is not None:
-        send_manage_link(existing, now)
+    if existing is not None and not send_manage_link(existing, now):
+        # Sent a few minutes ago already (or the guest stopped our emails): not again.
+        return AlreadyReplied("You already replied with that address. Its personal link was sent there; check that inbox.")
     return AlreadyReplied("You already replied — we've emailed your personal link to that address.")
 
 
