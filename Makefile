@@ -6,14 +6,34 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app watchparty
 export WATCHPARTY_ENV ?= development
 
-.PHONY: run test lint pytest migrate demo browser-deps bench clean
+# uv installs exactly what uv.lock pins (app and dev tools, with hashes). It is
+# itself pinned and bootstrapped with pip into .tools/, outside .venv, because
+# `uv sync` removes from .venv whatever the lock does not name. It uses the
+# machine's python3 and never downloads an interpreter.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON ?= $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE ?= copy
 
-# Reinstall when pyproject.toml changes; the stamp records the last install.
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: run test lint lock pytest migrate demo browser-deps bench clean
+
+$(TOOLS)/.uv-$(UV_VERSION):
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	touch $@
+
+# Reinstall when pyproject.toml or uv.lock changes; the stamp records the last
+# install. --locked fails when pyproject.toml and uv.lock disagree: run `make lock`.
+$(VENV)/.installed: pyproject.toml uv.lock $(TOOLS)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --extra dev
+	touch $@
+
+# Re-resolve uv.lock after editing pyproject.toml (keeps the other pins);
+# `make lock UPGRADE=1` moves every package to its newest allowed version.
+lock: $(TOOLS)/.uv-$(UV_VERSION)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 # The mail worker runs beside the development server and stops with it: emails
 # appear in instance/outbox/ (or go to MAIL_SERVER) a second after a request queues them.
@@ -28,6 +48,7 @@ migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
 
 lint: $(VENV)/.installed
+	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
@@ -72,4 +93,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis
