@@ -17,7 +17,7 @@ export UV_PYTHON ?= $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test lint lock pytest migrate demo browser-deps bench clean
+.PHONY: run test lint licences lock pytest migrate demo browser-deps bench clean
 
 $(TOOLS)/.uv-$(UV_VERSION):
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,14 @@ lint: $(VENV)/.installed
 	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory licences
+
+# The runtime dependencies' licences (uv.lock's, the dev tools left out) must be
+# compatible with AGPL-3.0-or-later: [tool.pip-licenses] in pyproject.toml lists them.
+licences: $(VENV)/.installed
+	@runtime=$$($(UV) export --frozen --no-hashes --no-emit-project --no-header --no-annotate) \
+	&& names=$$(printf '%s\n' "$$runtime" | sed 's/[ =;].*//' | sort -u) && test -n "$$names" \
+	&& $(BIN)/pip-licenses --packages $$names
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 # The system tests (tests/system: gunicorn servers on PostgreSQL and Redis) run
