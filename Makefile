@@ -60,14 +60,26 @@ licences: $(VENV)/.installed
 	&& names=$$(printf '%s\n' "$$runtime" | sed 's/[ =;].*//' | sort -u) && test -n "$$names" \
 	&& $(BIN)/pip-licenses --packages $$names
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-# The system tests (tests/system: gunicorn servers on PostgreSQL and Redis) run
-# once, in the PostgreSQL pass.
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set,
+# each pass spread over PYTEST_WORKERS processes (pytest-xdist; each worker has its
+# own SQLite file or PostgreSQL schema: tests/conftest.py). The browser tests run
+# once, in the PostgreSQL pass when there is one (they prove what a visitor's
+# browser shows and does; both databases are proved under them by the rest of the
+# suite). The system tests (tests/system) start their own gunicorn servers per
+# process, so they run once, after the PostgreSQL pass, in one process.
+# PYTEST_ARGS adds options to every pass, e.g. PYTEST_ARGS=--durations=15.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q $(PYTEST_ARGS)
 pytest: $(VENV)/.installed
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not system"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q; \
+		echo "== on SQLite (the browser tests run in the PostgreSQL pass)"; \
+		env -u TEST_DATABASE_URL $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" --ignore=tests/browser \
+		&& echo "== again on PostgreSQL ($$TEST_DATABASE_URL), with the browser tests" \
+		&& $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" \
+		&& echo "== the system tests (PostgreSQL, Redis, gunicorn)" \
+		&& $(PYTEST) -m system; \
+	else \
+		$(PYTEST) -n $(PYTEST_WORKERS) -m "not system"; \
 	fi
 
 test: lint browser-deps pytest
