@@ -124,13 +124,21 @@ def database(tmp_path_factory):
 
 
 def empty_all_tables() -> None:
+    """DELETE, not TRUNCATE, on both databases: TRUNCATE of every table took about a third
+    of a second on PostgreSQL after each test, deleting a test's few rows a few ms."""
     with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+            # Ids start at 1 again, as TRUNCATE … RESTART IDENTITY did (and SQLite does).
+            connection.execute(sa.text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
+            ))
+    # The deletes fired the page-version triggers, which stamped rows again (on
+    # PostgreSQL at commit): empty that table once more, on its own.
+    with db.engine.begin() as connection:
+        connection.execute(db.metadata.tables["page_version"].delete())
 
 
 @pytest.fixture
