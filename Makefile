@@ -6,14 +6,34 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app watchparty
 export WATCHPARTY_ENV ?= development
 
-.PHONY: run test lint pytest migrate demo browser-deps bench clean
+# uv installs exactly what uv.lock pins (app and dev tools, with hashes). It is
+# itself pinned and bootstrapped with pip into .tools/, outside .venv, because
+# `uv sync` removes from .venv whatever the lock does not name. It uses the
+# machine's python3 and never downloads an interpreter.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON ?= $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE ?= copy
 
-# Reinstall when pyproject.toml changes; the stamp records the last install.
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: run test lint licences lock pytest migrate demo browser-deps bench clean
+
+$(TOOLS)/.uv-$(UV_VERSION):
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	touch $@
+
+# Reinstall when pyproject.toml or uv.lock changes; the stamp records the last
+# install. --locked fails when pyproject.toml and uv.lock disagree: run `make lock`.
+$(VENV)/.installed: pyproject.toml uv.lock $(TOOLS)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --extra dev
+	touch $@
+
+# Re-resolve uv.lock after editing pyproject.toml (keeps the other pins);
+# `make lock UPGRADE=1` moves every package to its newest allowed version.
+lock: $(TOOLS)/.uv-$(UV_VERSION)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 # The mail worker runs beside the development server and stops with it: emails
 # appear in instance/outbox/ (or go to MAIL_SERVER) a second after a request queues them.
@@ -28,17 +48,38 @@ migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
 
 lint: $(VENV)/.installed
+	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory licences
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-# The system tests (tests/system: gunicorn servers on PostgreSQL and Redis) run
-# once, in the PostgreSQL pass.
+# The runtime dependencies' licences (uv.lock's, the dev tools left out) must be
+# compatible with AGPL-3.0-or-later: [tool.pip-licenses] in pyproject.toml lists them.
+licences: $(VENV)/.installed
+	@runtime=$$($(UV) export --frozen --no-hashes --no-emit-project --no-header --no-annotate) \
+	&& names=$$(printf '%s\n' "$$runtime" | sed 's/[ =;].*//' | sort -u) && test -n "$$names" \
+	&& $(BIN)/pip-licenses --packages $$names
+
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set,
+# each pass spread over PYTEST_WORKERS processes (pytest-xdist; each worker has its
+# own SQLite file or PostgreSQL schema: tests/conftest.py). The browser tests run
+# once, in the PostgreSQL pass when there is one (they prove what a visitor's
+# browser shows and does; both databases are proved under them by the rest of the
+# suite). The system tests (tests/system) start their own gunicorn servers per
+# process, so they run once, after the PostgreSQL pass, in one process.
+# PYTEST_ARGS adds options to every pass, e.g. PYTEST_ARGS=--durations=15.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q $(PYTEST_ARGS)
 pytest: $(VENV)/.installed
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not system"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q; \
+		echo "== on SQLite (the browser tests run in the PostgreSQL pass)"; \
+		env -u TEST_DATABASE_URL $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" --ignore=tests/browser \
+		&& echo "== again on PostgreSQL ($$TEST_DATABASE_URL), with the browser tests" \
+		&& $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" \
+		&& echo "== the system tests (PostgreSQL, Redis, gunicorn)" \
+		&& $(PYTEST) -m system; \
+	else \
+		$(PYTEST) -n $(PYTEST_WORKERS) -m "not system"; \
 	fi
 
 test: lint browser-deps pytest
@@ -72,4 +113,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis

@@ -94,3 +94,37 @@ def test_posters_kept_as_files_before_are_copied_into_the_database(empty_databas
         assert (folder / "0123456789abcdef0123456789abcdef.webp").read_bytes() == b"RIFF....WEBPVP8 poster"
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_search_columns_folded_by_unidecode_are_folded_again_with_anyascii(empty_database, tmp_path):
+    """Unidecode gave way to anyascii (#18); they fold CJK, Greek and emoji
+    differently, and searches fold the query with anyascii, so the upgrade folds
+    every stored value again: a Beijing film stored as "bei jing" is found again."""
+    from tests.factories import make_film
+
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade()
+        make_film(title="北京 Story", year=2001, cast=[("Ελένη", "Κυρία")])
+        make_film(title="Amélie", year=2001, cast=[("Audrey Tautou", "Amélie Poulain")])
+        # What Unidecode stored for the first film, and the same for the second.
+        db.session.execute(sa.text("UPDATE film SET search_title = 'bei jing story' WHERE year = 2001 AND slug LIKE 'bei%'"))
+        db.session.execute(sa.text("UPDATE person SET search_name = 'elene' WHERE search_name = 'eleni'"))
+        db.session.execute(sa.text("UPDATE credit SET search_character = 'kuria' WHERE search_character = 'kyria'"))
+        db.session.commit()
+        assert db.session.execute(sa.text("SELECT search_title FROM film ORDER BY id")).scalars().all() == [
+            "bei jing story", "amelie",
+        ]
+        db.session.remove()
+        flask_migrate.stamp(revision="a7d3e5f1c2b8")
+
+        flask_migrate.upgrade()
+        titles = db.session.execute(sa.text("SELECT search_title FROM film ORDER BY id")).scalars().all()
+        names = db.session.execute(sa.text("SELECT search_name FROM person ORDER BY id")).scalars().all()
+        characters = db.session.execute(sa.text("SELECT search_character FROM credit ORDER BY id")).scalars().all()
+        assert titles == ["beijing story", "amelie"]
+        assert names == ["eleni", "audrey tautou"]
+        assert characters == ["kyria", "amelie poulain"]
+        db.session.remove()
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()

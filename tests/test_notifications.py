@@ -33,23 +33,14 @@ def smtp_app(app_factory, smtp_server):
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
 def party(host):
+    """Unlike conftest's party: its own film with a synopsis (the invitation quotes it), at
+    most 10 guests, starting on a whole minute as the form gives it."""
     film = make_film(runtime_minutes=139, synopsis="A young sex worker from Brooklyn marries a Russian oligarch's son.")
     party = make_party(host, film, title="Anora night", capacity=10)
     party.starts_at = party.starts_at.replace(second=0, microsecond=0)  # as the form gives it
     db.session.commit()
     return party
-
-
-@pytest.fixture
-def host_client(client, host):
-    log_in(client, "host@example.com")
-    return client
 
 
 def pending_mail():

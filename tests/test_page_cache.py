@@ -34,12 +34,8 @@ FILM_FORM = {
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
 def film(host):
+    """Unlike conftest's film: the host's, RUNTIME minutes long, with cast, crew and trivia to edit."""
     return make_film(
         "Anora", 2024, created_by=host, runtime_minutes=RUNTIME,
         synopsis=FILM_FORM["synopsis"], cast=[("Mikey Madison", "Ani"), ("Yura Borisov", "Igor")],
@@ -50,6 +46,7 @@ def film(host):
 
 @pytest.fixture
 def party(host, film):
+    """Unlike conftest's party: the guest list is shown to guests."""
     return make_party(host, film, title="Anora night", capacity=None, guest_list_visible=True)
 
 

@@ -27,22 +27,18 @@ def clock():
 
 @pytest.fixture
 def host(app):
+    """Unlike conftest's host: in London time, which the party form's times are read in."""
     return make_user(email="host@example.com", display_name="Hana Host", timezone="Europe/London")
 
 
 @pytest.fixture
 def film(app):
+    """Unlike conftest's film: with cast and director, which search and the party page show."""
     return make_film(
         "Anora", 2024, runtime_minutes=139,
         cast=[("Mikey Madison", "Ani"), ("Mark Eydelshteyn", "Vanya"), ("Yura Borisov", "Igor")],
         crew=[("director", "Sean Baker")],
     )
-
-
-@pytest.fixture
-def host_client(client, host):
-    log_in(client, email="host@example.com")
-    return client
 
 
 def party_form(**overrides):

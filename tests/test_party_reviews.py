@@ -24,21 +24,12 @@ ENDING = "In the final scene the car stops and everything turns."
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
 def film(app):
+    """Unlike conftest's film: RUNTIME minutes long, with a spoiler-free and a spoiler trivia line."""
     return make_film(
         "Anora", 2024, runtime_minutes=RUNTIME,
         trivia=[("Shot partly in Las Vegas.", False), ("The last scene was shot in one take.", True)],
     )
-
-
-@pytest.fixture
-def party(host, film):
-    return make_party(host, film, title="Anora night", capacity=None)
 
 
 @pytest.fixture

@@ -21,12 +21,8 @@ ADDRESS = "12 Secret Street, London E8"
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
 def film(app):
+    """Unlike conftest's film: with cast and director, which the party page shows."""
     return make_film(
         "Anora", 2024, runtime_minutes=139,
         cast=[("Mikey Madison", "Ani"), ("Mark Eydelshteyn", "Vanya")],
@@ -36,6 +32,7 @@ def film(app):
 
 @pytest.fixture
 def party(host, film):
+    """Unlike conftest's party: at most 4 guests, and an address that only guests going see."""
     return make_party(host, film, title="Anora night", capacity=4, max_plus_ones=2, address=ADDRESS)
 
 

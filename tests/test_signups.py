@@ -23,25 +23,9 @@ X = "\N{MULTIPLICATION SIGN}"  # as in "2 x popcorn"
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
-def film(app):
-    return make_film("Anora", 2024, runtime_minutes=139)
-
-
-@pytest.fixture
 def party(host, film):
+    """Unlike conftest's party: at most 10 guests."""
     return make_party(host, film, title="Anora night", capacity=10, max_plus_ones=2)
-
-
-@pytest.fixture
-def host_client(app, host):
-    client = app.test_client()
-    log_in(client, email="host@example.com")
-    return client
 
 
 def guest(app, party, name="Bob", response="going", **fields):

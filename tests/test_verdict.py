@@ -19,17 +19,14 @@ RUNTIME = 120
 
 
 @pytest.fixture
-def host(app):
-    return make_user(email="host@example.com", display_name="Hana Host")
-
-
-@pytest.fixture
 def film(app):
+    """Unlike conftest's film: RUNTIME minutes long, the times below count from it."""
     return make_film("Anora", 2024, runtime_minutes=RUNTIME)
 
 
 @pytest.fixture
 def party(host, film):
+    """Unlike conftest's party: no plus-ones."""
     return make_party(host, film, title="Anora night", capacity=None, max_plus_ones=0)
 
 

@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from unidecode import unidecode
+from anyascii import anyascii
 
 _SLUG_BASE_MAX = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -11,7 +11,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 def slugify(text: str) -> str:
     """Readable ASCII for URLs: "Amélie" -> "amelie", "Брат" -> "brat"; may be empty."""
-    ascii_text = unidecode(unicodedata.normalize("NFKC", text or "")).lower()
+    ascii_text = anyascii(unicodedata.normalize("NFKC", text or "")).lower()
     slug = _NOT_SLUG.sub("-", ascii_text).strip("-")
     if len(slug) > _SLUG_BASE_MAX:
         slug = slug[:_SLUG_BASE_MAX].rsplit("-", 1)[0] if "-" in slug[:_SLUG_BASE_MAX] else slug[:_SLUG_BASE_MAX]

@@ -5,8 +5,8 @@ import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
+from anyascii import anyascii
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
-from unidecode import unidecode
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
 
@@ -14,7 +14,7 @@ CREDIT_ROLES = ("director", "writer", "producer", "editor", "cinematographer", "
 WATCH_FORMATS = ("cinema", "dvd", "bluray", "digital", "streaming")
 
 # Folded search text can be longer than the text it comes from: one CJK
-# character becomes a syllable or two ("北京" -> "bei jing").
+# character becomes a syllable ("北京" -> "beijing"), an emoji its name.
 SEARCH_LENGTH = 600
 _SPACES = re.compile(r"\s+")
 
@@ -25,7 +25,7 @@ def search_key(text: str) -> str:
     The same folding runs in Python on both databases, so SQLite and
     PostgreSQL compare exactly the same strings with a plain LIKE.
     """
-    folded = unidecode(unicodedata.normalize("NFKC", text or "")).lower()
+    folded = anyascii(unicodedata.normalize("NFKC", text or "")).lower()
     return _SPACES.sub(" ", folded).strip()[:SEARCH_LENGTH]
 
 
