@@ -6,7 +6,7 @@ every stored folded value is folded again the same way. The demo data folds
 identically either way. Slugs are left alone: they are addresses already shared.
 
 Revision ID: e4b7c2a9d613
-Revises: a7d3e5f1c2b8
+Revises: 9d4b6e8f1a27
 Create Date: 2026-12-04 17:20:00
 
 """
@@ -20,7 +20,7 @@ from anyascii import anyascii
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7c2a9d613'
-down_revision = 'a7d3e5f1c2b8'
+down_revision = '9d4b6e8f1a27'
 branch_labels = None
 depends_on = None
 
