@@ -99,21 +99,23 @@ def test_login_rate_limit_is_shared_by_both_servers(servers, system_database, ra
     limit = int(servers[0].environ["RATELIMIT_LOGIN"].split()[0])
     with system_database.app_context():
         make_user(email="limited@example.com")
+        make_user(email="limited-too@example.com")
 
-    def attempts(source_ip, across):
+    def attempts(source_ip, across, email):
         """limit + 4 wrong passwords from one client address, taking turns over `across`."""
         browser = Browser(across[0], source_ip=source_ip)
         statuses = []
         for i in range(limit + 4):
             server = across[i % len(across)]
             browser.get("/accounts/login", server=server)  # reading the form is never limited
-            data = {"email": "limited@example.com", "password": "not the password"}
+            data = {"email": email, "password": "not the password"}
             statuses.append(browser.post("/accounts/login", data, server=server).status)
         return statuses
 
-    # Two client addresses, so each run starts with an untouched counter.
-    on_one = attempts("127.0.0.2", servers[:1])
-    across_both = attempts("127.0.0.3", servers)
+    # Two client addresses and two accounts, so each run starts with untouched counters
+    # (the per-account pause on wrong passwords, #22, counts across addresses).
+    on_one = attempts("127.0.0.2", servers[:1], "limited@example.com")
+    across_both = attempts("127.0.0.3", servers, "limited-too@example.com")
 
     assert on_one == [403] * limit + [429] * 4
     assert across_both == on_one
