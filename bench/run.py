@@ -194,7 +194,8 @@ def csrf_for_reply(base: str, party_path: str) -> tuple[str, str]:
     """A session cookie and its CSRF token, fetched like a browser would."""
     with urllib.request.urlopen(base + party_path, timeout=10) as response:
         html = response.read().decode()
-        cookie = response.headers.get("Set-Cookie", "").split(";", 1)[0]
+        # Every cookie the page set (a manage page sets the guest's too): the session's carries the token.
+        cookie = "; ".join(value.split(";", 1)[0] for value in response.headers.get_all("Set-Cookie") or [])
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     return cookie, token
 
