@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from tests.conftest import csrf_token_from
 from tests.factories import DEFAULT_PASSWORD, log_in, make_quick_user, make_user
 from tests.mailbox import first_link
 from watchparty.extensions import db
@@ -383,8 +384,7 @@ def test_log_out_everywhere_needs_the_csrf_token(app_factory):
     with app.app_context():
         make_user()
     browser = app.test_client()
-    page = browser.get("/accounts/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token_from(browser.get("/accounts/login").text)
     browser.post("/accounts/login", data={"email": "alice@example.com", "password": DEFAULT_PASSWORD,
                                           "csrf_token": token})
     assert browser.post("/accounts/logout-everywhere").status_code == 400
