@@ -316,3 +316,27 @@ def test_a_guests_link_is_sent_again_at_most_once_in_ten_minutes(app):
         except rsvp.AlreadyReplied:
             db.session.commit()
     assert pending() == [("ana@example.com", "Your reply to Anora night")] * 2, "one in 10:00-10:09, one from 10:10"
+
+
+def test_a_message_queued_for_later_waits_for_its_time(app):
+    now = datetime.now(UTC)
+    with app.app_context():
+        mail.queue_kind("reset", "nobody@example.com", "Later", not_before=now + timedelta(hours=2))
+        db.session.commit()
+        assert not mail.has_due(now), "queued, but not yet due"
+        assert not mail.has_due(now + timedelta(hours=1, minutes=59))
+        assert mail.has_due(now + timedelta(hours=2, seconds=1))
+
+
+def test_the_worker_runs_the_timed_jobs_so_reminders_need_no_cron(app, outbox):
+    now = datetime.now(UTC)
+    with app.app_context():
+        host = make_user(email="host@example.com")
+        party = make_party(host, make_film(), starts_in=timedelta(hours=20), title="Tomorrow's film")
+        make_reply(party, name="Ana", email="ana@example.com", now=now - timedelta(days=2))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [m["To"] for m in outbox.messages() if m["Subject"].startswith("Tomorrow:")] == ["ana@example.com"]
+    app.test_cli_runner().invoke(args=["mail", "work", "--once"])
+    assert len([m for m in outbox.messages() if m["Subject"].startswith("Tomorrow:")]) == 1, "once each"

@@ -108,17 +108,22 @@ def render_message(to: str, subject: str, template: str, **context) -> EmailMess
 # ---------------------------------------------------------------- queueing (requests, services, the CLI)
 
 
-def queue_template(to: str, subject: str, template: str, *, party_id: int | None = None, **context) -> OutboundEmail:
-    """Render a message now and store it in the current transaction, for the worker to send."""
+def queue_template(to: str, subject: str, template: str, *, party_id: int | None = None,
+                   not_before: datetime | None = None, **context) -> OutboundEmail:
+    """Render a message now and store it in the current transaction, for the worker
+    to send (not before `not_before`, when given: a message scheduled by its sender)."""
     message = render_message(to, subject, template, **context)
-    row = OutboundEmail(recipient=to, subject=subject, message=bytes(message), party_id=party_id)
+    row = OutboundEmail(
+        recipient=to, subject=subject, message=bytes(message), party_id=party_id,
+        next_attempt_at=not_before or clock.now(),
+    )
     db.session.add(row)
     db.session.flush()
     return row
 
 
 def queue_once(dedupe_key: str, to: str, subject: str, template: str, *, party_id: int | None = None,
-               **context) -> int | None:
+               not_before: datetime | None = None, **context) -> int | None:
     """Queue a message unless one with this key exists: the database's unique
     key decides, so two overlapping runs queue it once. Returns the new id or None."""
     message = render_message(to, subject, template, **context)
@@ -126,7 +131,7 @@ def queue_once(dedupe_key: str, to: str, subject: str, template: str, *, party_i
     values = {
         "recipient": to, "subject": subject, "message": bytes(message), "party_id": party_id,
         "dedupe_key": dedupe_key, "kind": "message", "status": "pending", "attempts": 0, "last_error": "",
-        "created_at": now, "next_attempt_at": now,
+        "created_at": now, "next_attempt_at": not_before or now,
     }
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
@@ -153,13 +158,55 @@ def render_when_sent(kind: str) -> Callable[[LateRenderer], LateRenderer]:
     return register
 
 
-def queue_kind(kind: str, to: str, subject: str) -> OutboundEmail:
+def queue_kind(kind: str, to: str, subject: str, *, party_id: int | None = None,
+               not_before: datetime | None = None) -> OutboundEmail:
     """Queue a message the worker renders when it sends it, so that no secret it
-    carries is stored. The renderer may drop it (an address with no account)."""
-    row = OutboundEmail(recipient=to, subject=subject, kind=kind, message=None)
+    carries is stored, or so that it says what is true at that time (a digest).
+    The renderer may drop it (an address with no account, nothing new to tell)."""
+    row = OutboundEmail(
+        recipient=to, subject=subject, kind=kind, message=None, party_id=party_id,
+        next_attempt_at=not_before or clock.now(),
+    )
     db.session.add(row)
     db.session.flush()
     return row
+
+
+# ---------------------------------------------------------------- timed jobs
+
+# Jobs the worker runs about once a minute (and on every `--once` run): each
+# queues the emails that have fallen due (reminders, digests, the morning-after
+# email) and returns how many. A job must be safe to run twice at once, from two
+# workers: the outbox's dedupe key or a guarded update decides.
+TimedJob = Callable[[datetime], int]
+_timed_jobs: dict[str, TimedJob] = {}
+JOBS_EVERY = timedelta(minutes=1)
+
+
+def timed_job(name: str) -> Callable[[TimedJob], TimedJob]:
+    """Register a job the worker runs every JOBS_EVERY (see run_timed_jobs)."""
+
+    def register(job: TimedJob) -> TimedJob:
+        _timed_jobs[name] = job
+        return job
+
+    return register
+
+
+def run_timed_jobs(now: datetime | None = None) -> dict[str, int]:
+    """Run every registered job, each in its own transaction; a job that fails is
+    logged and the others still run. Returns what each queued."""
+    now = now or clock.now()
+    queued = {}
+    for name, job in sorted(_timed_jobs.items()):
+        try:
+            with writing_transactions():
+                queued[name] = job(now)
+                db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("timed job %s failed", name)
+    return queued
 
 
 # ---------------------------------------------------------------- the worker
@@ -346,12 +393,23 @@ def forget_sent_bodies(now: datetime | None = None) -> int:
 FORGET_EVERY = timedelta(hours=1)
 
 
-def work(once: bool = False, poll_seconds: float = 1.0, log: Callable[[str], None] | None = None) -> None:
+def work(
+    once: bool = False, poll_seconds: float = 1.0, log: Callable[[str], None] | None = None, timed_jobs: bool = True
+) -> None:
     """The worker's loop: send what is due, batch after batch; when nothing is, wait
     `poll_seconds` and look again. With `once`, stop when nothing is left that is due.
-    Once an hour (and on every `once` run) old sent bodies are emptied."""
+    Once a minute the timed jobs queue what has fallen due (run_timed_jobs); once
+    an hour (and on every `once` run) old sent bodies are emptied. Without
+    `timed_jobs` it only sends (tests run the jobs themselves, at a time they choose)."""
     last_forgotten = None
+    last_jobs = None
     while True:
+        if timed_jobs and (last_jobs is None or clock.now() - last_jobs >= JOBS_EVERY):
+            for name, count in run_timed_jobs().items():
+                if count and log is not None:
+                    log(f"{name}: queued {count}")
+            last_jobs = clock.now()
+            db.session.remove()
         if last_forgotten is None or clock.now() - last_forgotten >= FORGET_EVERY:
             emptied = forget_sent_bodies()
             last_forgotten = clock.now()

@@ -263,6 +263,11 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
     return queued
 
 
+@mail.timed_job("reminders")
+def _queue_reminders_job(now: datetime) -> int:
+    return len(queue_due_reminders(now))
+
+
 def remind(now: datetime | None = None) -> list[tuple[Party, Rsvp]]:
     """The cron job: queue the reminders now due; the mail worker sends them."""
     with writing_transactions():
