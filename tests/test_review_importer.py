@@ -16,14 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_review_rendering import assert_safe_html, markdownish_text
-from watchparty.reviews.importer import (
-    EMPTY_TEXT_WARNING,
-    DraftReview,
-    heading_strength,
-    link_cast_names,
-    parse_article,
-    spoiler_reason,
-)
+from watchparty.reviews.article_lines import EMPTY_TEXT_WARNING, heading_strength
+from watchparty.reviews.cast_names import link_cast_names
+from watchparty.reviews.importer import DraftReview, parse_article, spoiler_reason
 from watchparty.reviews.rendering import render_markdown
 from watchparty.reviews.spoilers import FilmKnowledge
 

@@ -247,6 +247,7 @@ def test_any_text_renders_to_safe_html(source):
 @example("<IFRAME><SCRIPT", 7)  # found by Hypothesis: an unfinished "<SCRIPT" is text, not a tag
 @example("<IFRAME><SCRIPT>", 8)  # found by Hypothesis: the sanitiser kept "<SCRIPT>" as the iframe's text
 @example("<scr<b>ipt>x", 20)  # cutting a tag out must not make a new one
+@example("<IFRAME><<?", 2)  # found by Hypothesis: removing one "<" of a run left "<?"
 def test_excerpt_never_exceeds_its_limit(source, limit):
     summary = excerpt(source, limit=limit)
     assert len(summary) <= limit

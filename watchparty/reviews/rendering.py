@@ -82,7 +82,7 @@ _WHITESPACE = re.compile(r"\s+")
 # "<SCRIPT>" as the iframe's text): excerpts are prose, so such text goes, and a "<"
 # that could open a tag is dropped, so that no tag can form again where one was cut.
 _TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]{0,200}>")
-_TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
+_TAG_OPENER = re.compile(r"<+(?=[A-Za-z/!?])")  # a run: removing one "<" of "<<?" must not leave "<?"
 
 
 # markdown-it-py is linear but slow per emphasis or link delimiter (about 10 us
