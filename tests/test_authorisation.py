@@ -34,6 +34,7 @@ import pytest
 from tests.conftest import empty_all_tables, make_app
 from tests.factories import DEFAULT_PASSWORD, World, log_in
 from watchparty.extensions import db
+from watchparty.mail import never_email_url
 from watchparty.models import Invitation, Party, utcnow
 
 _numbers = itertools.count(1)
@@ -183,6 +184,7 @@ ROUTES: dict[str, Route] = {
     "rsvp.verdict": Route(lambda w: f"/p/{w.token}/verdict", lambda w, role: {"score": "8"}, started=True),
     "notifications.stop_guest": Route(lambda w: f"{w.manage_path}/emails"),
     "notifications.stop_invitation": Route(lambda w: f"/p/{w.token}/invitations/{w.invitation.token}/stop"),
+    "notifications.never_email": Route(lambda w: "/emails/never/" + never_email_url(w.guest.email).rsplit("/", 1)[1]),
     "notifications.invite": Route(
         lambda w: f"/parties/{w.party.id}/invitations", lambda w, role: {"emails": f"w{w.n}-new@example.com"}
     ),
@@ -270,6 +272,8 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("notifications.stop_guest", "POST"): everyone(200),
     ("notifications.stop_invitation", "GET"): everyone(200),
     ("notifications.stop_invitation", "POST"): everyone(200),
+    ("notifications.never_email", "GET"): everyone(200),
+    ("notifications.never_email", "POST"): everyone(200),
     # The crew: the host and guests who replied. Someone else's claim looks like no claim.
     ("rsvp.verdict", "POST"): crew(GO, refused=403),
     ("signups.add_item", "POST"): crew(GO, refused=403),
@@ -604,6 +608,7 @@ CACHING: dict[str, dict[str, str]] = {
     "rsvp.manage": personal(),
     "notifications.stop_guest": personal(),
     "notifications.stop_invitation": personal(),
+    "notifications.never_email": personal(),
     "parties.new": personal(),
     "parties.dashboard": personal(),
     "parties.edit": personal(),

@@ -199,6 +199,7 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("notifications.invite", "host", "notifications:InviteForm"),
     FormSpec("notifications.stop_guest", "guest", main=False, writes_on_200=True),
     FormSpec("notifications.stop_invitation", "anonymous", main=False, writes_on_200=True),
+    FormSpec("notifications.never_email", "anonymous", main=False, writes_on_200=True),
 ]}
 NO_FIELDS = ("junk",)  # a POST-only button: an unexpected field is all there is to send
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import log_in, make_claim, make_film, make_items, make_party, make_reply, make_user
-from tests.mailbox import text_body
+from tests.mailbox import first_link, text_body
 from tests.smtp import free_port, smtp_config
 from tests.test_rsvp_concurrency import run_together
 from watchparty import mail
@@ -453,3 +453,59 @@ def test_the_event_in_an_email_is_an_invitation_that_later_emails_update(host_cl
 def test_the_date_header_names_its_offset(client, party, outbox):
     make_reply(party, name="Ana", email="ana@example.com")
     assert outbox.last()["Date"].endswith("+0000")
+
+
+# ---------------------------------------------------------------- never email me again (site-wide)
+
+
+def test_never_email_me_stops_every_sender_but_not_a_reset_the_owner_asks_for(app, host_client, party, outbox, client):
+    make_user(email="ana@example.com", display_name="Ana")
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com bob@example.com"})
+    invitation = next(m for m in outbox.messages() if m["To"] == "ana@example.com")
+    never_path = first_link(invitation, "/emails/never/")
+    assert "Never email me again" in client.get(never_path).get_data(as_text=True)
+    assert not notifications.is_never_emailed("ana@example.com"), "GET only asks: mail scanners follow links"
+    # One-Click (RFC 8058) posts from outside the site: no CSRF token, the signed token is the authority.
+    answer = client.post(never_path)
+    assert answer.status_code == 200 and "sends nothing more to ana@example.com" in answer.get_data(as_text=True)
+    assert client.post(never_path).status_code == 200, "twice is fine"
+
+    before = len(outbox)
+    other = make_party(make_user(email="other-host@example.com"), title="Another host's night")
+    log_in(other_client := app.test_client(), "other-host@example.com")
+    other_client.post(f"/parties/{other.id}/invitations", data={"emails": "ANA@example.com carl@example.com"})
+    host_client.post(f"/parties/{party.id}/cancel", data={"message": "Flu, sorry"})
+    delivered = [m["To"] for m in outbox.messages()[before:]]
+    assert "ana@example.com" not in [to.lower() for to in delivered], "no sender reaches a suppressed address"
+    assert "carl@example.com" in delivered and "bob@example.com" in delivered
+    assert {row.status for row in pending_mail() if row.recipient.lower() == "ana@example.com"} >= {"dropped"}
+
+    client.post("/accounts/reset", data={"email": "ana@example.com"})
+    assert outbox.last()["To"] == "ana@example.com", "a reset its owner asks for still arrives"
+
+
+def test_a_forged_never_email_link_is_a_404(client):
+    assert client.get("/emails/never/not-a-signed-token").status_code == 404
+    assert client.post("/emails/never/ImFuYUBleGFtcGxlLmNvbSI.forged").status_code == 404
+
+
+def test_invitations_are_capped_per_account_across_its_parties(app, host, host_client, party, outbox):
+    app.config["INVITATIONS_PER_ACCOUNT_PER_DAY"] = 250
+    second = make_party(host, title="Second night")
+    first_batch = " ".join(f"guest{i}@example.com" for i in range(150))
+    assert host_client.post(f"/parties/{party.id}/invitations", data={"emails": first_batch}).status_code == 302
+    too_many = " ".join(f"more{i}@example.com" for i in range(101))
+    response = host_client.post(f"/parties/{second.id}/invitations", data={"emails": too_many})
+    assert response.status_code == 429
+    assert "250 invitations a day across all your parties: 100 left today." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 150, "nothing half-sent"
+    assert len(outbox) == 150
+
+
+def test_an_invitation_subject_is_fixed_text_around_a_shortened_title(host_client, party, outbox):
+    party.title = "Free crypto!!! " * 8
+    db.session.commit()
+    host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ana@example.com"})
+    subject = outbox.last()["Subject"]
+    assert subject.startswith("You're invited: Free crypto!!!")
+    assert len(subject) <= len("You're invited: ") + notifications.SUBJECT_TITLE_MAX

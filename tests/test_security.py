@@ -58,7 +58,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory):
 
 # Mail clients' one-click unsubscribe (RFC 8058) posts from outside the site, with no
 # token of ours: the secret token in these URLs is the authority. No other route may skip CSRF.
-ONE_CLICK_UNSUBSCRIBE = {"/p/x/rsvp/x/emails", "/p/x/invitations/x/stop"}
+ONE_CLICK_UNSUBSCRIBE = {"/p/x/rsvp/x/emails", "/p/x/invitations/x/stop", "/emails/never/x"}
 
 
 def test_only_the_one_click_unsubscribe_links_take_a_post_without_a_csrf_token(app_factory):
@@ -67,7 +67,10 @@ def test_only_the_one_click_unsubscribe_links_take_a_post_without_a_csrf_token(a
     app = app_factory(WTF_CSRF_ENABLED=True)
     exempt = {f"{view.__module__}.{view.__name__}" for view in app.view_functions.values()
               if f"{view.__module__}.{view.__name__}" in csrf._exempt_views}
-    assert exempt == {"watchparty.notifications.routes.stop_guest", "watchparty.notifications.routes.stop_invitation"}
+    assert exempt == {
+        "watchparty.notifications.routes.stop_guest", "watchparty.notifications.routes.stop_invitation",
+        "watchparty.notifications.routes.never_email",
+    }
     # Without a token, a wrong link is still a plain 404, never a hint.
     client = app.test_client()
     assert {client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code for url in ONE_CLICK_UNSUBSCRIBE} == {404}

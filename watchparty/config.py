@@ -108,6 +108,9 @@ class Config:
         extra_hosts = [host.strip() for host in env("TRUSTED_HOSTS", "").split(",") if host.strip()]
         self.TRUSTED_HOSTS = [urlsplit(self.PUBLIC_URL).hostname, *extra_hosts] if production else None
         self.RATELIMIT_INVITE = env("RATELIMIT_INVITE", "10 per minute;60 per hour")
+        # Invitations one account may send in a day, across all its parties (each
+        # party also has its own cap): a new account cannot become a spam cannon.
+        self.INVITATIONS_PER_ACCOUNT_PER_DAY = int(env("INVITATIONS_PER_ACCOUNT_PER_DAY", "300"))
 
         self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

@@ -34,11 +34,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchparty import clock
 from watchparty.extensions import db, writing_transactions
-from watchparty.models import OutboundEmail
+from watchparty.links import public_url
+from watchparty.models import OutboundEmail, SuppressedAddress
 
 # After the n-th failed attempt the next one waits RETRY_DELAYS[n - 1]; then hourly.
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
@@ -97,6 +99,8 @@ def render_message(to: str, subject: str, template: str, **context) -> EmailMess
     """`templates/email/<template>.txt` and `.html` as one message; `attachments`
     in the context go to the message too, and a `stop_link` (every party email
     has one) becomes its one-click unsubscribe (RFC 2369 and RFC 8058)."""
+    # Every email's footer offers "never email me from this site again" (see suppress).
+    context.setdefault("never_link", never_email_url(to))
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", **context)
     headers = {}
@@ -146,16 +150,68 @@ def queue_once(dedupe_key: str, to: str, subject: str, template: str, *, party_i
 # Messages rendered by the worker as it sends them: kind -> render(recipient) -> message, or None to drop it.
 LateRenderer = Callable[[str], EmailMessage | None]
 _late_renderers: dict[str, LateRenderer] = {}
+# Kinds the recipient asked for just then (a reset link, a sign-in code): sent even
+# to an address that asked never to be emailed, which would otherwise lock them out.
+_asked_for_kinds: set[str] = set()
 
 
-def render_when_sent(kind: str) -> Callable[[LateRenderer], LateRenderer]:
-    """Register how the worker renders messages of `kind` (see queue_kind)."""
+def render_when_sent(kind: str, *, asked_for: bool = False) -> Callable[[LateRenderer], LateRenderer]:
+    """Register how the worker renders messages of `kind` (see queue_kind). With
+    `asked_for`, the message goes even to a suppressed address (see suppress)."""
 
     def register(render: LateRenderer) -> LateRenderer:
         _late_renderers[kind] = render
+        if asked_for:
+            _asked_for_kinds.add(kind)
         return render
 
     return register
+
+
+# ---------------------------------------------------------------- never email me again
+
+# The link in every email's footer: anyone, with or without an account, can stop
+# all email from the site to their address. The token is the address, signed
+# (no expiry: a link in an old email must still work); the worker drops every
+# message to a suppressed address, whoever queued it.
+_NEVER_SALT = "never-email"
+
+
+def _never_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_NEVER_SALT)
+
+
+def never_email_url(address: str) -> str:
+    return public_url("notifications.never_email", token=_never_serializer().dumps(address.strip().lower()))
+
+
+def address_of_never_token(token: str) -> str | None:
+    try:
+        address = _never_serializer().loads(token)
+    except BadSignature:
+        return None
+    return address if isinstance(address, str) else None
+
+
+def suppress(address: str) -> None:
+    """Never email `address` again (idempotent: the unique key decides)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(SuppressedAddress)
+        .values(email=address.strip().lower(), created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+
+
+def is_suppressed(address: str) -> bool:
+    return db.session.scalar(
+        sa.select(SuppressedAddress.id).where(SuppressedAddress.email == address.strip().lower())
+    ) is not None
+
+
+def _suppressed_among(addresses: set[str]) -> set[str]:
+    folded = {address.strip().lower() for address in addresses}
+    return set(db.session.scalars(sa.select(SuppressedAddress.email).where(SuppressedAddress.email.in_(folded))))
 
 
 def queue_kind(kind: str, to: str, subject: str, *, party_id: int | None = None,
@@ -298,8 +354,14 @@ def send_due(now: datetime | None = None, limit: int = BATCH_SIZE) -> Delivery:
         .where(_outbox.c.id.in_(ids))
         .order_by(_outbox.c.id)
     ).all()
+    suppressed = _suppressed_among({row.recipient for row in batch})
     db.session.rollback()
-    waiting = list(batch)
+    waiting = []
+    for row in batch:
+        if row.recipient.strip().lower() in suppressed and row.kind not in _asked_for_kinds:
+            _record(row, "dropped", delivery.dropped)
+        else:
+            waiting.append(row)
     try:
         with _connection() as send:
             while waiting:

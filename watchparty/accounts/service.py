@@ -170,7 +170,7 @@ RESET_KIND = "password_reset"
 RESET_SUBJECT = "Reset your Watchparty password"
 
 
-@mail.render_when_sent(RESET_KIND)
+@mail.render_when_sent(RESET_KIND, asked_for=True)
 def _render_reset(address: str) -> EmailMessage | None:
     user = user_by_email(address)
     if user is None:

@@ -4,7 +4,7 @@ from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.login_session import LoginSession
 from watchparty.models.login_throttle import LoginThrottle
-from watchparty.models.outbox import OutboundEmail
+from watchparty.models.outbox import OutboundEmail, SuppressedAddress
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.poster import PosterImage
@@ -35,6 +35,7 @@ __all__ = [
     "ReviewSection",
     "Rsvp",
     "SignupItem",
+    "SuppressedAddress",
     "Trivia",
     "UTCDateTime",
     "User",

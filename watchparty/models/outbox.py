@@ -51,3 +51,19 @@ class OutboundEmail(Base):
 
     def __repr__(self) -> str:
         return f"<OutboundEmail {self.id} {self.status} to {self.recipient!r}>"
+
+
+class SuppressedAddress(Base):
+    """An address that asked never to be emailed from this site again (the link in
+    every email's footer). The mail worker drops every message to it, except one
+    its owner asked for just then (a sign-in code, a password reset)."""
+
+    __tablename__ = "suppressed_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: one row per mailbox, however it was typed.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<SuppressedAddress {self.email!r}>"

@@ -87,3 +87,21 @@ def stop_invitation(token: str, invitation_token: str):
         service.stop_emails_for_invitation(invitation)
         db.session.commit()
     return _stop_page(party, invitation.email, invitation.emails_stopped, action)
+
+
+@bp.route("/emails/never/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def never_email(token: str):
+    """Any address, account or not, can stop all email from the site (the link in
+    every email's footer; One-Click as the party stop links are)."""
+    stopping = _stopping()
+    address = service.never_email_address(token)
+    if address is None:
+        abort(404)
+    if stopping:
+        service.never_email(address)
+        db.session.commit()
+    return render_template(
+        "notifications/never.html", address=address, stopped=stopping or service.is_never_emailed(address),
+        action=url_for("notifications.never_email", token=token), form=EmptyForm(formdata=None),
+    )

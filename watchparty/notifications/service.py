@@ -24,6 +24,9 @@ from watchparty.rsvp.calendar import calendar_attachment
 from watchparty.rsvp.service import Viewer, email_guest, film_url, manage_url, share_url, stop_emails_url
 
 INVITATIONS_PER_DAY = 200
+# Subjects are fixed text around the party's title, cut to this: the host chooses
+# the title, and a subject is not a place for a sales pitch.
+SUBJECT_TITLE_MAX = 60
 REMINDER_LEAD = timedelta(hours=24)
 # Addresses in the paste box: separated by commas, semicolons, spaces or lines.
 SEPARATORS = re.compile(r"[\s,;]+")
@@ -90,6 +93,35 @@ def parse_addresses(text: str) -> tuple[list[str], list[str]]:
     return valid, invalid
 
 
+def subject_title(party: Party) -> str:
+    """The party's title as a subject line carries it: one line, cut to SUBJECT_TITLE_MAX."""
+    title = " ".join(party.title.split())
+    return title if len(title) <= SUBJECT_TITLE_MAX else title[: SUBJECT_TITLE_MAX - 1].rstrip() + "\u2026"
+
+
+def _check_invitation_allowance(party: Party, wanted: int, now: datetime) -> None:
+    """A party sends at most INVITATIONS_PER_DAY a day, and its host's account at most
+    INVITATIONS_PER_ACCOUNT_PER_DAY across all their parties."""
+    since = now - timedelta(days=1)
+    counted = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.invited_at > since)
+    left = INVITATIONS_PER_DAY - db.session.scalar(counted.where(Invitation.party_id == party.id))
+    if wanted > left:
+        raise TooManyInvitations(
+            f"A party can send {INVITATIONS_PER_DAY} invitations a day: "
+            + (f"{left} left today." if left > 0 else "none left today; try again tomorrow.")
+        )
+    if party.host_id is None:
+        return
+    per_account = current_app.config["INVITATIONS_PER_ACCOUNT_PER_DAY"]
+    hosted = sa.select(Party.id).where(Party.host_id == party.host_id)
+    left = per_account - db.session.scalar(counted.where(Invitation.party_id.in_(hosted)))
+    if wanted > left:
+        raise TooManyInvitations(
+            f"Your account can send {per_account} invitations a day across all your parties: "
+            + (f"{left} left today." if left > 0 else "none left today; try again tomorrow.")
+        )
+
+
 def invite(party: Party, text: str, now: datetime | None = None) -> InvitationResult:
     """Invite pasted addresses by email. All-or-nothing: any invalid address,
     or more than the day's allowance, refuses the whole paste with a message."""
@@ -112,24 +144,14 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
     fresh = []
     for address in addresses:
         (result.skipped if address in known else fresh).append(address)
-    sent_today = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Invitation)
-        .where(Invitation.party_id == party.id, Invitation.invited_at > now - timedelta(days=1))
-    )
-    allowance = INVITATIONS_PER_DAY - sent_today
-    if len(fresh) > allowance:
-        raise TooManyInvitations(
-            f"A party can send {INVITATIONS_PER_DAY} invitations a day: "
-            + (f"{allowance} left today." if allowance > 0 else "none left today; try again tomorrow.")
-        )
+    _check_invitation_allowance(party, len(fresh), now)
     for address in fresh:
         invitation = Invitation(party_id=party.id, email=address, invited_at=now)
         db.session.add(invitation)
         db.session.flush()  # the unique (party, email) decides a race between two pastes
         stop = invitation_stop_url(party, invitation)
         mail.queue_template(
-            address, f"You're invited: {party.title}", "party_invitation", party_id=party.id,
+            address, f"You're invited: {subject_title(party)}", "party_invitation", party_id=party.id,
             party=party, viewer=Viewer(party), share_link=share_url(party), film_link=film_url(party),
             stop_link=stop,
         )
@@ -277,6 +299,21 @@ def remind(now: datetime | None = None) -> list[tuple[Party, Rsvp]]:
 
 
 # ---------------------------------------------------------------- opting out
+
+
+def never_email(address: str) -> None:
+    """The footer's "never email me from Watchparty again": the address goes on the
+    site-wide suppression list, which the mail worker honours for every sender."""
+    mail.suppress(address)
+
+
+def never_email_address(token: str) -> str | None:
+    """The address a footer link speaks for, or None for a forged or broken token."""
+    return mail.address_of_never_token(token)
+
+
+def is_never_emailed(address: str) -> bool:
+    return mail.is_suppressed(address)
 
 
 def stop_emails_for_guest(rsvp: Rsvp) -> None:
