@@ -147,16 +147,54 @@ def test_login_page_keeps_next_from_the_query_string(client):
     assert 'name="next" type="hidden" value="/accounts/settings"' in page.text
 
 
-def test_settings_change_name_email_and_time_zone(client):
+def test_settings_change_name_and_time_zone_at_once(client):
     make_user()
     log_in(client)
     response = client.post(
         "/accounts/settings",
-        data={"display_name": "Alice B.", "email": "ALICE.B@example.com", "timezone": "Asia/Tokyo"},
+        data={"display_name": "Alice B.", "email": "alice@example.com", "timezone": "Asia/Tokyo"},
     )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User))
-    assert (user.display_name, user.email, user.timezone) == ("Alice B.", "alice.b@example.com", "Asia/Tokyo")
+    assert (user.display_name, user.email, user.timezone) == ("Alice B.", "alice@example.com", "Asia/Tokyo")
+
+
+def test_a_new_email_needs_the_password_and_the_new_address_and_the_old_one_is_told(app, client, outbox):
+    make_user()
+    log_in(client)
+    phone = app.test_client()
+    log_in(phone)
+    change = {"display_name": "Alice", "email": "ALICE.B@example.com", "timezone": "UTC"}
+    refused = client.post("/accounts/settings", data=change)
+    assert refused.status_code == 403, "a borrowed, signed-in phone is not enough"
+    assert "Enter your current password to change the email address." in refused.text
+    assert 'value="ALICE.B@example.com"' in refused.text or 'value="alice.b@example.com"' in refused.text
+    assert len(outbox) == 0
+
+    assert client.post("/accounts/settings", data={**change, "email_password": DEFAULT_PASSWORD}).status_code == 302
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User))
+    assert (user.email, user.pending_email) == ("alice@example.com", "alice.b@example.com"), "not until confirmed"
+    assert "Waiting for you to open the link we sent to alice.b@example.com" in client.get("/accounts/settings").text
+    (confirmation,) = outbox.messages()
+    assert confirmation["To"] == "alice.b@example.com"
+    link = first_link(confirmation, "/accounts/email/")
+    assert "Use <strong>alice.b@example.com</strong>" in client.get(link).text, "GET only asks"
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.email)) == "alice@example.com"
+
+    done = client.post(link, data={"csrf_token": csrf_token_from(client.get(link).text)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User))
+    assert (user.email, user.pending_email) == ("alice.b@example.com", None)
+    notice = outbox.last()
+    assert notice["To"] == "alice@example.com" and "changed" in notice["Subject"]
+    assert "alice.b@example.com" in notice.get_body(("plain",)).get_content()
+    assert phone.get("/accounts/settings").status_code == 302, "every other session ended"
+    assert client.get("/accounts/settings").status_code == 200, "this browser stays signed in"
+    again = client.post(link, data={"csrf_token": csrf_token_from(client.get("/accounts/settings").text)})
+    assert again.status_code == 400 and "expired or was already used" in again.text
 
 
 def test_settings_refuse_unknown_time_zone_and_taken_email(client):
@@ -169,13 +207,14 @@ def test_settings_refuse_unknown_time_zone_and_taken_email(client):
     assert response.status_code == 422
     assert "Not a valid choice" in response.text
     response = client.post(
-        "/accounts/settings", data={"display_name": "Alice", "email": "carol@example.com", "timezone": "UTC"}
+        "/accounts/settings",
+        data={"display_name": "Alice", "email": "carol@example.com", "timezone": "UTC", "email_password": DEFAULT_PASSWORD},
     )
     assert response.status_code == 409
     assert "already exists" in response.text
     db.session.expire_all()
     user = db.session.scalar(sa.select(User).where(User.display_name == "Alice"))
-    assert (user.email, user.timezone) == ("alice@example.com", "Europe/London")
+    assert (user.email, user.timezone, user.pending_email) == ("alice@example.com", "Europe/London", None)
 
 
 def test_settings_need_login(client):

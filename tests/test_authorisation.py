@@ -111,6 +111,15 @@ def reset_token(world: World) -> str:
     return make_reset_token(world.host)
 
 
+def email_change_token(world: World) -> str:
+    """A fresh confirmation link of an email change the other account asked for."""
+    from watchparty.accounts.service import make_email_change_token
+
+    world.other_user.pending_email = f"w{world.n}-moved-{next(_numbers)}@example.com"
+    db.session.commit()
+    return make_email_change_token(world.other_user)
+
+
 def user_of(world: World, role: str):
     return {"other_user": world.other_user, "host": world.host, "admin": world.admin}.get(role)
 
@@ -142,6 +151,7 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/accounts/reset/{reset_token(w)}",
         lambda w, role: {"password": "a brand new password", "confirm": "a brand new password"},
     ),
+    "accounts.confirm_email": Route(lambda w: f"/accounts/email/{email_change_token(w)}"),
     "accounts.settings": Route(
         lambda w: "/accounts/settings",
         lambda w, role: {"display_name": "Renamed", "email": user_of(w, role).email if user_of(w, role) else "x@y.z",
@@ -239,6 +249,9 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     # The emailed reset link is a bearer secret (signed, expiring, single-use).
     ("accounts.reset_password", "GET"): everyone(200),
     ("accounts.reset_password", "POST"): everyone(GO),
+    # The link sent to a new address is a bearer link: whoever opens it confirms.
+    ("accounts.confirm_email", "GET"): everyone(200),
+    ("accounts.confirm_email", "POST"): everyone(GO),
     ("accounts.settings", "GET"): accounts_only(200),
     ("accounts.settings", "POST"): accounts_only(GO),
     ("accounts.change_password", "POST"): accounts_only(GO),
@@ -599,6 +612,7 @@ CACHING: dict[str, dict[str, str]] = {
     "accounts.register": personal(),
     "accounts.reset_request": personal(),
     "accounts.reset_password": personal(),
+    "accounts.confirm_email": personal(),
     "accounts.settings": personal(),
     "films.new": personal(),
     "films.edit": personal(),

@@ -167,6 +167,7 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("accounts.settings", "host", "accounts:SettingsForm"),
     FormSpec("accounts.reset_request", "anonymous", "accounts:ResetRequestForm", main=False),
     FormSpec("accounts.reset_password", "anonymous", "accounts:ResetPasswordForm", main=False),
+    FormSpec("accounts.confirm_email", "anonymous", main=False, writes_on_200=False),
     FormSpec("accounts.change_password", "host", "accounts:PasswordChangeForm", main=False),
     FormSpec("accounts.delete_account", "host", "accounts:DeleteAccountForm", main=False),
     FormSpec("accounts.logout", "host", main=False),
@@ -461,6 +462,10 @@ def valid_url_values(world: World, rule) -> dict:
             from tests.test_authorisation import reset_token
 
             values[name] = reset_token(world)
+        elif name == "token" and rule.endpoint == "accounts.confirm_email":
+            from tests.test_authorisation import email_change_token
+
+            values[name] = email_change_token(world)
         else:
             values[name] = candidates[name]
     return values

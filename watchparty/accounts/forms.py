@@ -1,5 +1,5 @@
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN
 from watchparty.forms import BaseForm, lower, strip
@@ -79,6 +79,13 @@ class LoginForm(BaseForm):
 class SettingsForm(BaseForm):
     display_name = display_name_field()
     email = email_field()
+    # Only asked for when the email changes (accounts.service.request_email_change).
+    email_password = PasswordField(
+        "Current password (to change the email)",
+        validators=[Optional(), Length(max=200)],
+        description="A new address gets a link to confirm it; until then the old one stays.",
+        render_kw={"autocomplete": "current-password"},
+    )
     timezone = SelectField(
         "Time zone",
         choices=timezone_choices,

@@ -15,7 +15,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
 from watchparty.forms import EmptyForm
 from watchparty.security import next_url
-from watchparty.views import refuse, render_form
+from watchparty.views import refuse, render_form, show_error
 
 bp = Blueprint("accounts", __name__)
 login_manager.user_loader(sessions.load_user)
@@ -106,14 +106,44 @@ def settings():
     if not form.validate_on_submit():
         return _settings_page(form, status=422 if form.errors else 200)
     try:
-        service.update_settings(current_user, form.display_name.data, form.email.data, form.timezone.data)
+        pending = service.update_settings(
+            current_user, form.display_name.data, form.email.data, form.timezone.data, form.email_password.data
+        )
     except DomainError as error:
         db.session.rollback()
-        form.email.errors = [*form.email.errors, error.message]
+        show_error(form, error)
         return _settings_page(form, status=error.status)
     db.session.commit()
-    flash("Settings saved.", "success")
+    if pending:
+        flash(f"Saved. We sent a link to {pending}: your email changes when you open it.", "success")
+    else:
+        flash("Settings saved.", "success")
     return redirect(url_for("accounts.settings"))
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link sent to a new address. GET asks (mail scanners follow links); POST
+    changes the address, ends every other session and tells the old address."""
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        # Read before the change: it ends this browser's session too, which log_in renews.
+        signed_in_as = current_user.id if current_user.is_authenticated else None
+        try:
+            user = service.confirm_email_change(token)
+        except DomainError as error:
+            db.session.rollback()
+            return render_template("accounts/confirm_email.html", error=error.message, form=form), error.status
+        if signed_in_as == user.id:
+            sessions.log_in(user)  # the old sessions ended with the change: this browser begins anew
+        db.session.commit()
+        flash(f"Done: your Watchparty email is now {user.email}.", "success")
+        return redirect(url_for("accounts.settings") if signed_in_as == user.id else url_for("accounts.login"))
+    user = service.user_for_email_change_token(token)
+    if user is None:
+        error = "This link has expired or was already used. Change the email again in Settings."
+        return render_template("accounts/confirm_email.html", error=error, form=form), 400
+    return render_template("accounts/confirm_email.html", new_email=user.pending_email, form=form)
 
 
 @bp.post("/settings/password")

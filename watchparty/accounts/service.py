@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from datetime import timedelta
 from email.message import EmailMessage
 from functools import cache
 
@@ -11,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from watchparty import mail
+from watchparty import clock, mail
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
@@ -102,15 +103,111 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def update_settings(user: User, display_name: str, email: str, timezone: str) -> None:
-    """Change name, email and time zone; a taken email is refused."""
+def update_settings(user: User, display_name: str, email: str, timezone: str, password: str = "") -> str | None:
+    """Change name and time zone at once. A new email address needs the current
+    password and waits for the new address to confirm it (request_email_change);
+    returns that address, or None when the email stays as it is."""
     user.display_name = display_name
-    user.email = email.strip().lower()
     user.timezone = timezone if is_timezone(timezone) else user.timezone
+    new_email = email.strip().lower()
+    if new_email == user.email:
+        db.session.flush()
+        return None
+    request_email_change(user, new_email, password)
+    return new_email
+
+
+# ---------------------------------------------------------------- changing the email address
+
+EMAIL_CHANGE_KIND = "email_change"
+EMAIL_CHANGE_SUBJECT = "Confirm your new Watchparty email address"
+EMAIL_CHANGE_MAX_AGE = timedelta(days=1)
+
+
+class InvalidEmailChangeLink(DomainError):
+    status = 400
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    """The current password proves it is the owner asking (a borrowed, signed-in
+    phone is not enough); the new address proves it is theirs by the link the
+    worker mints when it sends (no usable secret is stored). The account keeps its
+    address until then."""
+    if not check_password_hash(user.password_hash, password or ""):
+        raise WrongPassword("Enter your current password to change the email address.", field="email_password")
+    if user_by_email(new_email) is not None:
+        raise EmailTaken(_email_taken_message())
+    user.pending_email = new_email
+    user.pending_email_at = clock.now()
+    db.session.flush()
+    mail.queue_kind(EMAIL_CHANGE_KIND, new_email, EMAIL_CHANGE_SUBJECT)
+
+
+def _email_change_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="watchparty.email-change")
+
+
+def _email_change_fingerprint(user: User) -> str:
+    # Spent once the address changes, and void when another change replaces this one.
+    text = f"{user.email}|{user.pending_email}|{user.session_token}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def make_email_change_token(user: User) -> str:
+    return _email_change_serializer().dumps([user.id, _email_change_fingerprint(user)])
+
+
+@mail.render_when_sent(EMAIL_CHANGE_KIND, asked_for=True)
+def _render_email_change(address: str) -> EmailMessage | None:
+    user = db.session.scalar(sa.select(User).where(User.pending_email == address))
+    if user is None:
+        return None  # replaced by a later change, or already confirmed
+    token = make_email_change_token(user)
+    return mail.render_message(
+        address, EMAIL_CHANGE_SUBJECT, "email_change",
+        user=user, link=public_url("accounts.confirm_email", token=token),
+    )
+
+
+def user_for_email_change_token(token: str) -> User | None:
+    try:
+        user_id, fingerprint = _email_change_serializer().loads(
+            token, max_age=int(EMAIL_CHANGE_MAX_AGE.total_seconds())
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(fingerprint, str):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.pending_email is None:
+        return None
+    if not hmac.compare_digest(_email_change_fingerprint(user), fingerprint):
+        return None
+    return user
+
+
+def confirm_email_change(token: str) -> User:
+    """The new address confirmed: it becomes the account's, every session begun
+    before ends, and the old address is told (so a hijack does not go unseen)."""
+    user = user_for_email_change_token(token)
+    if user is None:
+        raise InvalidEmailChangeLink("This link has expired or was already used. Change the email again in Settings.")
+    old_email, new_email = user.email, user.pending_email
+    assert new_email is not None
+    user.email = new_email
+    user.pending_email = None
+    user.pending_email_at = None
+    user.session_token = new_session_token()
     try:
         db.session.flush()
     except IntegrityError:
         raise EmailTaken(_email_taken_message()) from None
+    mail.queue_template(
+        old_email, "Your Watchparty email address was changed", "email_changed",
+        user=user, old_email=old_email, new_email=new_email,
+        reset_link=public_url("accounts.reset_request"),
+    )
+    return user
 
 
 def set_password(user: User, password: str) -> None:
