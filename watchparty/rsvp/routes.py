@@ -74,10 +74,13 @@ def reply(token: str):
         db.session.rollback()
         show_error(form, error)
         return render_party_page(party, current_viewer(party), reply_form=form, status=error.status)
+    # The answer is built before the commit: reading the reply after it would begin a
+    # second transaction (on SQLite, a second write lock) only to reload what we had.
+    message = _reply_message(rsvp, emailed=service.is_mailable(rsvp))
+    response = remember(redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token)), party, rsvp)
     db.session.commit()
-    flash(_reply_message(rsvp, emailed=service.is_mailable(rsvp)), "success")
-    response = redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
-    return remember(response, party, rsvp)
+    flash(message, "success")
+    return response
 
 
 def _reply_message(rsvp: Rsvp, emailed: bool = False, changed: bool = False) -> str:
