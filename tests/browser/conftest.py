@@ -19,6 +19,7 @@ the page's URL. Without Java or vnu.jar the check is left out, or fails under CI
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def browser():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def valid_html(tmp_path_factory):
+def valid_html(tmp_path_factory, pytestconfig):
     """Collects the page states of the whole session, then checks them all with one JVM."""
     if not html_check.available():
         if IN_CI:
@@ -80,7 +81,14 @@ def valid_html(tmp_path_factory):
     states = html_check.start(tmp_path_factory.mktemp("page-states"))
     yield states
     html_check.stop()
+    started = time.monotonic()
     errors = states.errors()
+    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown on success too
+            terminal.write_line(f"\nNu Html Checker: {len(errors)} errors in {len(states.urls)} page states "
+                                f"({time.monotonic() - started:.1f} s)")
     if errors:
         pytest.fail(html_check.report(states, errors), pytrace=False)
 
