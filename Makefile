@@ -84,8 +84,9 @@ pytest: $(VENV)/.installed
 
 test: lint browser-deps pytest
 
-# The browser tests need Debian's chromium and axe-core (from npm). Installed
-# when missing and possible; without them those tests skip, or fail under CI=true.
+# The browser tests need Debian's chromium, and axe-core and the Nu Html Checker
+# (vnu-jar, run by the machine's Java) from npm. Installed when missing and possible;
+# without them those tests (or the HTML check) skip, or fail under CI=true.
 CHROMIUM ?= /usr/bin/chromium
 browser-deps: tests/browser/node_modules/.installed
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -98,12 +99,22 @@ browser-deps: tests/browser/node_modules/.installed
 			echo "no chromium and no way to install it: browser tests will skip (or fail under CI=true)"; \
 		fi; \
 	fi
+	@if ! command -v java >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing a Java runtime for the Nu Html Checker (apt)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends default-jre-headless >/dev/null \
+			|| (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends default-jre-headless >/dev/null) \
+			|| echo "could not install Java: the HTML check will be left out (or fail under CI=true)"; \
+		else \
+			echo "no Java and no way to install it: the HTML check will be left out (or fail under CI=true)"; \
+		fi; \
+	fi
 
 tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then \
-		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
+		(cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) && touch $@; \
 	else \
-		echo "no npm: axe-core is missing, accessibility tests will skip (or fail under CI=true)"; \
+		echo "no npm: axe-core and vnu-jar are missing, accessibility tests and the HTML check will skip (or fail under CI=true)"; \
 	fi
 
 # Throughput of the hottest pages as a fraction of /healthz (bench/results.md).

@@ -136,6 +136,8 @@ class Route:
 ROUTES: dict[str, Route] = {
     "main.index": Route(lambda w: "/"),
     "main.healthz": Route(lambda w: "/healthz"),
+    "main.card": Route(lambda w: "/card.png"),
+    "main.robots": Route(lambda w: "/robots.txt"),
     "accounts.login": Route(
         lambda w: "/accounts/login", lambda w, role: {"email": w.host.email, "password": DEFAULT_PASSWORD}
     ),
@@ -171,6 +173,7 @@ ROUTES: dict[str, Route] = {
         lambda w, role: {"title": w.film.title, "year": "2024", "runtime_minutes": "100"},
     ),
     "films.generated_poster": Route(lambda w: f"/films/{w.film.slug}/poster.svg"),
+    "films.card": Route(lambda w: f"/films/{w.film.slug}/card.png"),
     "films.poster_file": Route(lambda w: f"/films/posters/{w.film.poster_filename}"),
     "reviews.detail": Route(lambda w: f"/films/{w.film.slug}/reviews/{w.review.id}"),
     "reviews.import_article": Route(
@@ -184,6 +187,7 @@ ROUTES: dict[str, Route] = {
     "rsvp.party": Route(lambda w: f"/p/{w.token}"),
     "rsvp.calendar": Route(lambda w: f"/p/{w.token}/calendar.ics"),
     "rsvp.qr": Route(lambda w: f"/p/{w.token}/qr.svg"),
+    "rsvp.card": Route(lambda w: f"/p/{w.token}/card.png"),
     "rsvp.reply": Route(lambda w: f"/p/{w.token}/rsvp", lambda w, role: reply_form(name="Newcomer", response="maybe")),
     "rsvp.manage": Route(
         lambda w: w.manage_path,
@@ -237,6 +241,8 @@ ROUTES: dict[str, Route] = {
 EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("main.index", "GET"): everyone(200),
     ("main.healthz", "GET"): everyone(200),
+    ("main.card", "GET"): everyone(200),
+    ("main.robots", "GET"): everyone(200),
     # Accounts. Logging in or registering again while logged in just sends the browser on.
     ("accounts.login", "GET"): visitors(200, logged_in=GO),
     ("accounts.login", "POST"): everyone(GO),
@@ -260,6 +266,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("films.index", "GET"): everyone(200),
     ("films.detail", "GET"): everyone(200),
     ("films.generated_poster", "GET"): everyone(200),
+    ("films.card", "GET"): everyone(200),
     ("films.poster_file", "GET"): everyone(200),
     ("films.new", "GET"): accounts_only(200),
     ("films.new", "POST"): accounts_only(GO),
@@ -273,6 +280,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("rsvp.party", "GET"): everyone(200),
     ("rsvp.calendar", "GET"): everyone(200),
     ("rsvp.qr", "GET"): everyone(200),
+    ("rsvp.card", "GET"): everyone(200),
     # Anyone with the link may reply; a host replying to their own party is harmless
     # (their page shows "You're hosting", not the form), so it is not refused.
     ("rsvp.reply", "POST"): everyone(GO),
@@ -525,7 +533,7 @@ def test_the_old_share_link_stops_working_when_the_host_makes_a_new_one(module_a
     host = client_as(module_app, world, "host")
     assert host.post(f"/parties/{world.party.id}/share-link").status_code == 302
     visitor = module_app.test_client()
-    for path in [f"/p/{old_token}", f"/p/{old_token}/calendar.ics", f"/p/{old_token}/qr.svg", old_manage]:
+    for path in [f"/p/{old_token}", f"/p/{old_token}/calendar.ics", f"/p/{old_token}/qr.svg", f"/p/{old_token}/card.png", old_manage]:
         assert visitor.get(path).status_code == 404, path
 
 
@@ -607,6 +615,10 @@ CACHING: dict[str, dict[str, str]] = {
     "films.generated_poster": same_for_everyone(),
     "main.healthz": own_header("no-store"),
     "rsvp.qr": own_header("private, max-age=600"),  # the share link as a picture: no person in it
+    "rsvp.card": own_header("private, max-age=300"),  # the link-preview card: no person in it either
+    "films.card": same_for_everyone(),
+    "main.card": same_for_everyone(),
+    "main.robots": same_for_everyone(),
     # Forms carry the session's CSRF token; the rest show a person's data.
     "accounts.login": personal(),
     "accounts.register": personal(),

@@ -273,7 +273,7 @@ def test_film_page_lists_reviews_with_spoiler_free_excerpts(client, film):
     page = client.get(f"/films/{film.slug}").text
     assert "A fine night out" in page and "A spoiler-free opening." in page
     assert "Secret ending text." not in page
-    assert 'aria-label="Rated 4 out of 5"' in page
+    assert '<span class="visually-hidden">Rated 4 out of 5</span>' in page
 
 
 def test_film_page_query_count_does_not_grow_with_reviews(client, film, count_queries):

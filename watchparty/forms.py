@@ -3,8 +3,10 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from markupsafe import Markup
+from wtforms import Field, SubmitField
 from wtforms.fields import FieldList, FormField, StringField, TextAreaField
+from wtforms.widgets import HiddenInput
 
 # Control characters (and NUL, which PostgreSQL cannot store). Long text may
 # keep tabs and newlines; one-line fields may not.
@@ -31,6 +33,15 @@ class BaseForm(FlaskForm):
                 field.errors = [*field.errors, "Remove control characters from this field."]
                 valid = False
         return valid
+
+    def hidden_tag(self, *fields: str | Field) -> Markup:
+        """The form's hidden inputs (the CSRF token, `next` …) without an id: a page
+        holds many forms, each with its csrf_token, and an id may be used once a page
+        (the dashboard had eight `id="csrf_token"`). No label or script points at them."""
+        chosen = (getattr(self, field, None) if isinstance(field, str) else field for field in (fields or self))
+        return Markup("\n".join(  # noqa: S704 - WTForms escapes every value it renders
+            str(field(id=False)) for field in chosen if field is not None and isinstance(field.widget, HiddenInput)
+        ))
 
 
 def _text_fields(form):

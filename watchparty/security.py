@@ -51,6 +51,11 @@ SAME_FOR_EVERYONE = frozenset({
     "films.generated_poster",
     "main.healthz",  # no-store: a probe must reach the app
     "rsvp.qr",  # the share link as a picture: the same for whoever holds the link
+    # Link-preview cards (watchparty.cards): no viewer in them; each view states its max-age.
+    "rsvp.card",
+    "films.card",
+    "main.card",
+    "main.robots",
 })
 
 # The same page for every visitor who is nobody in particular (not signed in, no

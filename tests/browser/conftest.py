@@ -7,17 +7,27 @@ visitor meets it. Running in-process lets a test move the server's clock
 
 `make test` installs chromium (apt) and axe-core (npm) when they are missing;
 outside CI a missing one skips these tests, under CI=true it fails them.
+
+Every page state these tests meet is valid HTML: each HTML page the live server
+sends (what the browser parses) and the page as it stands at each screenshot or
+axe check (after scripts and clicks) is kept, and at the end of the session the
+Nu Html Checker (vnu.jar, from npm, run by the machine's Java 17+) checks them
+all in one run. Any error fails the session's last test at teardown, listed with
+the page's URL. Without Java or vnu.jar the check is left out, or fails under CI=true.
 """
 
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+
+from tests.browser import html_check
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -57,6 +67,32 @@ def browser():
         browser.close()
 
 
+# ---------------------------------------------------------------- valid HTML (the Nu Html Checker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def valid_html(tmp_path_factory, pytestconfig):
+    """Collects the page states of the whole session, then checks them all with one JVM."""
+    if not html_check.available():
+        if IN_CI:
+            pytest.fail(f"the Nu Html Checker needs java and {html_check.VNU} (make test runs npm ci in tests/browser)")
+        yield None
+        return
+    states = html_check.start(tmp_path_factory.mktemp("page-states"))
+    yield states
+    html_check.stop()
+    started = time.monotonic()
+    errors = states.errors()
+    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown on success too
+            terminal.write_line(f"\nNu Html Checker: {len(errors)} errors in {len(states.urls)} page states "
+                                f"({time.monotonic() - started:.1f} s)")
+    if errors:
+        pytest.fail(html_check.report(states, errors), pytrace=False)
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -76,6 +112,7 @@ def live_server(app_factory):
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     app = app_factory(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False, PUBLIC_URL=url)
+    app.after_request(html_check.keep_sent_html)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -107,7 +144,9 @@ SCREENSHOT_SCALE = "device" if os.environ.get("SCREENSHOT_SCALE") == "device" el
 
 
 def screenshot(page, name: str) -> None:
-    """Keep what the test saw: tests/browser/screenshots/<name>.png (git-ignored)."""
+    """Keep what the test saw: tests/browser/screenshots/<name>.png (git-ignored);
+    its HTML goes to the session's HTML check."""
+    html_check.keep_page_state(page, f"screenshot {name}")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, scale=SCREENSHOT_SCALE)
 
@@ -115,6 +154,7 @@ def screenshot(page, name: str) -> None:
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """axe-core's violations of the given impacts on the page as it is now."""
     require(AXE.exists(), f"axe-core is not installed at {AXE} (make test runs npm ci in tests/browser)")
+    html_check.keep_page_state(page, "axe check")
     # evaluate() runs through the DevTools protocol: the page's CSP (no inline
     # script) does not apply, so the real CSP stays on while axe runs.
     page.evaluate(AXE.read_text(encoding="utf-8"))

@@ -112,8 +112,10 @@ class ResetPasswordForm(BaseForm):
 
 
 class DeleteAccountForm(BaseForm):
+    # Its own id: the settings page also shows the password change form's `password`.
     password = PasswordField(
         "Your password",
+        id="delete-password",
         validators=[InputRequired("Enter your password to confirm."), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )

@@ -173,7 +173,7 @@ def delete_poster(name: str | None) -> None:
     db.session.execute(sa.delete(PosterImage).where(PosterImage.filename == name))
 
 
-def _palette(title: str) -> tuple[str, str, str]:
+def palette(title: str) -> tuple[str, str, str]:
     """Three colours picked by the title's hash: the same title, the same poster."""
     digest = hashlib.sha256(title.encode("utf-8")).digest()
     hue = int.from_bytes(digest[:2], "big") / 65535
@@ -196,7 +196,7 @@ def _title_lines(title: str, width: int = 12, max_lines: int = 6) -> list[str]:
 
 def generated_poster_svg(title: str, year: int) -> str:
     """An SVG poster (400 by 600 pixels) for a film without an uploaded one."""
-    top, bottom, accent = _palette(title)
+    top, bottom, accent = palette(title)
     lines = _title_lines(title)
     # Bold system fonts run about 0.65 em a character: size the text so the
     # longest line fits the 320 pixels between the margins.

@@ -3,6 +3,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     make_response,
@@ -14,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from watchparty import cards
 from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db
@@ -29,6 +31,7 @@ bp = Blueprint("films", __name__)
 
 POSTER_MAX_AGE = 31_536_000  # a year: a stored poster's name changes whenever its content does
 GENERATED_POSTER_MAX_AGE = 86_400
+FILM_CARD_CACHE = "public, max-age=3600"  # then revalidated by ETag: a 304 while the film is unchanged
 MAX_PAGE = 10_000
 
 
@@ -39,6 +42,13 @@ def film_poster_url(film, external: bool = False) -> str:
     if film.poster_filename:
         return build("films.poster_file", filename=film.poster_filename)
     return build("films.generated_poster", slug=film.slug)
+
+
+@bp.app_template_global()
+def film_card_url(film: cards.FilmLike) -> str:
+    """The film's link-preview card on the public address (`film`: the Film or the
+    film page's row); `v` changes with what the card shows."""
+    return public_url("films.card", slug=film.slug, v=cards.card_version(cards.film_card(film))[:12])
 
 
 @bp.app_template_filter("runtime")
@@ -185,3 +195,9 @@ def generated_poster(slug):
     response.headers["Cache-Control"] = f"public, max-age={GENERATED_POSTER_MAX_AGE}"
     response.add_etag()
     return response.make_conditional(request)
+
+
+@bp.get("/<slug>/card.png")
+def card(slug: str) -> Response:
+    """The film page's link-preview picture (og:image), PNG 1200 x 630."""
+    return cards.card_response(cards.film_card(film_or_404(slug)), FILM_CARD_CACHE)

@@ -7,10 +7,11 @@ import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from watchparty import clock
+from watchparty import cards, clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.forms import EmptyForm
+from watchparty.links import public_url
 from watchparty.models import Party, Rsvp
 from watchparty.party_page import (
     current_viewer,
@@ -196,7 +197,7 @@ def forget(token: str):
     return forget_guest(redirect(url_for("rsvp.party", token=party.share_token)), party)
 
 
-# ---------------------------------------------------------------- calendar and QR code
+# ---------------------------------------------------------------- calendar, QR code and link-preview card
 
 
 @bp.get("/<token>/calendar.ics")
@@ -224,3 +225,22 @@ def qr(token: str):
     response.cache_control.private = True
     response.cache_control.max_age = int(timedelta(minutes=10).total_seconds())
     return response
+
+
+# A few minutes, then a revalidation (a 304 while nothing it shows changed): a new
+# share link or a changed title reaches a chat app soon. Private like the QR code:
+# it answers a token that the host may revoke.
+PARTY_CARD_CACHE = "private, max-age=300"
+
+
+@bp.get("/<token>/card.png")
+def card(token: str) -> Response:
+    """The link-preview picture (og:image): title, date and area, never the address."""
+    return cards.card_response(cards.party_card(party_by_token(token)), PARTY_CARD_CACHE)
+
+
+@bp.app_template_global()
+def party_card_url(party: Party) -> str:
+    """The party's card on the public address; `v` changes with what the card shows,
+    so that a chat app that keeps pictures by URL fetches the new one."""
+    return public_url("rsvp.card", token=party.share_token, v=cards.card_version(cards.party_card(party))[:12])
