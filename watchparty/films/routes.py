@@ -4,7 +4,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -16,8 +18,8 @@ from markupsafe import Markup
 
 from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
-from watchparty.extensions import db
-from watchparty.films import lines, posters, service
+from watchparty.extensions import db, limiter
+from watchparty.films import lines, matching, posters, service
 from watchparty.films import page as film_pages
 from watchparty.films.forms import FilmForm
 from watchparty.limits import per_client_and_account
@@ -66,8 +68,38 @@ def index():
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
-    pagination = db.paginate(service.search_films(q), page=page, per_page=service.PER_PAGE, max_per_page=None)
+    pagination = db.paginate(service.search_films(q, current_user), page=page, per_page=service.PER_PAGE, max_per_page=None)
     return render_template("films/index.html", pagination=pagination, q=q)
+
+
+SEARCH_MIN_CHARS = 2
+
+
+@bp.get("/search")
+@limiter.limit(lambda: current_app.config["RATELIMIT_FILM_SEARCH"])
+def search():
+    """The film picker's results as JSON, best first: what the person may pick (the public
+    catalogue and the films they added). Refuses control characters and over-long queries."""
+    q = request.args.get("q", "")
+    if len(q) > matching.QUERY_MAX or service.has_control_characters(q):
+        return jsonify(results=[], error="Type a shorter film title, without control characters."), 400
+    results = []
+    if len(q.strip()) >= SEARCH_MIN_CHARS:
+        results = [
+            {
+                "slug": match.film.slug,
+                "title": match.film.title,
+                "year": match.film.year,
+                "label": match.label,
+                "poster": film_poster_url(match.film),
+            }
+            for match in matching.search(q, service.visible_films(current_user))
+        ]
+    response = jsonify(results=results)
+    # Private: a signed-in host also finds the films they added themselves.
+    response.headers["Cache-Control"] = "private, max-age=60"
+    response.vary.add("Cookie")
+    return response
 
 
 @dataclass(frozen=True)

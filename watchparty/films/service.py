@@ -163,6 +163,10 @@ def clean_query(q: str | None) -> str:
     return _CONTROL_ONE_LINE.sub(" ", q or "").strip()[:QUERY_MAX]
 
 
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL_ONE_LINE.search(text))
+
+
 def escape_like(text: str) -> str:
     """Make % and _ (and the escape character itself) literal in a LIKE pattern."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -434,11 +438,15 @@ def _insert_with_unique_slug(film: Film, base: str) -> None:
     raise SlugTaken("This film could not be saved just now. Save again.")
 
 
-def create_film(data: FilmData, created_by=None, poster: bytes | None = None) -> Film:
+def create_film(
+    data: FilmData, created_by=None, poster: bytes | None = None, *, added_for_party: bool = False
+) -> Film:
     """Add a film to the catalogue with a unique slug from its title and year.
 
     "Anora" (2024) becomes `anora-2024`, the next one `anora-2024-2`: the
     slug's unique constraint decides, also between simultaneous requests.
+    A film `added_for_party` stays out of the public catalogue until it is
+    listed (`Film.is_listed`); its creator can use it at once.
     """
     data = validate_film_data(data)
     encoded = posters.encode_poster(poster) if poster is not None else None
@@ -446,6 +454,7 @@ def create_film(data: FilmData, created_by=None, poster: bytes | None = None) ->
         title=data.title,
         year=data.year,
         created_by_id=created_by.id if created_by is not None else None,
+        added_for_party=added_for_party,
     )
     _insert_with_unique_slug(film, base_slug(data.title, data.year))
     apply_film_data(film, data)
@@ -496,13 +505,28 @@ def film_by_slug(slug: str, details: bool = False) -> Film | None:
     return db.session.scalar(with_details(statement) if details else statement)
 
 
-def search_films(q: str | None) -> sa.Select:
+def visible_films(user) -> sa.ColumnElement[bool]:
+    """The films `user` (anonymous or not) may find in the catalogue and the film picker."""
+    if not getattr(user, "is_authenticated", False):
+        return Film.visible_to(None)
+    return Film.visible_to(user.id, is_admin=bool(user.is_admin))
+
+
+def approve_film(film: Film, now: datetime | None = None) -> None:
+    """An admin lists a film a host added for a party in the public catalogue."""
+    if film.approved_at is None:
+        film.approved_at = now or datetime.now(UTC)
+        db.session.flush()
+
+
+def search_films(q: str | None, user=None) -> sa.Select:
     """Films whose title, cast or crew name, or character matches `q`,
     ignoring case and accents ("amelie" finds "Amélie"); all films when empty.
+    Only the films `user` may find (`visible_films`).
 
     Returns a select for `db.paginate`.
     """
-    statement = sa.select(Film).order_by(Film.search_title, Film.year, Film.id)
+    statement = sa.select(Film).where(visible_films(user)).order_by(Film.search_title, Film.year, Film.id)
     q = clean_query(q)
     if not q:
         return statement
