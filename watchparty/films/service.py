@@ -519,6 +519,11 @@ def approve_film(film: Film, now: datetime | None = None) -> None:
         db.session.flush()
 
 
+def unlisted_films() -> list[Film]:
+    """Films hosts added for their parties that the public catalogue does not show yet."""
+    return list(db.session.scalars(sa.select(Film).where(sa.not_(Film.is_listed)).order_by(Film.created_at, Film.id)))
+
+
 def search_films(q: str | None, user=None) -> sa.Select:
     """Films whose title, cast or crew name, or character matches `q`,
     ignoring case and accents ("amelie" finds "Amélie"); all films when empty.

@@ -42,7 +42,7 @@ def _fields(form: PartyForm) -> service.PartyFields:
         guest_list_visible=form.guest_list_visible.data,
         show_address_to_guests=form.show_address_to_guests.data,
         new_film_year=form.new_film_year.data,
-        film_slug=form.film_slug.data if form.film_choice.data in ("", "new") else form.film_choice.data,
+        film_slug=(form.film_slug.data or "") if form.film_choice.data in (None, "", "new") else form.film_choice.data,
         add_new_film=form.film_choice.data == "new",
     )
 
