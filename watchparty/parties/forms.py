@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, URLField
-from wtforms.fields import DateTimeLocalField, HiddenField
+from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from watchparty.forms import BaseForm, strip
@@ -60,7 +60,7 @@ class PartyForm(BaseForm):
     )
     # The film picked from a list: by the film picker's script (film_slug), or from
     # "Did you mean …?" (film_choice: a slug, or "new" to add the typed title).
-    film_slug = HiddenField(filters=[strip], validators=[Optional(), Length(max=130)])
+    film_slug = StringField(filters=[strip], validators=[Optional(), Length(max=130)])  # rendered hidden, always empty
     film_choice = StringField(filters=[strip], validators=[Optional(), Length(max=130)])
     # Shown when the film typed is not in the catalogue: with a year, saving
     # the party adds the film too (parties.service.film_for_party).
