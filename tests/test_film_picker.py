@@ -330,3 +330,13 @@ def test_an_admin_approves_it_from_the_command_line(app, runner, added):
 
 def test_films_from_the_film_form_and_imports_stay_listed(client, catalogue):
     assert "Whiplash" in client.get("/films/?q=whiplash").text
+
+
+@pytest.mark.parametrize("field", ["film_slug", "film_choice"])
+@pytest.mark.parametrize("value", ["x" * 10_000, "the-godfather-1972\x00", "no-such-film-1999", "<b>new</b>"])
+def test_hostile_picks_change_nothing_and_say_so(host_client, catalogue, field, value):
+    films_before = film_count()
+    response = host_client.post("/parties/new", data={**PARTY, "film": "Godfather", field: value})
+    assert response.status_code == 422
+    assert "<b>new</b>" not in response.text
+    assert film_count() == films_before and db.session.scalar(sa.select(sa.func.count()).select_from(Party)) == 0

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz
+from sqlalchemy.orm import load_only
 
 from watchparty.extensions import db
 from watchparty.models import Film
@@ -155,7 +156,12 @@ def candidates(query: Query, visible: sa.ColumnElement[bool], limit: int = CANDI
     """At most `limit` films worth scoring: those sharing the most three-letter pieces with the
     query (or, for a query of one or two letters, whose title or a word of it starts so)."""
     chunks = _chunks(query)
-    statement = sa.select(Film).where(visible)
+    # Only what scoring and a result show: no synopsis or spoiler notes for 200 rows.
+    statement = (
+        sa.select(Film)
+        .options(load_only(Film.id, Film.slug, Film.title, Film.year, Film.poster_filename, raiseload=False))
+        .where(visible)
+    )
     if chunks:
         hits = [sa.case((Film.search_title.like(f"%{_escape_like(chunk)}%", escape="\\"), 1), else_=0)
                 for chunk in chunks]  # fmt: skip
