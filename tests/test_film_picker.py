@@ -340,3 +340,11 @@ def test_hostile_picks_change_nothing_and_say_so(host_client, catalogue, field, 
     assert response.status_code == 422
     assert "<b>new</b>" not in response.text
     assert film_count() == films_before and db.session.scalar(sa.select(sa.func.count()).select_from(Party)) == 0
+
+
+def test_a_film_added_through_the_film_form_for_a_party_is_listed_once_it_has_a_synopsis(host_client, app):
+    host_client.post("/films/new?next=/parties/new", data={"title": "Flow", "year": "2024"})
+    host_client.post("/films/new?next=/parties/new", data={"title": "Aftersun", "year": "2022", "synopsis": "A holiday."})
+    host_client.post("/films/new", data={"title": "Past Lives", "year": "2023"})
+    catalogue = app.test_client().get("/films/").text
+    assert "Flow" not in catalogue and "Aftersun" in catalogue and "Past Lives" in catalogue

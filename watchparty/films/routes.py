@@ -148,6 +148,13 @@ def _after_new_film(film) -> str:
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
+def _for_a_party() -> bool:
+    """Added from the party form's "Or add … with all its details" (it comes back there): like a
+    film added on the party form itself, it is listed once it has a synopsis (Film.is_listed)."""
+    target = request.args.get("next") or ""
+    return is_safe_redirect(target) and urlsplit(target).path.startswith("/parties/")
+
+
 def _no_poster_sent() -> bool:
     upload = request.files.get("poster")
     return upload is None or not upload.filename
@@ -166,7 +173,9 @@ def new():
         form.title.data = request.args.get("title", "").strip()[: service.TITLE_MAX]
     if form.validate_on_submit():
         try:
-            film = service.create_film(form.film_data(), created_by=current_user, poster=form.poster_bytes())
+            film = service.create_film(
+                form.film_data(), created_by=current_user, poster=form.poster_bytes(), added_for_party=_for_a_party()
+            )
         except DomainError as error:
             return refuse("films/form.html", form, error, film=None)
         db.session.commit()
