@@ -293,7 +293,8 @@ def added(host_client, catalogue) -> Film:
 
 def test_a_film_added_for_a_party_is_not_in_the_public_catalogue(app, added):
     other = app.test_client()
-    log_in(other, make_user("other@example.com"))
+    make_user("other@example.com")
+    log_in(other, "other@example.com")
     for client in (app.test_client(), other):
         assert "Paddington 2" not in client.get("/films/").text
         assert "Paddington 2" not in client.get("/films/?q=paddington").text
@@ -348,3 +349,12 @@ def test_a_film_added_through_the_film_form_for_a_party_is_listed_once_it_has_a_
     host_client.post("/films/new", data={"title": "Past Lives", "year": "2023"})
     catalogue = app.test_client().get("/films/").text
     assert "Flow" not in catalogue and "Aftersun" in catalogue and "Past Lives" in catalogue
+
+
+def test_two_hosts_adding_the_same_new_film_share_one_row(app, added):
+    other = app.test_client()
+    make_user("other@example.com")
+    log_in(other, "other@example.com")
+    response = other.post("/parties/new", data={**PARTY, "film": "paddington 2", "new_film_year": "2017"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).where(Film.search_title.like("paddington%"))) == 1

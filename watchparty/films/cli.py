@@ -71,7 +71,7 @@ def import_posters_command(folder: Path | None):
 
 
 @films_group.command("unlisted")
-def unlisted_command():
+def unlisted_command() -> None:
     """List the films hosts added for their parties that the public catalogue does not show yet."""
     from watchparty.films import service
 
@@ -83,7 +83,7 @@ def unlisted_command():
 
 @films_group.command("approve")
 @click.argument("slugs", nargs=-1, required=True)
-def approve_command(slugs: tuple[str, ...]):
+def approve_command(slugs: tuple[str, ...]) -> None:
     """List films a host added for a party in the public catalogue (an admin's approval)."""
     from watchparty.films import service
 

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -77,7 +78,7 @@ SEARCH_MIN_CHARS = 2
 
 @bp.get("/search")
 @limiter.limit(lambda: current_app.config["RATELIMIT_FILM_SEARCH"])
-def search():
+def search() -> ResponseReturnValue:
     """The film picker's results as JSON, best first: what the person may pick (the public
     catalogue and the films they added). Refuses control characters and over-long queries."""
     q = request.args.get("q", "")

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -505,7 +506,7 @@ def film_by_slug(slug: str, details: bool = False) -> Film | None:
     return db.session.scalar(with_details(statement) if details else statement)
 
 
-def visible_films(user) -> sa.ColumnElement[bool]:
+def visible_films(user: Any) -> sa.ColumnElement[bool]:
     """The films `user` (anonymous or not) may find in the catalogue and the film picker."""
     if not getattr(user, "is_authenticated", False):
         return Film.visible_to(None)
@@ -524,7 +525,7 @@ def unlisted_films() -> list[Film]:
     return list(db.session.scalars(sa.select(Film).where(sa.not_(Film.is_listed)).order_by(Film.created_at, Film.id)))
 
 
-def search_films(q: str | None, user=None) -> sa.Select:
+def search_films(q: str | None, user: Any = None) -> sa.Select:
     """Films whose title, cast or crew name, or character matches `q`,
     ignoring case and accents ("amelie" finds "Amélie"); all films when empty.
     Only the films `user` may find (`visible_films`).

@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from anyascii import anyascii
@@ -92,11 +93,12 @@ class Film(Base):
     @classmethod
     def visible_to(cls, user_id: int | None, is_admin: bool = False) -> sa.ColumnElement[bool]:
         """Films a person may find: listed ones, plus those they added themselves (an admin: all)."""
+        listed = cast(sa.ColumnElement[bool], cls.is_listed)
         if is_admin:
             return sa.true()
         if user_id is None:
-            return cls.is_listed
-        return sa.or_(cls.is_listed, cls.created_by_id == user_id)
+            return listed
+        return sa.or_(listed, cls.created_by_id == user_id)
 
     @validates("title")
     def _fold_title(self, key: str, value: str) -> str:

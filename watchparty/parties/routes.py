@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.models import Party
+from watchparty.models import Party, User
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
@@ -105,7 +105,7 @@ def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
     return signups_service.rows_to_items(row_values(form.items))
 
 
-def _host():
+def _host() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 

@@ -194,7 +194,8 @@ def film_for_party(fields: PartyFields, host: User) -> Film:
 
         match = _TITLE_WITH_YEAR.match(missing.text)
         title = match.group("title") if match else missing.text
-        existing = matching.same_film(title, fields.new_film_year, _visible(host))
+        # Any film, even one another host added and the catalogue does not list yet: one film, one row.
+        existing = matching.same_film(title, fields.new_film_year, sa.true())
         if existing is not None:
             return existing
         try:
