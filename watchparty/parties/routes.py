@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.models import Party, User
+from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
+from watchparty.models.user import User
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
