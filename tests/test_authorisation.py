@@ -166,6 +166,7 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts.delete_account": Route(lambda w: "/accounts/delete", lambda w, role: {"password": DEFAULT_PASSWORD}),
     "films.index": Route(lambda w: "/films/?q=world"),
+    "films.search": Route(lambda w: "/films/search?q=world"),
     "films.detail": Route(lambda w: f"/films/{w.film.slug}"),
     "films.new": Route(lambda w: "/films/new", lambda w, role: {"title": f"Brand new film {w.n}", "year": "2020"}),
     "films.edit": Route(
@@ -264,6 +265,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("accounts.delete_account", "POST"): accounts_only(GO),
     # The catalogue: read by all; added to by accounts; edited by the film's creator and admins.
     ("films.index", "GET"): everyone(200),
+    ("films.search", "GET"): everyone(200),  # the film picker's JSON
     ("films.detail", "GET"): everyone(200),
     ("films.generated_poster", "GET"): everyone(200),
     ("films.card", "GET"): everyone(200),
@@ -609,6 +611,7 @@ def same_for_visitors():
 CACHING: dict[str, dict[str, str]] = {
     "main.index": same_for_visitors(),
     "films.index": same_for_visitors(),
+    "films.search": personal(),  # a host also finds the films they added
     "films.detail": same_for_visitors(),
     "reviews.detail": same_for_visitors(),
     "films.poster_file": same_for_everyone(),

@@ -123,6 +123,8 @@ class Config:
         # Review import previews and review saves: per client address and per account.
         self.RATELIMIT_REVIEW_IMPORT = env("RATELIMIT_REVIEW_IMPORT", "30 per hour")
         self.RATELIMIT_REVIEW_SAVE = env("RATELIMIT_REVIEW_SAVE", "10 per minute;60 per hour")
+        # The film picker's search as you type (GET /films/search), per client address.
+        self.RATELIMIT_FILM_SEARCH = env("RATELIMIT_FILM_SEARCH", "120 per minute;1500 per hour")
         # Poster uploads (film form POSTs with a file), per client address and per account.
         self.RATELIMIT_POSTER_UPLOAD = env("RATELIMIT_POSTER_UPLOAD", "10 per minute;60 per hour")
         self.RATELIMIT_RSVP = env("RATELIMIT_RSVP", "20 per minute;200 per hour")

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from watchparty.extensions import db
 
-films_group = AppGroup("films", help="The film catalogue: import and export.")
+films_group = AppGroup("films", help="The film catalogue: import, export and approving films hosts added.")
 
 
 @films_group.command("import")
@@ -68,3 +68,30 @@ def import_posters_command(folder: Path | None):
     folder = folder or posters.legacy_posters_dir()
     copied, present = posters.import_legacy_posters(folder)
     click.echo(f"{folder}: {copied} posters copied into the database, {present} were there already.")
+
+
+@films_group.command("unlisted")
+def unlisted_command() -> None:
+    """List the films hosts added for their parties that the public catalogue does not show yet."""
+    from watchparty.films import service
+
+    films = service.unlisted_films()
+    for film in films:
+        click.echo(f"{film.slug}\t{film.title} ({film.year})")
+    click.echo(f"{len(films)} film{'s' if len(films) != 1 else ''} waiting to be listed.", err=True)
+
+
+@films_group.command("approve")
+@click.argument("slugs", nargs=-1, required=True)
+def approve_command(slugs: tuple[str, ...]) -> None:
+    """List films a host added for a party in the public catalogue (an admin's approval)."""
+    from watchparty.films import service
+
+    for slug in slugs:
+        film = service.film_by_slug(slug)
+        if film is None:
+            db.session.rollback()
+            raise click.ClickException(f"No film has the slug {slug}. Nothing was approved.")
+        service.approve_film(film)
+    db.session.commit()
+    click.echo(f"Approved {len(slugs)} film{'s' if len(slugs) != 1 else ''}: now in the public catalogue.")

@@ -5,21 +5,24 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from watchparty import cards
 from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
-from watchparty.extensions import db
-from watchparty.films import lines, posters, service
+from watchparty.extensions import db, limiter
+from watchparty.films import lines, matching, posters, service
 from watchparty.films import page as film_pages
 from watchparty.films.forms import FilmForm
 from watchparty.limits import per_client_and_account
@@ -76,8 +79,35 @@ def index():
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
-    pagination = db.paginate(service.search_films(q), page=page, per_page=service.PER_PAGE, max_per_page=None)
+    pagination = db.paginate(service.search_films(q, current_user), page=page, per_page=service.PER_PAGE, max_per_page=None)
     return render_template("films/index.html", pagination=pagination, q=q)
+
+
+SEARCH_MIN_CHARS = 2
+
+
+@bp.get("/search")
+@limiter.limit(lambda: current_app.config["RATELIMIT_FILM_SEARCH"])
+def search() -> ResponseReturnValue:
+    """The film picker's results as JSON, best first: what the person may pick (the public
+    catalogue and the films they added). Refuses control characters and over-long queries."""
+    q = request.args.get("q", "")
+    if len(q) > matching.QUERY_MAX or service.has_control_characters(q):
+        return jsonify(results=[], error="Type a shorter film title, without control characters."), 400
+    results = []
+    if len(q.strip()) >= SEARCH_MIN_CHARS:
+        results = [
+            {
+                "slug": match.film.slug,
+                "title": match.film.title,
+                "year": match.film.year,
+                "label": match.label,
+                "poster": film_poster_url(match.film),
+            }
+            for match in matching.search(q, service.visible_films(current_user))
+        ]
+    # Private, like every answer not listed in security.set_cache_policy: a host also finds their own films.
+    return jsonify(results=results)
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,13 @@ def _after_new_film(film) -> str:
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
+def _for_a_party() -> bool:
+    """Added from the party form's "Or add … with all its details" (it comes back there): like a
+    film added on the party form itself, it is listed once it has a synopsis (Film.is_listed)."""
+    target = request.args.get("next") or ""
+    return is_safe_redirect(target) and urlsplit(target).path.startswith("/parties/")
+
+
 def _no_poster_sent() -> bool:
     upload = request.files.get("poster")
     return upload is None or not upload.filename
@@ -147,7 +184,9 @@ def new():
         form.title.data = request.args.get("title", "").strip()[: service.TITLE_MAX]
     if form.validate_on_submit():
         try:
-            film = service.create_film(form.film_data(), created_by=current_user, poster=form.poster_bytes())
+            film = service.create_film(
+                form.film_data(), created_by=current_user, poster=form.poster_bytes(), added_for_party=_for_a_party()
+            )
         except DomainError as error:
             return refuse("films/form.html", form, error, film=None)
         db.session.commit()

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -161,6 +162,10 @@ def format_runtime(minutes: int | None) -> str:
 def clean_query(q: str | None) -> str:
     """A search box value made safe to send to any database: no control characters, bounded."""
     return _CONTROL_ONE_LINE.sub(" ", q or "").strip()[:QUERY_MAX]
+
+
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL_ONE_LINE.search(text))
 
 
 def escape_like(text: str) -> str:
@@ -434,11 +439,15 @@ def _insert_with_unique_slug(film: Film, base: str) -> None:
     raise SlugTaken("This film could not be saved just now. Save again.")
 
 
-def create_film(data: FilmData, created_by=None, poster: bytes | None = None) -> Film:
+def create_film(
+    data: FilmData, created_by=None, poster: bytes | None = None, *, added_for_party: bool = False
+) -> Film:
     """Add a film to the catalogue with a unique slug from its title and year.
 
     "Anora" (2024) becomes `anora-2024`, the next one `anora-2024-2`: the
     slug's unique constraint decides, also between simultaneous requests.
+    A film `added_for_party` stays out of the public catalogue until it is
+    listed (`Film.is_listed`); its creator can use it at once.
     """
     data = validate_film_data(data)
     encoded = posters.encode_poster(poster) if poster is not None else None
@@ -446,6 +455,7 @@ def create_film(data: FilmData, created_by=None, poster: bytes | None = None) ->
         title=data.title,
         year=data.year,
         created_by_id=created_by.id if created_by is not None else None,
+        added_for_party=added_for_party,
     )
     _insert_with_unique_slug(film, base_slug(data.title, data.year))
     apply_film_data(film, data)
@@ -496,13 +506,33 @@ def film_by_slug(slug: str, details: bool = False) -> Film | None:
     return db.session.scalar(with_details(statement) if details else statement)
 
 
-def search_films(q: str | None) -> sa.Select:
+def visible_films(user: Any) -> sa.ColumnElement[bool]:
+    """The films `user` (anonymous or not) may find in the catalogue and the film picker."""
+    if not getattr(user, "is_authenticated", False):
+        return Film.visible_to(None)
+    return Film.visible_to(user.id, is_admin=bool(user.is_admin))
+
+
+def approve_film(film: Film, now: datetime | None = None) -> None:
+    """An admin lists a film a host added for a party in the public catalogue."""
+    if film.approved_at is None:
+        film.approved_at = now or datetime.now(UTC)
+        db.session.flush()
+
+
+def unlisted_films() -> list[Film]:
+    """Films hosts added for their parties that the public catalogue does not show yet."""
+    return list(db.session.scalars(sa.select(Film).where(sa.not_(Film.is_listed)).order_by(Film.created_at, Film.id)))
+
+
+def search_films(q: str | None, user: Any = None) -> sa.Select:
     """Films whose title, cast or crew name, or character matches `q`,
     ignoring case and accents ("amelie" finds "Amélie"); all films when empty.
+    Only the films `user` may find (`visible_films`).
 
     Returns a select for `db.paginate`.
     """
-    statement = sa.select(Film).order_by(Film.search_title, Film.year, Film.id)
+    statement = sa.select(Film).where(visible_films(user)).order_by(Film.search_title, Film.year, Film.id)
     q = clean_query(q)
     if not q:
         return statement

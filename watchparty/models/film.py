@@ -3,9 +3,11 @@
 import re
 import unicodedata
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from anyascii import anyascii
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from watchparty.models.base import Base, UTCDateTime, utcnow
@@ -56,6 +58,10 @@ class Film(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Added by a host from the party form (only a title and a year): kept out of the public
+    # catalogue until it has a synopsis or an admin approves it (`is_listed`).
+    added_for_party: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     credits: Mapped[list["Credit"]] = relationship(
         back_populates="film", cascade="all, delete-orphan", order_by="Credit.position"
@@ -71,6 +77,28 @@ class Film(Base):
         sa.CheckConstraint("year >= 1888 AND year <= 2200", name="year_range"),
         sa.CheckConstraint("runtime_minutes IS NULL OR runtime_minutes > 0", name="runtime_positive"),
     )
+
+    # The catalogue's one listing rule, in Python and in SQL: a film a host added for a party
+    # is listed (on /films/, in search, in the film picker of other hosts) once it has a year
+    # and a synopsis, or an admin approved it. Every film has a year (NOT NULL).
+    @hybrid_property
+    def is_listed(self) -> bool:
+        return not self.added_for_party or self.approved_at is not None or bool(self.synopsis)
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.or_(cls.added_for_party.is_(False), cls.approved_at.is_not(None), cls.synopsis != "")
+
+    @classmethod
+    def visible_to(cls, user_id: int | None, is_admin: bool = False) -> sa.ColumnElement[bool]:
+        """Films a person may find: listed ones, plus those they added themselves (an admin: all)."""
+        listed = cast(sa.ColumnElement[bool], cls.is_listed)
+        if is_admin:
+            return sa.true()
+        if user_id is None:
+            return listed
+        return sa.or_(listed, cls.created_by_id == user_id)
 
     @validates("title")
     def _fold_title(self, key: str, value: str) -> str:

@@ -55,9 +55,13 @@ class PartyForm(BaseForm):
         "Film",
         filters=[strip],
         validators=[DataRequired("Choose the film from the catalogue."), Length(max=200)],
-        description="Type a title and pick it from the list.",
-        render_kw={"list": "film-options", "autocomplete": "off"},
+        description="Type its title; if it could be more than one film, we ask which.",
+        render_kw={"autocomplete": "off"},
     )
+    # The film picked from a list: by the film picker's script (film_slug), or from
+    # "Did you mean …?" (film_choice: a slug, or "new" to add the typed title).
+    film_slug = StringField(filters=[strip], validators=[Optional(), Length(max=130)])  # rendered hidden, always empty
+    film_choice = StringField(filters=[strip], validators=[Optional(), Length(max=130)])
     # Shown when the film typed is not in the catalogue: with a year, saving
     # the party adds the film too (parties.service.film_for_party).
     new_film_year = IntegerField(

@@ -11,6 +11,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
+from watchparty.models.user import User
 from watchparty.parties import service
 from watchparty.parties.forms import CancelForm, PartyForm
 from watchparty.parties.links import new_film_url
@@ -42,6 +43,8 @@ def _fields(form: PartyForm) -> service.PartyFields:
         guest_list_visible=form.guest_list_visible.data,
         show_address_to_guests=form.show_address_to_guests.data,
         new_film_year=form.new_film_year.data,
+        film_slug=(form.film_slug.data or "") if form.film_choice.data in (None, "", "new") else form.film_choice.data,
+        add_new_film=form.film_choice.data == "new",
     )
 
 
@@ -49,6 +52,7 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
     """The party form, with a domain error (if any) beside its field."""
     status = 422 if form.errors else 200
     missing_film = None
+    film_matches = []
     if error is not None:
         db.session.rollback()
         show_error(form, error)
@@ -56,10 +60,19 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
         if isinstance(error, service.FilmNotFound):
             back = request.path
             missing_film = {"title": error.text, "url": new_film_url(error.text, back)}
+            film_matches = error.matches
+    if not film_matches and form.is_submitted():
+        if form.film_choice.data == "new":
+            # Refused for another reason after choosing to add the film: ask the same question again.
+            film_matches = service.close_films(form.film.data, _host())
+        elif form.film_choice.data:
+            # A film was chosen: show it by its title, which finds it again without doubt.
+            form.film.data = service.film_label(form.film_choice.data, _host())
+            form.film_choice.data = ""
     return (
         render_template(
             "parties/form.html", form=form, party=party,
-            film_options=service.film_options(), missing_film=missing_film,
+            film_matches=film_matches, missing_film=missing_film,
             item_hints=_item_hints(form, party),
             listed_items=signups_service.listed_names(party) if party is not None else [],
         ),
@@ -93,13 +106,17 @@ def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
     return signups_service.rows_to_items(row_values(form.items))
 
 
+def _host() -> User | None:
+    return current_user if current_user.is_authenticated else None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     form = PartyForm()
     if request.method == "GET":
         form.timezone.data = current_user.timezone
-        form.film.data = request.args.get("film", "")[:200]
+        form.film.data = service.film_label(request.args.get("film", "")[:200], _host())
     elif form.wants_more_rows:
         return _more_rows(form)
     if form.validate_on_submit():
@@ -127,7 +144,7 @@ def edit(party_id: int):
     form = PartyForm(obj=party)
     if request.method == "GET":
         # ?film= comes back from adding a missing film (films.new's `next`).
-        form.film.data = request.args.get("film", "")[:200] or party.film.slug
+        form.film.data = service.film_label(request.args.get("film", "")[:200] or party.film.slug, _host())
         form.starts_at.data = service.to_local(party.starts_at, party.timezone)
         form.rsvp_deadline.data = service.to_local(party.rsvp_deadline, party.timezone)
     elif form.wants_more_rows:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
+from watchparty.films import matching
 from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
 from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
@@ -30,11 +31,15 @@ class InvalidParty(DomainError):
 
 
 class FilmNotFound(InvalidParty):
+    """The film typed is not one film the host may pick: `matches` are the close ones
+    ("Did you mean …?"), offered before the title may be added as a new film."""
+
     field = "film"
 
-    def __init__(self, message: str, text: str):
+    def __init__(self, message: str, text: str, matches: list[matching.Match] | None = None):
         super().__init__(message)
         self.text = text
+        self.matches = matches or []
 
 
 class PartyCancelled(DomainError):
@@ -62,6 +67,10 @@ class PartyFields:
     # Given when the film is not in the catalogue yet: it is added with the
     # title as typed and this year, in the same transaction as the party.
     new_film_year: int | None = None
+    # The film picked from a list (the picker's results or "Did you mean …?"): wins over the text.
+    film_slug: str = ""
+    # The host saw the close matches and still wants the title added as a new film.
+    add_new_film: bool = False
 
 
 # ---------------------------------------------------------------- time
@@ -100,20 +109,44 @@ def to_local(value: datetime | None, timezone: str) -> datetime | None:
 # ---------------------------------------------------------------- film
 
 
-def film_options() -> list[tuple[str, str, int]]:
-    """(slug, title, year) of every film, for the form's <datalist>."""
-    rows = db.session.execute(sa.select(Film.slug, Film.title, Film.year).order_by(Film.title, Film.year))
-    return [tuple(row) for row in rows]
-
-
 _TITLE_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
+_SLUG = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
-def find_film(text: str) -> Film:
-    """The catalogue film a host typed: its slug, its exact title (any case or
-    accents), or "Title (Year)". Refuses unknown and ambiguous titles."""
+def _visible(host: User | None) -> sa.ColumnElement[bool]:
+    """The films a host may pick: the public catalogue and the films they added themselves."""
+    if host is None:
+        return Film.visible_to(None)
+    return Film.visible_to(host.id, is_admin=bool(host.is_admin))
+
+
+def _by_slug(slug: str, host: User | None) -> Film | None:
+    slug = (slug or "").strip().lower()
+    if not slug or len(slug) > 120 or not _SLUG.match(slug):
+        return None
+    return db.session.scalar(sa.select(Film).where(Film.slug == slug, _visible(host)))
+
+
+def film_label(text: str, host: User | None = None) -> str:
+    """What the film field shows for a slug (a link's `?film=`): "Anora (2024)"; other text as it is."""
+    film = _by_slug(text, host)
+    return matching.film_label(film) if film is not None else text
+
+
+def close_films(text: str, host: User | None = None) -> list[matching.Match]:
+    """The films close to `text` that the host may pick ("Did you mean …?")."""
+    return matching.close_matches(text, _visible(host))
+
+
+def find_film(text: str, host: User | None = None, slug: str = "") -> Film:
+    """The film a host picked or typed: a slug picked from a list, then the text as a slug,
+    an exact title (any case or accents) or "Title (Year)" — one the host may pick.
+
+    Anything else raises FilmNotFound with the close matches: the host chooses
+    among them (or to add the title as a new film) rather than the app guessing.
+    """
     text = (text or "").strip()
-    film = db.session.scalar(sa.select(Film).where(Film.slug == text.lower()))
+    film = _by_slug(slug, host) or _by_slug(text, host)
     if film is not None:
         return film
     title, year = text, None
@@ -121,36 +154,54 @@ def find_film(text: str) -> Film:
     if match:
         title, year = match.group("title"), int(match.group("year"))
     # search_title is the title folded to lower-case ASCII: "amelie" finds "Amélie".
-    query = sa.select(Film).where(Film.search_title == search_key(title))
+    query = sa.select(Film).where(Film.search_title == search_key(title), _visible(host))
     if year is not None:
         query = query.where(Film.year == year)
-    films = db.session.scalars(query.order_by(Film.year.desc()).limit(5)).all()
+    films = db.session.scalars(query.order_by(Film.year.desc(), Film.id).limit(matching.CHOICES)).all()
     if len(films) == 1:
         return films[0]
     if films:
-        choices = ", ".join(f"{film.title} ({film.year})" for film in films)
-        raise InvalidParty(f"Several films are called that: {choices}. Pick one from the list.", field="film")
+        raise FilmNotFound(
+            "Several films are called that: pick the one you mean.",
+            text,
+            [matching.Match(film, 100.0) for film in films],
+        )
+    matches = matching.close_matches(text, _visible(host))
+    if matches:
+        raise FilmNotFound(f"Did you mean {matches[0].label}? Pick the film below.", text, matches)
     raise FilmNotFound(
         f"No film called “{text}” in the catalogue yet: give the year it came out to add it, or pick another.", text
     )
 
 
 def film_for_party(fields: PartyFields, host: User) -> Film:
-    """The catalogue film the host typed, or, when it is missing and the host
-    gave its year, the film added to the catalogue there and then (theirs to
-    complete later). A year that breaks the catalogue's rules is refused beside
-    the year field."""
+    """The film the host picked or typed, or, when it is missing and the host
+    gave its year, the film added there and then (theirs to complete later; out of
+    the public catalogue until it has a synopsis or an admin approves it).
+
+    No duplicate is made: while close matches exist the host must first choose
+    (`add_new_film`), and a film already there under the same title and year is
+    taken instead of a copy. A year that breaks the catalogue's rules is refused
+    beside the year field."""
     try:
-        return find_film(fields.film)
+        return find_film(fields.film, host, fields.film_slug)
     except FilmNotFound as missing:
-        if fields.new_film_year is None:
+        if fields.add_new_film and fields.new_film_year is None:
+            raise InvalidParty("Give the year it came out to add it as a new film.", field="new_film_year") from None
+        if fields.new_film_year is None or (missing.matches and not fields.add_new_film):
             raise
         from watchparty.films import service as films
 
         match = _TITLE_WITH_YEAR.match(missing.text)
         title = match.group("title") if match else missing.text
+        # Any film, even one another host added and the catalogue does not list yet: one film, one row.
+        existing = matching.same_film(title, fields.new_film_year, sa.true())
+        if existing is not None:
+            return existing
         try:
-            return films.create_film(films.FilmData(title=title, year=fields.new_film_year), created_by=host)
+            return films.create_film(
+                films.FilmData(title=title, year=fields.new_film_year), created_by=host, added_for_party=True
+            )
         except DomainError as error:
             field = "new_film_year" if error.field == "year" else "film"
             raise InvalidParty(error.message, field=field) from None
