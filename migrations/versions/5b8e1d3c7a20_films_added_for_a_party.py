@@ -5,7 +5,7 @@ A film a host adds from the party form (title and year only) is marked
 (`approved_at`). Films already in the catalogue stay listed.
 
 Revision ID: 5b8e1d3c7a20
-Revises: e4b7c2a9d613
+Revises: c7e2a9d45b18
 Create Date: 2026-12-04 20:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from watchparty.models.base import UTCDateTime
 
 revision = "5b8e1d3c7a20"
-down_revision = "e4b7c2a9d613"
+down_revision = 'c7e2a9d45b18'
 branch_labels = None
 depends_on = None
 
