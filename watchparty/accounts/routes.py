@@ -15,7 +15,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
 from watchparty.forms import EmptyForm
 from watchparty.security import next_url
-from watchparty.views import refuse, render_form
+from watchparty.views import refuse, render_form, show_error
 
 bp = Blueprint("accounts", __name__)
 login_manager.user_loader(sessions.load_user)
@@ -126,7 +126,7 @@ def change_password():
         service.change_password(current_user, form.current_password.data, form.password.data)
     except DomainError as error:
         db.session.rollback()
-        form.current_password.errors = [*form.current_password.errors, error.message]
+        show_error(form, error)  # beside the current or the new password
         return _settings_page(password_form=form, status=error.status)
     # The session token changed with the password, ending every session: this browser begins a new one.
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies

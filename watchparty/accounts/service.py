@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from watchparty import mail
+from watchparty.accounts import passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
@@ -47,10 +48,20 @@ class WeakPassword(DomainError):
     field = "password"
 
 
-def check_password_rule(password: str) -> None:
-    """WeakPassword unless the password is long enough (and not absurdly long)."""
+def check_password_rule(password: str, email: str = "", display_name: str = "") -> None:
+    """WeakPassword unless the password is long enough (and not absurdly long), does
+    not contain its owner's email address or name, and is not among the first an
+    attacker tries: common passwords, keyboard rows, repeats (accounts.passwords)."""
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise WeakPassword(f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.")
+    words = passwords.personal_words(email, display_name)
+    if passwords.contains_personal_word(password, words):
+        raise WeakPassword("Choose a password that does not contain your email address or name.")
+    if passwords.is_guessable(password, words):
+        raise WeakPassword(
+            "This password is one of the first a stranger would try (a common password, a keyboard row "
+            "or a repeat). A few unrelated words work well."
+        )
 
 
 def _hash(password: str) -> str:
@@ -72,7 +83,7 @@ def user_by_email(email: str) -> User | None:
 
 def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
     """Create an account; the unique constraint on email decides duplicates."""
-    check_password_rule(password)
+    check_password_rule(password, email, display_name)
     user = User(
         email=email.strip().lower(),
         display_name=display_name,
@@ -115,7 +126,7 @@ def update_settings(user: User, display_name: str, email: str, timezone: str) ->
 
 def set_password(user: User, password: str) -> None:
     """New hash and a new session token: other sessions and reset links die."""
-    check_password_rule(password)
+    check_password_rule(password, user.email, user.display_name)
     user.password_hash = _hash(password)
     user.session_token = new_session_token()
     db.session.flush()
