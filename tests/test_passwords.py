@@ -31,6 +31,7 @@ def test_the_service_refuses_common_and_guessable_passwords(app, password):
         ("dana.winters@example.com", "Dana", "Winters are long and dark"),
         ("film.buff@example.com", "Dana Winters", "my name is DanaWinters!"),
         ("someone@example.com", "Kowalczyk", "kowalczyk loves films"),
+        ("otto@example.com", "Otto Other", "Otto1987 rides again"),
     ],
 )
 def test_the_service_refuses_a_password_containing_the_email_or_name(app, email, name, password):
@@ -40,6 +41,8 @@ def test_the_service_refuses_a_password_containing_the_email_or_name(app, email,
 
 def test_the_service_accepts_a_few_unrelated_words_and_long_passwords(app):
     accounts.register_user("dana@example.com", "Dana", "lantern oyster violin")
+    # A name inside a longer word is chance, not a clue: "another" holds "other".
+    accounts.register_user("other@example.com", "Otto Other", "another long password")
     user = make_user()
     accounts.set_password(user, "Tr0ub4dor&3 at noon " * 10)  # 200 characters: scored on its first 72
     db.session.commit()

@@ -35,8 +35,10 @@ def personal_words(email: str, display_name: str) -> list[str]:
 
 
 def contains_personal_word(password: str, words: Iterable[str]) -> bool:
+    """True when one of the words stands in the password not run into other letters:
+    "otto-rocks" and "Otto123" contain Otto's name, "another" does not contain "other"."""
     lowered = password.lower()
-    return any(word in lowered for word in words)
+    return any(re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", lowered) for word in words)
 
 
 def is_guessable(password: str, words: Iterable[str] = ()) -> bool:
