@@ -3,7 +3,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN, WeakPassword, check_password_rule
 from watchparty.forms import BaseForm, lower, strip
-from watchparty.timezones import timezone_choices
+from watchparty.timezones import canonical_or_same, timezone_choices
 
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters. A few unrelated words work well."
 
@@ -87,6 +87,7 @@ class SettingsForm(BaseForm):
         "Time zone",
         choices=timezone_choices,
         validate_choice=True,
+        filters=[canonical_or_same],
         description="Parties you host default to this zone.",
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from zxcvbn import zxcvbn
 
-# zxcvbn scores 0–4 from its estimate of the guesses an attacker needs; 3 means
+# zxcvbn scores 0 to 4 from its estimate of the guesses an attacker needs; 3 means
 # at least 10^8, the level its authors advise for accounts guarded only by a
 # password. Common passwords, keyboard walks ("qwertyuiop"), repeats, dates and
 # dictionary words with a digit ("password12") score lower.

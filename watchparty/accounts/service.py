@@ -18,7 +18,7 @@ from watchparty.extensions import db
 from watchparty.links import public_url
 from watchparty.models import User
 from watchparty.models.user import new_session_token
-from watchparty.timezones import is_timezone
+from watchparty.timezones import canonical_timezone
 
 
 class EmailTaken(DomainError):
@@ -88,7 +88,7 @@ def register_user(email: str, display_name: str, password: str, timezone: str = 
         email=email.strip().lower(),
         display_name=display_name,
         password_hash=_hash(password),
-        timezone=timezone if is_timezone(timezone) else "UTC",
+        timezone=canonical_timezone(timezone) or "UTC",
     )
     db.session.add(user)
     try:
@@ -117,7 +117,7 @@ def update_settings(user: User, display_name: str, email: str, timezone: str) ->
     """Change name, email and time zone; a taken email is refused."""
     user.display_name = display_name
     user.email = email.strip().lower()
-    user.timezone = timezone if is_timezone(timezone) else user.timezone
+    user.timezone = canonical_timezone(timezone) or user.timezone
     try:
         db.session.flush()
     except IntegrityError:

@@ -17,7 +17,7 @@ from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
 from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
 from watchparty.spreadsheet import csv_document
-from watchparty.timezones import is_timezone
+from watchparty.timezones import canonical_timezone
 
 # Parties further ahead than this are almost certainly a typo in the year.
 MAX_DAYS_AHEAD = 3 * 366
@@ -73,9 +73,10 @@ def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
     A time skipped when the clocks go forward does not exist and is refused;
     a time that happens twice when they go back means the first of the two.
     """
-    if not is_timezone(timezone):
+    zone_name = canonical_timezone(timezone)
+    if zone_name is None:
         raise InvalidParty("Choose a time zone from the list.", field="timezone")
-    zone = ZoneInfo(timezone)
+    zone = ZoneInfo(zone_name)
     aware = local.replace(tzinfo=zone, fold=0)
     try:
         utc = aware.astimezone(ZoneInfo("UTC"))
@@ -186,7 +187,7 @@ def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, d
     party.title = fields.title
     party.film = film
     party.starts_at = starts_at
-    party.timezone = fields.timezone
+    party.timezone = canonical_timezone(fields.timezone) or fields.timezone  # to_utc refused any other
     party.area = fields.area
     party.address = fields.address
     party.online_url = fields.online_url
