@@ -37,7 +37,7 @@ from flask import current_app, render_template
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchparty import clock
-from watchparty.extensions import db, writing_transactions
+from watchparty.extensions import changed_rows, db, writing_transactions
 from watchparty.models import OutboundEmail
 
 # After the n-th failed attempt the next one waits RETRY_DELAYS[n - 1]; then hourly.
@@ -380,11 +380,11 @@ def forget_sent_bodies(now: datetime | None = None) -> int:
     now = now or clock.now()
     cutoff = now - timedelta(days=current_app.config["MAIL_RETENTION_DAYS"])
     with writing_transactions():
-        emptied = db.session.execute(
+        emptied = changed_rows(db.session.execute(
             sa.update(_outbox)
             .where(_outbox.c.status == "sent", _outbox.c.sent_at < cutoff, sa.func.length(_outbox.c.message) > 0)
             .values(message=b"")
-        ).rowcount
+        ))
         db.session.commit()
     return emptied
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from watchparty import mail
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import changed_rows, db
 from watchparty.links import public_url
 from watchparty.models import Party, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
@@ -149,7 +149,7 @@ def _take_seats(party_id: int, seats: int) -> bool:
         )
         .values(seats_taken=_party.c.seats_taken + seats)
     )
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def _release_seats(party_id: int, seats: int) -> None:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.errors import DomainError, NotAllowed
-from watchparty.extensions import db
+from watchparty.extensions import changed_rows, db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
 from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
 from watchparty.party_clock import party_phase
@@ -216,7 +216,7 @@ def _take(item_id: int, units: int, mine: int = 0) -> None:
             .where(items_table.c.id == item_id, items_table.c.claimed + units <= items_table.c.quantity_needed)
             .values(claimed=items_table.c.claimed + units)
         )
-        if result.rowcount == 1:
+        if changed_rows(result) == 1:
             return
         row = db.session.execute(
             sa.select(items_table.c.claimed, items_table.c.quantity_needed).where(items_table.c.id == item_id)
@@ -300,7 +300,7 @@ def _change_claim(claim: Claim, quantity: int, note: str) -> None:
         .where(claims_table.c.id == claim.id, claims_table.c.quantity == before)
         .values(quantity=quantity, note=note, updated_at=utcnow())
     )
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         raise ClaimChanged("Your sign-up changed in another window at the same moment. Check the list.")
     db.session.expire(claim)
 
@@ -333,7 +333,7 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     name = db.session.scalar(sa.select(items_table.c.name).where(items_table.c.id == item_id))
     give_back(item_id, quantity)
     result = db.session.execute(sa.delete(claims_table).where(claims_table.c.id == claim_id, claims_table.c.quantity == quantity))
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         raise ClaimChanged("That sign-up changed in another window at the same moment. Check the list.")
     db.session.expunge(claim)
     if rsvp_id is not None:
@@ -419,7 +419,7 @@ def update_item(party: Party, item_id: int, fields: ItemFields, now: datetime | 
         .where(items_table.c.id == item.id, items_table.c.claimed <= fields.quantity)
         .values(name=fields.name, category=fields.category, quantity_needed=fields.quantity, note=fields.note)
     )
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         claimed = db.session.scalar(sa.select(items_table.c.claimed).where(items_table.c.id == item.id))
         raise QuantityBelowClaimed(
             f"Guests have already claimed {claimed}, so the list needs at least {claimed}. "
