@@ -13,7 +13,7 @@ from watchparty.accounts.forms import (
 )
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
-from watchparty.forms import EmptyForm
+from watchparty.forms import EmptyForm, validated
 from watchparty.security import next_url
 from watchparty.views import refuse, render_form, show_error
 
@@ -55,7 +55,7 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = throttle.authenticate(form.email.data, form.password.data)
+            user = throttle.authenticate(validated(form.email.data), validated(form.password.data))
         except throttle.LoginPaused as error:
             return refuse("accounts/login.html", form, error)
         except DomainError as error:
@@ -123,7 +123,7 @@ def change_password():
     if not form.validate_on_submit():
         return _settings_page(password_form=form, status=422)
     try:
-        service.change_password(current_user, form.current_password.data, form.password.data)
+        service.change_password(current_user, validated(form.current_password.data), validated(form.password.data))
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)  # beside the current or the new password
@@ -144,7 +144,7 @@ def delete_account():
         return _settings_page(delete_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        service.delete_account(user, form.password.data)
+        service.delete_account(user, validated(form.password.data))
     except DomainError as error:
         db.session.rollback()
         form.password.errors = [*form.password.errors, error.message]

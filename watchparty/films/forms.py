@@ -5,7 +5,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from watchparty.films import lines, service
 from watchparty.films.posters import POSTER_EXTENSIONS
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, strip, validated
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
     from wtforms.fields.choices import SelectChoice
@@ -139,8 +139,8 @@ class FilmForm(BaseForm):
     def film_data(self) -> service.FilmData:
         """The validated form as plain values for the service."""
         return service.FilmData(
-            title=self.title.data,
-            year=self.year.data,
+            title=validated(self.title.data),
+            year=validated(self.year.data),
             runtime_minutes=self.runtime_minutes.data,
             tagline=self.tagline.data or "",
             synopsis=self.synopsis.data or "",

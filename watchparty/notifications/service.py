@@ -21,7 +21,7 @@ from watchparty.extensions import db, writing_transactions
 from watchparty.links import public_url
 from watchparty.models import Invitation, Party, Rsvp, utcnow
 from watchparty.rsvp.calendar import calendar_attachment
-from watchparty.rsvp.service import Viewer, email_guest, film_url, manage_url, share_url, stop_emails_url
+from watchparty.rsvp.service import Viewer, address_of, email_guest, film_url, manage_url, share_url, stop_emails_url
 
 INVITATIONS_PER_DAY = 200
 REMINDER_LEAD = timedelta(hours=24)
@@ -109,7 +109,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
         db.session.scalars(sa.select(Invitation.email).where(Invitation.party_id == party.id))
     ) | set(db.session.scalars(sa.select(Rsvp.email).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None))))
     result = InvitationResult()
-    fresh = []
+    fresh: list[str] = []
     for address in addresses:
         (result.skipped if address in known else fresh).append(address)
     sent_today = db.session.scalar(
@@ -117,7 +117,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
         .select_from(Invitation)
         .where(Invitation.party_id == party.id, Invitation.invited_at > now - timedelta(days=1))
     )
-    allowance = INVITATIONS_PER_DAY - sent_today
+    allowance = INVITATIONS_PER_DAY - (sent_today or 0)  # a count is never NULL; scalar() is typed as if it could be
     if len(fresh) > allowance:
         raise TooManyInvitations(
             f"A party can send {INVITATIONS_PER_DAY} invitations a day: "
@@ -184,7 +184,7 @@ def notify_party_changed(party: Party, before: PartySnapshot) -> int:
             continue
         queued += email_guest(
             rsvp, f"Changed: {party.title}", "party_changed",
-            changes=visible, before=before, attachments=(calendar_attachment(party, viewer, rsvp.email),),
+            changes=visible, before=before, attachments=(calendar_attachment(party, viewer, address_of(rsvp)),),
         )
     return queued
 
@@ -198,7 +198,7 @@ def notify_party_cancelled(party: Party) -> int:
         replied.add(rsvp.email)
         queued += email_guest(
             rsvp, f"Cancelled: {party.title}", "party_cancelled",
-            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp), rsvp.email),),
+            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp), address_of(rsvp)),),
         )
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.party_id == party.id, Invitation.emails_stopped.is_(False))
@@ -250,7 +250,7 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
         for rsvp in guests:
             stop = stop_emails_url(rsvp, party)
             new_id = mail.queue_once(
-                reminder_key(rsvp, party), rsvp.email, f"Tomorrow: {party.title}"
+                reminder_key(rsvp, party), address_of(rsvp), f"Tomorrow: {party.title}"
                 if party.starts_at - now > timedelta(hours=12) else f"Soon: {party.title}",
                 "party_reminder", party_id=party.id,
                 rsvp=rsvp, party=party, viewer=Viewer(party, rsvp=rsvp), bringing=bringing.get(rsvp.id, []),
