@@ -8,7 +8,8 @@ from watchparty.films.posters import POSTER_EXTENSIONS
 from watchparty.forms import BaseForm, strip, validated
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
-    from wtforms.fields.choices import SelectChoice
+    # types-WTForms (3.2) predates SelectChoice, which the locked WTForms 3.3 has.
+    from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - WTForms < 3.3
     FORMAT_CHOICES = list(service.FORMAT_LABELS.items())
 else:

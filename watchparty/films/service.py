@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -316,7 +317,7 @@ def validate_film_data(data: FilmData) -> FilmData:
 # ------------------------------------------------------------- writing a film
 
 
-def can_edit(user, film: Film) -> bool:
+def can_edit(user, film: Film | sa.Row[Any]) -> bool:
     """The film's creator and admins may edit it."""
     if not getattr(user, "is_authenticated", False):
         return False

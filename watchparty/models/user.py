@@ -31,7 +31,7 @@ class User(UserMixin, Base):
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     # The server-side session this request is signed in through (set by accounts.sessions).
-    login_session_id = None  # not a column: str | None
+    login_session_id: str | None = None  # not a column
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookies: the user and the session (accounts.sessions)."""
