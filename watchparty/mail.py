@@ -454,7 +454,7 @@ def failed_messages(limit: int = 100) -> list[OutboundEmail]:
 
 
 @contextmanager
-def _connection() -> Iterator[Callable[[EmailMessage], None]]:
+def _connection() -> Iterator[Callable[[EmailMessage], object]]:
     """One SMTP session (or the outbox folder) for a batch; yields send(message)."""
     config = current_app.config
     if not config["MAIL_SERVER"]:

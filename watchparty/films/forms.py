@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from watchparty.films import lines, service
-from watchparty.films.posters import POSTER_EXTENSIONS
+from watchparty.films.posters import POSTER_EXTENSIONS, POSTER_MAX_BYTES
 from watchparty.forms import BaseForm, strip, validated
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
@@ -161,4 +161,4 @@ class FilmForm(BaseForm):
         upload = self.poster.data
         if not upload or not getattr(upload, "filename", ""):
             return None
-        return upload.read(service.posters.POSTER_MAX_BYTES + 1)
+        return upload.read(POSTER_MAX_BYTES + 1)

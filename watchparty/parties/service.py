@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -91,6 +92,10 @@ def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
     return utc
 
 
+@overload
+def to_local(value: datetime, timezone: str) -> datetime: ...
+@overload
+def to_local(value: datetime | None, timezone: str) -> datetime | None: ...
 def to_local(value: datetime | None, timezone: str) -> datetime | None:
     """An aware datetime as naive wall-clock time in `timezone` (for form fields)."""
     if value is None:
@@ -104,7 +109,7 @@ def to_local(value: datetime | None, timezone: str) -> datetime | None:
 def film_options() -> list[tuple[str, str, int]]:
     """(slug, title, year) of every film, for the form's <datalist>."""
     rows = db.session.execute(sa.select(Film.slug, Film.title, Film.year).order_by(Film.title, Film.year))
-    return [tuple(row) for row in rows]
+    return [(slug, title, year) for slug, title, year in rows]
 
 
 _TITLE_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
@@ -136,7 +141,7 @@ def find_film(text: str) -> Film:
     )
 
 
-def film_for_party(fields: PartyFields, host: User) -> Film:
+def film_for_party(fields: PartyFields, host: User | None) -> Film:
     """The catalogue film the host typed, or, when it is missing and the host
     gave its year, the film added to the catalogue there and then (theirs to
     complete later). A year that breaks the catalogue's rules is refused beside

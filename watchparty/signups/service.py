@@ -148,7 +148,9 @@ def _claimer(party: Party, viewer: rsvp_service.Viewer) -> Claimer:
         _lock_party(party.id)
         return Claimer(user_id=party.host_id)
     if viewer.rsvp is None:
-        raise NotAllowed(why_not(viewer), field="quantity")
+        reason = why_not(viewer)
+        assert reason is not None  # without a reply there is always a reason
+        raise NotAllowed(reason, field="quantity")
     rsvp = lock_reply(viewer.rsvp.id, party.id)
     if rsvp is None:
         raise NotAllowed("Your reply is no longer on this party's list. Reply again to sign up.", field="quantity")
@@ -330,7 +332,7 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     if claim is None:
         raise ItemNotFound("No such sign-up.")
     item_id, quantity, rsvp_id = claim.item_id, claim.quantity, claim.rsvp_id
-    name = db.session.scalar(sa.select(items_table.c.name).where(items_table.c.id == item_id))
+    name = db.session.execute(sa.select(items_table.c.name).where(items_table.c.id == item_id)).scalar_one()
     give_back(item_id, quantity)
     result = db.session.execute(sa.delete(claims_table).where(claims_table.c.id == claim_id, claims_table.c.quantity == quantity))
     if changed_rows(result) != 1:
@@ -353,7 +355,7 @@ def _next_position(party_id: int) -> int:
 def _check_room(party: Party, adding: int) -> None:
     """ListFull unless `adding` more items keep the list within MAX_ITEMS."""
     count = db.session.scalar(sa.select(sa.func.count()).select_from(items_table).where(items_table.c.party_id == party.id))
-    if count + adding > MAX_ITEMS:
+    if (count or 0) + adding > MAX_ITEMS:  # a count is never NULL; scalar() is typed as if it could be
         raise ListFull(f"The list is full: a party can have at most {MAX_ITEMS} items.")
 
 
