@@ -51,6 +51,7 @@ lint: $(VENV)/.installed
 	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(MAKE) --no-print-directory licences
 
 # The runtime dependencies' licences (uv.lock's, the dev tools left out) must be

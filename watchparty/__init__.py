@@ -46,7 +46,8 @@ def create_app(config: object | Mapping | None = None) -> Flask:
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     register_extensions(app)
     register_blueprints(app)

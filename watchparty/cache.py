@@ -240,7 +240,7 @@ def page_rows(statement: sa.Executable, params: dict) -> list[Row]:
     stamp = _reading_under.get()
 
     def read() -> list[Row]:
-        return db.session.execute(statement, params).all()
+        return list(db.session.execute(statement, params).all())  # typed a Sequence, kept as a list
 
     if stamp is None:
         return read()

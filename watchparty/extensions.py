@@ -3,6 +3,7 @@
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from flask import has_request_context, request
 from flask_limiter import Limiter
@@ -12,7 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 
 from watchparty.models.base import Base
 
@@ -21,6 +22,14 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed: the guarded writes decide by it.
+    (Session.execute is typed as returning any Result; for these statements it is a CursorResult.)"""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} is no INSERT, UPDATE or DELETE result")
+    return result.rowcount
 
 
 _writing: ContextVar[bool] = ContextVar("watchparty_writing", default=False)

@@ -1,6 +1,7 @@
 """What every form shares: the base class, its text checks and small field helpers."""
 
 import re
+from typing import TypeVar
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -20,6 +21,17 @@ def strip(value):
 
 def lower(value):
     return value.lower() if isinstance(value, str) else value
+
+
+T = TypeVar("T")
+
+
+def validated(value: T | None) -> T:
+    """The data of a field its validators require, once the form has validated
+    (WTForms types every field's data as optional: None before any input)."""
+    if value is None:
+        raise ValueError("a required field has no data: was the form validated?")
+    return value
 
 
 class BaseForm(FlaskForm):

@@ -32,4 +32,5 @@ def _headers_without_server(self):
     return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
 
 
-wsgi.Response.default_headers = _headers_without_server
+# Replacing gunicorn's method on purpose (the bound on gunicorn in pyproject.toml says why).
+wsgi.Response.default_headers = _headers_without_server  # type: ignore[method-assign]

@@ -38,7 +38,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchparty import clock
-from watchparty.extensions import db, writing_transactions
+from watchparty.extensions import changed_rows, db, writing_transactions
 from watchparty.links import public_url
 from watchparty.models import OutboundEmail, SuppressedAddress
 
@@ -442,11 +442,11 @@ def forget_sent_bodies(now: datetime | None = None) -> int:
     now = now or clock.now()
     cutoff = now - timedelta(days=current_app.config["MAIL_RETENTION_DAYS"])
     with writing_transactions():
-        emptied = db.session.execute(
+        emptied = changed_rows(db.session.execute(
             sa.update(_outbox)
             .where(_outbox.c.status == "sent", _outbox.c.sent_at < cutoff, sa.func.length(_outbox.c.message) > 0)
             .values(message=b"")
-        ).rowcount
+        ))
         db.session.commit()
     return emptied
 
@@ -516,7 +516,7 @@ def failed_messages(limit: int = 100) -> list[OutboundEmail]:
 
 
 @contextmanager
-def _connection() -> Iterator[Callable[[EmailMessage], None]]:
+def _connection() -> Iterator[Callable[[EmailMessage], object]]:
     """One SMTP session (or the outbox folder) for a batch; yields send(message)."""
     config = current_app.config
     if not config["MAIL_SERVER"]:

@@ -1,6 +1,7 @@
 """Response headers, safe redirects and the URL converter that keeps ids in range."""
 
 import re
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from flask import current_app, request, session
@@ -98,7 +99,7 @@ def set_cache_policy(response):
     return response
 
 
-def is_safe_redirect(target: str | None) -> bool:
+def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     """True for a path on this site: no scheme, no host, no `//` or `\\` tricks,
     no control characters (a line break in a Location header is a 500, and
     browsers drop tabs and newlines, which can turn `/\t/evil` into `//evil`)."""

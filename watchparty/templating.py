@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, url_for
@@ -59,8 +60,9 @@ def url_pattern(endpoint: str, id_name: str, **values) -> Callable[[int], str]:
     every item and every claim. A second URL, built the slow way, proves the
     id sits where the stand-in was.
     """
-    head, found, tail = url_for(endpoint, **values, **{id_name: _STAND_IN_ID}).rpartition(str(_STAND_IN_ID))
-    if not found or url_for(endpoint, **values, **{id_name: 1}) != f"{head}1{tail}":
+    with_stand_in: dict[str, Any] = {**values, id_name: _STAND_IN_ID}
+    head, found, tail = url_for(endpoint, **with_stand_in).rpartition(str(_STAND_IN_ID))
+    if not found or url_for(endpoint, **{**with_stand_in, id_name: 1}) != f"{head}1{tail}":
         raise ValueError(f"url_pattern: no single place for {id_name} in {endpoint}")
 
     def url(id_: int) -> str:
@@ -82,6 +84,8 @@ def static_url(filename: str) -> str:
     A changed file gets a new URL, so browsers may keep each URL for a year
     (SEND_FILE_MAX_AGE_DEFAULT) and never see a stale stylesheet or script.
     """
+    if current_app.static_folder is None:
+        raise RuntimeError("the app has no static folder")
     path = os.path.join(current_app.static_folder, filename)
     try:
         stat = os.stat(path)

@@ -1,13 +1,14 @@
 """Small helpers every blueprint's views share: rendering forms and refusals."""
 
 from flask import render_template
+from flask_wtf import FlaskForm
 from wtforms import Form
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 
 
-def render_form(template: str, form: Form, **context):
+def render_form(template: str, form: FlaskForm, **context):
     """A form page: 200 when fresh, 422 when it was submitted but not accepted
     (a view that accepts a form redirects instead of rendering it)."""
     status = 422 if form.is_submitted() else 200

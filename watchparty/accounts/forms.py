@@ -1,9 +1,9 @@
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
-from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN
+from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN, WeakPassword, check_password_rule
 from watchparty.forms import BaseForm, lower, strip
-from watchparty.timezones import timezone_choices
+from watchparty.timezones import canonical_or_same, timezone_choices
 
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters. A few unrelated words work well."
 
@@ -50,19 +50,23 @@ def new_password_fields(label="Password", extra_validators=()):
     return password, confirm
 
 
-class NotTheEmail:
-    """A password equal to the email address or display name is the first one guessed."""
+class PasswordRule:
+    """The service's password rule, applied with the form's email and name so that its
+    refusal shows together with the form's other errors (the service checks it again)."""
 
-    def __call__(self, form, field):
-        guesses = {(form.data.get(name) or "").lower() for name in ("email", "display_name")}
-        if field.data and field.data.lower() in guesses - {""}:
-            raise ValidationError("Choose a password that is not your email address or name.")
+    def __call__(self, form: BaseForm, field: PasswordField) -> None:
+        if field.errors or not isinstance(field.data, str):
+            return
+        try:
+            check_password_rule(field.data, form.data.get("email") or "", form.data.get("display_name") or "")
+        except WeakPassword as error:
+            raise ValidationError(error.message) from None
 
 
 class RegisterForm(BaseForm):
     email = email_field()
     display_name = display_name_field()
-    password, confirm = new_password_fields(extra_validators=[NotTheEmail()])
+    password, confirm = new_password_fields(extra_validators=[PasswordRule()])
 
 
 class LoginForm(BaseForm):
@@ -90,6 +94,7 @@ class SettingsForm(BaseForm):
         "Time zone",
         choices=timezone_choices,
         validate_choice=True,
+        filters=[canonical_or_same],
         description="Parties you host default to this zone.",
     )
 

@@ -13,7 +13,7 @@ from watchparty.accounts.forms import (
 )
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
-from watchparty.forms import EmptyForm
+from watchparty.forms import EmptyForm, validated
 from watchparty.security import next_url
 from watchparty.views import refuse, render_form, show_error
 
@@ -55,7 +55,7 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = throttle.authenticate(form.email.data, form.password.data)
+            user = throttle.authenticate(validated(form.email.data), validated(form.password.data))
         except throttle.LoginPaused as error:
             return refuse("accounts/login.html", form, error)
         except DomainError as error:
@@ -107,7 +107,7 @@ def settings():
         return _settings_page(form, status=422 if form.errors else 200)
     try:
         pending = service.update_settings(
-            current_user, form.display_name.data, form.email.data, form.timezone.data, form.email_password.data
+            current_user, form.display_name.data, form.email.data, form.timezone.data, form.email_password.data or ""
         )
     except DomainError as error:
         db.session.rollback()
@@ -153,10 +153,10 @@ def change_password():
     if not form.validate_on_submit():
         return _settings_page(password_form=form, status=422)
     try:
-        service.change_password(current_user, form.current_password.data, form.password.data)
+        service.change_password(current_user, validated(form.current_password.data), validated(form.password.data))
     except DomainError as error:
         db.session.rollback()
-        form.current_password.errors = [*form.current_password.errors, error.message]
+        show_error(form, error)  # beside the current or the new password
         return _settings_page(password_form=form, status=error.status)
     # The session token changed with the password, ending every session: this browser begins a new one.
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
@@ -174,7 +174,7 @@ def delete_account():
         return _settings_page(delete_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        service.delete_account(user, form.password.data)
+        service.delete_account(user, validated(form.password.data))
     except DomainError as error:
         db.session.rollback()
         form.password.errors = [*form.password.errors, error.message]

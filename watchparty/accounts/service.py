@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from watchparty import clock, mail
+from watchparty.accounts import passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
 from watchparty.models import User
 from watchparty.models.user import new_session_token
-from watchparty.timezones import is_timezone
+from watchparty.timezones import canonical_timezone
 
 
 class EmailTaken(DomainError):
@@ -48,10 +49,20 @@ class WeakPassword(DomainError):
     field = "password"
 
 
-def check_password_rule(password: str) -> None:
-    """WeakPassword unless the password is long enough (and not absurdly long)."""
+def check_password_rule(password: str, email: str = "", display_name: str = "") -> None:
+    """WeakPassword unless the password is long enough (and not absurdly long), does
+    not contain its owner's email address or name, and is not among the first an
+    attacker tries: common passwords, keyboard rows, repeats (accounts.passwords)."""
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise WeakPassword(f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.")
+    words = passwords.personal_words(email, display_name)
+    if passwords.contains_personal_word(password, words):
+        raise WeakPassword("Choose a password that does not contain your email address or name.")
+    if passwords.is_guessable(password, words):
+        raise WeakPassword(
+            "This password is one of the first a stranger would try (a common password, a keyboard row "
+            "or a repeat). A few unrelated words work well."
+        )
 
 
 def _hash(password: str) -> str:
@@ -73,12 +84,12 @@ def user_by_email(email: str) -> User | None:
 
 def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
     """Create an account; the unique constraint on email decides duplicates."""
-    check_password_rule(password)
+    check_password_rule(password, email, display_name)
     user = User(
         email=email.strip().lower(),
         display_name=display_name,
         password_hash=_hash(password),
-        timezone=timezone if is_timezone(timezone) else "UTC",
+        timezone=canonical_timezone(timezone) or "UTC",
     )
     db.session.add(user)
     try:
@@ -108,7 +119,7 @@ def update_settings(user: User, display_name: str, email: str, timezone: str, pa
     password and waits for the new address to confirm it (request_email_change);
     returns that address, or None when the email stays as it is."""
     user.display_name = display_name
-    user.timezone = timezone if is_timezone(timezone) else user.timezone
+    user.timezone = canonical_timezone(timezone) or user.timezone
     new_email = email.strip().lower()
     if new_email == user.email:
         db.session.flush()
@@ -212,7 +223,7 @@ def confirm_email_change(token: str) -> User:
 
 def set_password(user: User, password: str) -> None:
     """New hash and a new session token: other sessions and reset links die."""
-    check_password_rule(password)
+    check_password_rule(password, user.email, user.display_name)
     user.password_hash = _hash(password)
     user.session_token = new_session_token()
     db.session.flush()

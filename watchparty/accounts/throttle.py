@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from watchparty.accounts import service as accounts
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import changed_rows, db
 from watchparty.models import LoginThrottle, User, UTCDateTime, utcnow
 
 MAX_FAILURES = 10
@@ -53,9 +53,9 @@ def _ensure_row(key: str, now: datetime) -> None:
     """The address's row, made if missing (two requests making it at once: one wins, both go on)."""
     table = LoginThrottle.__table__
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = db.session.execute(
+    made = changed_rows(db.session.execute(
         insert(table).values(email_key=key, failures=0, window_start=now, locked_until=None).on_conflict_do_nothing()
-    ).rowcount
+    ))
     if made:
         db.session.execute(
             sa.delete(LoginThrottle).where(
@@ -72,7 +72,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     key = email_key(email)
     _ensure_row(key, now)
     window_over = LoginThrottle.window_start <= now - WINDOW
-    counted = db.session.execute(
+    counted = changed_rows(db.session.execute(
         sa.update(LoginThrottle)
         .where(
             LoginThrottle.email_key == key,
@@ -84,7 +84,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             window_start=sa.case((window_over, _timestamp(now)), else_=LoginThrottle.window_start),
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if counted != 1:
         raise LoginPaused(PAUSED_MESSAGE)
     try:

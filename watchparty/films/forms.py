@@ -4,11 +4,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from watchparty.films import lines, service
-from watchparty.films.posters import POSTER_EXTENSIONS
-from watchparty.forms import BaseForm, strip
+from watchparty.films.posters import POSTER_EXTENSIONS, POSTER_MAX_BYTES
+from watchparty.forms import BaseForm, strip, validated
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
-    from wtforms.fields.choices import SelectChoice
+    # types-WTForms (3.2) predates SelectChoice, which the locked WTForms 3.3 has.
+    from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - WTForms < 3.3
     FORMAT_CHOICES = list(service.FORMAT_LABELS.items())
 else:
@@ -139,8 +140,8 @@ class FilmForm(BaseForm):
     def film_data(self) -> service.FilmData:
         """The validated form as plain values for the service."""
         return service.FilmData(
-            title=self.title.data,
-            year=self.year.data,
+            title=validated(self.title.data),
+            year=validated(self.year.data),
             runtime_minutes=self.runtime_minutes.data,
             tagline=self.tagline.data or "",
             synopsis=self.synopsis.data or "",
@@ -160,4 +161,4 @@ class FilmForm(BaseForm):
         upload = self.poster.data
         if not upload or not getattr(upload, "filename", ""):
             return None
-        return upload.read(service.posters.POSTER_MAX_BYTES + 1)
+        return upload.read(POSTER_MAX_BYTES + 1)

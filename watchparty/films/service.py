@@ -321,7 +321,7 @@ def validate_film_data(data: FilmData) -> FilmData:
 # ------------------------------------------------------------- writing a film
 
 
-def can_edit(user, film: Film) -> bool:
+def can_edit(user, film: Film | sa.Row[Any]) -> bool:
     """The film's creator and admins may edit it."""
     if not getattr(user, "is_authenticated", False):
         return False

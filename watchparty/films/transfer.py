@@ -2,6 +2,7 @@
 checked line by line, and the export that writes it back."""
 
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -54,6 +55,10 @@ def _json_str(obj: dict, key: str, *, required: bool = False) -> str:
     return value
 
 
+@overload
+def _json_int(obj: dict, key: str, *, required: Literal[True]) -> int: ...
+@overload
+def _json_int(obj: dict, key: str, *, required: bool = False) -> int | None: ...
 def _json_int(obj: dict, key: str, *, required: bool = False) -> int | None:
     value = obj.get(key)
     if value is None and not required:
@@ -146,7 +151,8 @@ def read_films_payload(payload) -> list[tuple[str, FilmData, str | None]]:
     unknown = set(payload) - {"version", "films"}
     if unknown:
         raise FilmDataError(None, f"Unknown top-level key(s): {', '.join(sorted(unknown))}.")
-    films, seen = [], {}
+    films = []
+    seen: dict[str, int] = {}  # slug: the film's number in the file
     for number, obj in enumerate(payload["films"], start=1):
         title = obj.get("title") if isinstance(obj, dict) else None
         name = f'Film {number} ("{title}")' if isinstance(title, str) and title.strip() else f"Film {number}"

@@ -1,8 +1,9 @@
 """Declarative base: constraint naming convention and a UTC datetime type."""
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -44,3 +45,6 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps one Table (SQLAlchemy types it as any FromClause), which the
+    # guarded UPDATE/DELETE statements take.
+    __table__: ClassVar[Table]

@@ -1,5 +1,6 @@
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -35,7 +36,10 @@ class User(UserMixin, Base):
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     # The server-side session this request is signed in through (set by accounts.sessions).
-    login_session_id = None  # not a column: str | None
+    # Not a column: typed for mypy only, as SQLAlchemy would try to map an annotation here.
+    if TYPE_CHECKING:
+        login_session_id: str | None
+    login_session_id = None
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookies: the user and the session (accounts.sessions)."""

@@ -5,7 +5,7 @@ from flask_login import login_required
 
 from watchparty.errors import DomainError
 from watchparty.extensions import csrf, db, limiter
-from watchparty.forms import EmptyForm
+from watchparty.forms import EmptyForm, validated
 from watchparty.notifications import service
 from watchparty.notifications.forms import InviteForm
 from watchparty.party_page import is_token, party_by_token, party_for_host, render_dashboard, rsvp_by_token
@@ -28,7 +28,7 @@ def invite(party_id: int):
     if not form.validate_on_submit():
         return _dashboard_with(party, form, 422)
     try:
-        result = service.invite(party, form.emails.data)
+        result = service.invite(party, validated(form.emails.data))
     except DomainError as error:
         db.session.rollback()
         form.emails.errors = [*form.emails.errors, error.message]

@@ -21,7 +21,7 @@ from watchparty.extensions import db, writing_transactions
 from watchparty.links import public_url
 from watchparty.models import Invitation, Party, Rsvp, utcnow
 from watchparty.rsvp.calendar import calendar_attachment
-from watchparty.rsvp.service import Viewer, email_guest, film_url, manage_url, share_url, stop_emails_url
+from watchparty.rsvp.service import Viewer, address_of, email_guest, film_url, manage_url, share_url, stop_emails_url
 
 INVITATIONS_PER_DAY = 200
 # Subjects are fixed text around the party's title, cut to this: the host chooses
@@ -104,7 +104,7 @@ def _check_invitation_allowance(party: Party, wanted: int, now: datetime) -> Non
     INVITATIONS_PER_ACCOUNT_PER_DAY across all their parties."""
     since = now - timedelta(days=1)
     counted = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.invited_at > since)
-    left = INVITATIONS_PER_DAY - db.session.scalar(counted.where(Invitation.party_id == party.id))
+    left = INVITATIONS_PER_DAY - (db.session.scalar(counted.where(Invitation.party_id == party.id)) or 0)
     if wanted > left:
         raise TooManyInvitations(
             f"A party can send {INVITATIONS_PER_DAY} invitations a day: "
@@ -114,7 +114,7 @@ def _check_invitation_allowance(party: Party, wanted: int, now: datetime) -> Non
         return
     per_account = current_app.config["INVITATIONS_PER_ACCOUNT_PER_DAY"]
     hosted = sa.select(Party.id).where(Party.host_id == party.host_id)
-    left = per_account - db.session.scalar(counted.where(Invitation.party_id.in_(hosted)))
+    left = per_account - (db.session.scalar(counted.where(Invitation.party_id.in_(hosted))) or 0)
     if wanted > left:
         raise TooManyInvitations(
             f"Your account can send {per_account} invitations a day across all your parties: "
@@ -141,7 +141,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
         db.session.scalars(sa.select(Invitation.email).where(Invitation.party_id == party.id))
     ) | set(db.session.scalars(sa.select(Rsvp.email).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None))))
     result = InvitationResult()
-    fresh = []
+    fresh: list[str] = []
     for address in addresses:
         (result.skipped if address in known else fresh).append(address)
     _check_invitation_allowance(party, len(fresh), now)
@@ -206,7 +206,7 @@ def notify_party_changed(party: Party, before: PartySnapshot) -> int:
             continue
         queued += email_guest(
             rsvp, f"Changed: {party.title}", "party_changed",
-            changes=visible, before=before, attachments=(calendar_attachment(party, viewer, rsvp.email),),
+            changes=visible, before=before, attachments=(calendar_attachment(party, viewer, address_of(rsvp)),),
         )
     return queued
 
@@ -220,7 +220,7 @@ def notify_party_cancelled(party: Party) -> int:
         replied.add(rsvp.email)
         queued += email_guest(
             rsvp, f"Cancelled: {party.title}", "party_cancelled",
-            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp), rsvp.email),),
+            attachments=(calendar_attachment(party, Viewer(party, rsvp=rsvp), address_of(rsvp)),),
         )
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.party_id == party.id, Invitation.emails_stopped.is_(False))
@@ -272,7 +272,7 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
         for rsvp in guests:
             stop = stop_emails_url(rsvp, party)
             new_id = mail.queue_once(
-                reminder_key(rsvp, party), rsvp.email, f"Tomorrow: {party.title}"
+                reminder_key(rsvp, party), address_of(rsvp), f"Tomorrow: {party.title}"
                 if party.starts_at - now > timedelta(hours=12) else f"Soon: {party.title}",
                 "party_reminder", party_id=party.id,
                 rsvp=rsvp, party=party, viewer=Viewer(party, rsvp=rsvp), bringing=bringing.get(rsvp.id, []),

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from watchparty.forms import BaseForm, strip
 from watchparty.models.party import CAPACITY_MAX, PLUS_ONES_MAX
 from watchparty.signups.forms import item_rows_field, refresh_row_errors
-from watchparty.timezones import timezone_choices
+from watchparty.timezones import canonical_or_same, timezone_choices
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -74,7 +74,7 @@ class PartyForm(BaseForm):
     starts_at = LocalDateTimeField(
         "Starts at", validators=[InputRequired("Enter the date and time the film starts.")]
     )
-    timezone = SelectField("Time zone", choices=timezone_choices, validate_choice=True)
+    timezone = SelectField("Time zone", choices=timezone_choices, validate_choice=True, filters=[canonical_or_same])
     area = optional_text(
         "Area", 120, description="Shown to everyone with the link, like “Hackney, London” or “Online”."
     )

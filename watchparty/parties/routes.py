@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
+from watchparty.forms import validated
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.models.user import User
@@ -28,13 +29,13 @@ bp = Blueprint("parties", __name__)
 
 def _fields(form: PartyForm) -> service.PartyFields:
     return service.PartyFields(
-        title=form.title.data,
-        film=form.film.data,
-        starts_at=form.starts_at.data,
+        title=validated(form.title.data),
+        film=validated(form.film.data),
+        starts_at=validated(form.starts_at.data),
         timezone=form.timezone.data,
         area=form.area.data,
         address=form.address.data,
-        online_url=form.online_url.data,
+        online_url=form.online_url.data or "",
         screening_notes=form.screening_notes.data,
         capacity=form.capacity.data,
         rsvp_deadline=form.rsvp_deadline.data,
@@ -64,7 +65,7 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
     if not film_matches and form.is_submitted():
         if form.film_choice.data == "new":
             # Refused for another reason after choosing to add the film: ask the same question again.
-            film_matches = service.close_films(form.film.data, _host())
+            film_matches = service.close_films(form.film.data or "", _host())
         elif form.film_choice.data:
             # A film was chosen: show it by its title, which finds it again without doubt.
             form.film.data = service.film_label(form.film_choice.data, _host())

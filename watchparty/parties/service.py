@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
 from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
 from watchparty.spreadsheet import csv_document
-from watchparty.timezones import is_timezone
+from watchparty.timezones import canonical_timezone
 
 # Parties further ahead than this are almost certainly a typo in the year.
 MAX_DAYS_AHEAD = 3 * 366
@@ -82,9 +83,10 @@ def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
     A time skipped when the clocks go forward does not exist and is refused;
     a time that happens twice when they go back means the first of the two.
     """
-    if not is_timezone(timezone):
+    zone_name = canonical_timezone(timezone)
+    if zone_name is None:
         raise InvalidParty("Choose a time zone from the list.", field="timezone")
-    zone = ZoneInfo(timezone)
+    zone = ZoneInfo(zone_name)
     aware = local.replace(tzinfo=zone, fold=0)
     try:
         utc = aware.astimezone(ZoneInfo("UTC"))
@@ -99,6 +101,10 @@ def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
     return utc
 
 
+@overload
+def to_local(value: datetime, timezone: str) -> datetime: ...
+@overload
+def to_local(value: datetime | None, timezone: str) -> datetime | None: ...
 def to_local(value: datetime | None, timezone: str) -> datetime | None:
     """An aware datetime as naive wall-clock time in `timezone` (for form fields)."""
     if value is None:
@@ -174,7 +180,7 @@ def find_film(text: str, host: User | None = None, slug: str = "") -> Film:
     )
 
 
-def film_for_party(fields: PartyFields, host: User) -> Film:
+def film_for_party(fields: PartyFields, host: User | None) -> Film:
     """The film the host picked or typed, or, when it is missing and the host
     gave its year, the film added there and then (theirs to complete later; out of
     the public catalogue until it has a synopsis or an admin approves it).
@@ -237,7 +243,7 @@ def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, d
     party.title = fields.title
     party.film = film
     party.starts_at = starts_at
-    party.timezone = fields.timezone
+    party.timezone = canonical_timezone(fields.timezone) or fields.timezone  # to_utc refused any other
     party.area = fields.area
     party.address = fields.address
     party.online_url = fields.online_url

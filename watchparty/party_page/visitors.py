@@ -7,9 +7,10 @@ token with a plain 404, never a hint.
 
 import re
 
-from flask import Response, abort, current_app, request
+from flask import abort, current_app, request
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from watchparty.cache import PageStamp, party_with_stamps
 from watchparty.extensions import db, limiter
@@ -87,7 +88,7 @@ def remembered_rsvp(party: Party) -> Rsvp | None:
     return service.rsvp_by_manage_token(party, token)
 
 
-def remember(response: Response, party: Party, rsvp: Rsvp) -> Response:
+def remember(response: BaseResponse, party: Party, rsvp: Rsvp) -> BaseResponse:
     """This browser remembers the guest: the party page shows their reply from now on."""
     name, value = guest_cookie(party, rsvp)
     for path in REMEMBER_PATHS:
@@ -103,7 +104,7 @@ def remember(response: Response, party: Party, rsvp: Rsvp) -> Response:
     return response
 
 
-def forget_guest(response: Response, party: Party) -> Response:
+def forget_guest(response: BaseResponse, party: Party) -> BaseResponse:
     """"Not you?": this browser stops remembering the reply (the reply itself stays)."""
     for path in REMEMBER_PATHS:
         response.delete_cookie(_cookie_name(party), path=path)

@@ -15,6 +15,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
@@ -153,9 +154,9 @@ def _plain_text(source: str) -> str:
                 elif child.type in {"softbreak", "hardbreak"}:
                     inline.append(" ")
                 elif child.type == "image":
-                    inline.append(
-                        _MARKDOWN.renderer.renderInlineAsText(child.children or [], {}, {})
-                    )
+                    renderer = _MARKDOWN.renderer
+                    assert isinstance(renderer, RendererHTML)  # MarkdownIt's own: typed as any renderer
+                    inline.append(renderer.renderInlineAsText(child.children or [], _MARKDOWN.options, {}))
             blocks.append("".join(inline))
         elif token.type in {"code_block", "fence"}:
             blocks.append(token.content)

@@ -7,6 +7,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import page as film_pages
 from watchparty.films.service import can_edit, film_by_slug
+from watchparty.forms import validated
 from watchparty.limits import per_client_and_account
 from watchparty.reviews import service
 from watchparty.reviews.forms import ImportForm, ReviewForm
@@ -82,7 +83,7 @@ def create(slug):
     if not form.validate_on_submit():
         return render_form("reviews/preview.html", form, film=film, warnings=[], image_credits=[])
     data = service.ReviewInput(
-        title=form.title.data,
+        title=validated(form.title.data),
         author=form.author.data or "",
         source_name=form.source_name.data or "",
         source_url=form.source_url.data or "",

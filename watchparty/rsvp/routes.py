@@ -10,7 +10,7 @@ from flask_login import current_user
 from watchparty import cards, clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.forms import EmptyForm
+from watchparty.forms import EmptyForm, validated
 from watchparty.links import public_url
 from watchparty.models import Party, Rsvp
 from watchparty.party_page import (
@@ -38,13 +38,13 @@ bp = Blueprint("rsvp", __name__)
 
 def _reply_fields(form: RsvpForm) -> service.ReplyFields:
     return service.ReplyFields(
-        name=form.name.data,
+        name=validated(form.name.data),
         email=form.email.data or None,
         response=form.response.data,
         plus_ones=form.plus_ones.data or 0,
         seen_it=form.seen_it.data,
-        dietary=form.dietary.data,
-        note=form.note.data,
+        dietary=form.dietary.data or "",
+        note=form.note.data or "",
     )
 
 
@@ -119,7 +119,7 @@ def verdict(token: str):
         reviews_verdicts.rate_film(
             party,
             viewer,
-            reviews_verdicts.VerdictInput(int(form.score.data), form.text.data, form.is_spoiler.data),
+            reviews_verdicts.VerdictInput(int(form.score.data), form.text.data or "", form.is_spoiler.data),
             now=now,
         )
     except DomainError as error:

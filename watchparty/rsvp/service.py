@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from watchparty import mail
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import changed_rows, db
 from watchparty.links import public_url
 from watchparty.models import Party, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
@@ -37,7 +37,7 @@ class RepliesClosed(DomainError):
 
 class AlreadyReplied(DomainError):
     status = 409
-    field = "email"
+    field: str | None = "email"
 
     def __init__(self, message: str, field: str | None = None, existing: Rsvp | None = None):
         super().__init__(message, field)
@@ -149,7 +149,7 @@ def _take_seats(party_id: int, seats: int) -> bool:
         )
         .values(seats_taken=_party.c.seats_taken + seats)
     )
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def _release_seats(party_id: int, seats: int) -> None:
@@ -444,7 +444,7 @@ def waitlist_place(rsvp: Rsvp) -> int | None:
             ),
         )
     )
-    return ahead + 1
+    return (ahead or 0) + 1  # a count is never NULL; scalar() is typed as if it could be
 
 
 def anonymise_replies_of(user: User) -> None:
@@ -517,6 +517,13 @@ def is_mailable(rsvp: Rsvp) -> bool:
     return bool(rsvp.email) and not rsvp.emails_stopped
 
 
+def address_of(rsvp: Rsvp) -> str:
+    """The address of a guest already found mailable (is_mailable, or a query for replies with one)."""
+    if not rsvp.email:
+        raise ValueError(f"reply {rsvp.id} has no email address")
+    return rsvp.email
+
+
 def email_guest(rsvp: Rsvp, subject: str, template: str, once_key: str | None = None, **context) -> bool:
     """Queue one email to a guest, for the mail worker to send (see
     watchparty.mail). Every one carries the guest's "stop emails about this
@@ -531,8 +538,8 @@ def email_guest(rsvp: Rsvp, subject: str, template: str, once_key: str | None = 
         film_link=film_url(party), place=waitlist_place(rsvp), stop_link=stop_emails_url(rsvp, party),
     )
     if once_key is not None:
-        return mail.queue_once(once_key, rsvp.email, subject, template, party_id=party.id, **context) is not None
-    mail.queue_template(rsvp.email, subject, template, party_id=party.id, **context)
+        return mail.queue_once(once_key, address_of(rsvp), subject, template, party_id=party.id, **context) is not None
+    mail.queue_template(address_of(rsvp), subject, template, party_id=party.id, **context)
     return True
 
 
@@ -545,9 +552,9 @@ def send_confirmation(rsvp: Rsvp) -> bool:
         subject = f"You're going to {party.title}"
     else:
         subject = f"Your reply to {party.title}"
-    attachments = ()
+    attachments: tuple[mail.Attachment, ...] = ()
     if rsvp.response != "declined" and is_mailable(rsvp):
-        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp), rsvp.email),)
+        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp), address_of(rsvp)),)
     return email_guest(rsvp, subject, "rsvp_confirmation", attachments=attachments)
 
 

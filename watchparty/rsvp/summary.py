@@ -2,7 +2,7 @@
 viewer who may see it) and of the film (its card), each in one query, read
 through watchparty.cache.page_rows."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +21,8 @@ class GuestName(Protocol):
     name: str
     plus_ones: int
     response: str
+
+    def __iter__(self) -> Iterator[object]: ...  # a row's values: the page cache keys on them
 
 
 @dataclass

@@ -243,7 +243,8 @@ def claims_by_rsvp(party: Party) -> dict[int, list[Bringing]]:
     )
     bringing: dict[int, list[Bringing]] = defaultdict(list)
     for rsvp_id, name, quantity, note in rows:
-        bringing[rsvp_id].append(Bringing(name, quantity, note))
+        if rsvp_id is not None:  # always: the query asks for guests' claims
+            bringing[rsvp_id].append(Bringing(name, quantity, note))
     return dict(bringing)
 
 

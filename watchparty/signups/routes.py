@@ -12,6 +12,7 @@ from flask_login import login_required
 from watchparty import clock
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
+from watchparty.forms import validated
 from watchparty.models import Party
 from watchparty.party_page import (
     SignupRefusal,
@@ -33,7 +34,8 @@ bp = Blueprint("signups", __name__)
 
 def _item_fields(form: ItemForm) -> service.ItemFields:
     return service.ItemFields(
-        name=form.name.data, category=form.category.data, quantity=form.quantity.data, note=form.note.data
+        name=validated(form.name.data), category=form.category.data, quantity=validated(form.quantity.data),
+        note=form.note.data,
     )
 
 
@@ -107,7 +109,7 @@ def claim(token: str, item_id: int):
     if not form.validate_on_submit():
         return _party_page(party, viewer, 422, refusal)
     try:
-        claim = service.claim_item(party, viewer, item_id, form.quantity.data, form.note.data, now=clock.now())
+        claim = service.claim_item(party, viewer, item_id, validated(form.quantity.data), form.note.data, now=clock.now())
     except DomainError as error:
         return _refuse(party, error, refusal)
     # Read before the commit: once committed, the host may remove the item at any moment.

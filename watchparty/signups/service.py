@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.errors import DomainError, NotAllowed
-from watchparty.extensions import db
+from watchparty.extensions import changed_rows, db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
 from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
 from watchparty.party_clock import party_phase
@@ -148,7 +148,9 @@ def _claimer(party: Party, viewer: rsvp_service.Viewer) -> Claimer:
         _lock_party(party.id)
         return Claimer(user_id=party.host_id)
     if viewer.rsvp is None:
-        raise NotAllowed(why_not(viewer), field="quantity")
+        reason = why_not(viewer)
+        assert reason is not None  # without a reply there is always a reason
+        raise NotAllowed(reason, field="quantity")
     rsvp = lock_reply(viewer.rsvp.id, party.id)
     if rsvp is None:
         raise NotAllowed("Your reply is no longer on this party's list. Reply again to sign up.", field="quantity")
@@ -216,7 +218,7 @@ def _take(item_id: int, units: int, mine: int = 0) -> None:
             .where(items_table.c.id == item_id, items_table.c.claimed + units <= items_table.c.quantity_needed)
             .values(claimed=items_table.c.claimed + units)
         )
-        if result.rowcount == 1:
+        if changed_rows(result) == 1:
             return
         row = db.session.execute(
             sa.select(items_table.c.claimed, items_table.c.quantity_needed).where(items_table.c.id == item_id)
@@ -300,7 +302,7 @@ def _change_claim(claim: Claim, quantity: int, note: str) -> None:
         .where(claims_table.c.id == claim.id, claims_table.c.quantity == before)
         .values(quantity=quantity, note=note, updated_at=utcnow())
     )
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         raise ClaimChanged("Your sign-up changed in another window at the same moment. Check the list.")
     db.session.expire(claim)
 
@@ -330,10 +332,10 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     if claim is None:
         raise ItemNotFound("No such sign-up.")
     item_id, quantity, rsvp_id = claim.item_id, claim.quantity, claim.rsvp_id
-    name = db.session.scalar(sa.select(items_table.c.name).where(items_table.c.id == item_id))
+    name = db.session.execute(sa.select(items_table.c.name).where(items_table.c.id == item_id)).scalar_one()
     give_back(item_id, quantity)
     result = db.session.execute(sa.delete(claims_table).where(claims_table.c.id == claim_id, claims_table.c.quantity == quantity))
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         raise ClaimChanged("That sign-up changed in another window at the same moment. Check the list.")
     db.session.expunge(claim)
     if rsvp_id is not None:
@@ -353,7 +355,7 @@ def _next_position(party_id: int) -> int:
 def _check_room(party: Party, adding: int) -> None:
     """ListFull unless `adding` more items keep the list within MAX_ITEMS."""
     count = db.session.scalar(sa.select(sa.func.count()).select_from(items_table).where(items_table.c.party_id == party.id))
-    if count + adding > MAX_ITEMS:
+    if (count or 0) + adding > MAX_ITEMS:  # a count is never NULL; scalar() is typed as if it could be
         raise ListFull(f"The list is full: a party can have at most {MAX_ITEMS} items.")
 
 
@@ -419,7 +421,7 @@ def update_item(party: Party, item_id: int, fields: ItemFields, now: datetime | 
         .where(items_table.c.id == item.id, items_table.c.claimed <= fields.quantity)
         .values(name=fields.name, category=fields.category, quantity_needed=fields.quantity, note=fields.note)
     )
-    if result.rowcount != 1:
+    if changed_rows(result) != 1:
         claimed = db.session.scalar(sa.select(items_table.c.claimed).where(items_table.c.id == item.id))
         raise QuantityBelowClaimed(
             f"Guests have already claimed {claimed}, so the list needs at least {claimed}. "
