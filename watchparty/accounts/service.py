@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from datetime import datetime
 from email.message import EmailMessage
 from functools import cache
 
@@ -11,7 +12,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from watchparty import mail
+from watchparty import clock, mail
+from watchparty.accounts import codes
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
@@ -36,6 +38,9 @@ class InvalidCredentials(NotAllowed):
 class InvalidResetLink(DomainError):
     status = 400
 
+
+# The password of an account made by an emailed code, until its owner sets one: no hash matches it.
+NO_PASSWORD = "!"  # noqa: S105 (not a password: a hash that no password matches)
 
 # The password rule's one home: the forms show it, and every way to set a password checks it.
 PASSWORD_MIN = 10
@@ -87,6 +92,35 @@ def register_user(email: str, display_name: str, password: str, timezone: str = 
     return user
 
 
+def create_verified_user(email: str, display_name: str, timezone: str = "UTC", now: datetime | None = None) -> User:
+    """An account made by an emailed code (a host publishing their first party): the
+    address is verified, and there is no password until its owner sets one
+    (the reset link does; "!" matches no password)."""
+    user = User(
+        email=email.strip().lower(), display_name=display_name, password_hash=NO_PASSWORD,
+        timezone=timezone if is_timezone(timezone) else "UTC", email_verified_at=now or clock.now(),
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise EmailTaken(_email_taken_message()) from None
+    return user
+
+
+def mark_verified(user: User, now: datetime | None = None) -> None:
+    """The owner entered a code sent to the address: it is theirs."""
+    if user.email_verified_at is None:
+        user.email_verified_at = now or clock.now()
+        db.session.flush()
+
+
+def request_sign_in_code(email: str, now: datetime | None = None) -> None:
+    """Email a sign-in code to the address, account or not: the same work and the
+    same answer either way (the worker drops it when nobody would be signed in)."""
+    codes.issue(email, now=now)
+
+
 def authenticate(email: str, password: str) -> User:
     """The user with this email and password, or InvalidCredentials.
 
@@ -103,8 +137,11 @@ def authenticate(email: str, password: str) -> User:
 
 
 def update_settings(user: User, display_name: str, email: str, timezone: str) -> None:
-    """Change name, email and time zone; a taken email is refused."""
+    """Change name, email and time zone; a taken email is refused. A new address
+    is unverified until a code sent to it is entered."""
     user.display_name = display_name
+    if email.strip().lower() != user.email:
+        user.email_verified_at = None
     user.email = email.strip().lower()
     user.timezone = timezone if is_timezone(timezone) else user.timezone
     try:

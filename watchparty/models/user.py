@@ -27,11 +27,18 @@ class User(UserMixin, Base):
     # password change) ends every session begun before.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the owner proved the address by entering an emailed code (accounts.codes);
+    # None until then. Only verified accounts publish parties and send invitations (#19, #22).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     # The server-side session this request is signed in through (set by accounts.sessions).
     login_session_id = None  # not a column: str | None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookies: the user and the session (accounts.sessions)."""
