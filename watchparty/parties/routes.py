@@ -156,20 +156,23 @@ def new():
 def confirm_host():
     """After "Create", a host who is not signed in gives a name and an email; the code goes there."""
     draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
+    form = HostContactForm(data={"display_name": draft.display_name, "email": draft.email}
+                           if request.method == "GET" and draft is not None else None)
+    title = drafts.title_of(draft) if draft is not None else "Your party"
+    if request.method == "POST" and not form.validate_on_submit():
+        return render_form("parties/confirm_host.html", form, title=title)
     if draft is None:
         flash("That party was not kept (drafts last a day). Fill it in again, please.", "info")
         return redirect(url_for("parties.new"))
-    form = HostContactForm(data={"display_name": draft.display_name, "email": draft.email}
-                           if request.method == "GET" else None)
-    if form.validate_on_submit():
+    if request.method == "POST":
         try:
             drafts.ask_for_code(draft, form.display_name.data, form.email.data)
         except DomainError as error:
-            return refuse("parties/confirm_host.html", form, error, title=drafts.title_of(draft))
+            return refuse("parties/confirm_host.html", form, error, title=title)
         db.session.commit()
         session[CODE_EMAIL] = form.email.data
         return redirect(url_for("accounts.verify_code"))
-    return render_form("parties/confirm_host.html", form, title=drafts.title_of(draft))
+    return render_form("parties/confirm_host.html", form, title=title)
 
 
 @bp.get("/<int:party_id>")
