@@ -353,3 +353,63 @@ def test_an_unverified_host_sends_no_invitations(client, outbox):
     sent = client.post(f"/parties/{party.id}/invitations", data={"emails": "friend@example.com"})
     assert sent.status_code == 302
     assert [message["To"] for message in outbox.messages()][-1] == "friend@example.com"
+
+
+# ---------------------------------------------------------------- races: the database decides
+
+
+def test_simultaneous_codes_are_counted_and_spent_by_the_database(app_factory):
+    """12 wrong codes and 4 copies of the right one at once, each from its own browser:
+    at most MAX_TRIES codes are compared, and the right one signs in at most once."""
+    import threading
+
+    from tests.mailbox import Outbox
+
+    app = app_factory()
+    with app.app_context():
+        make_user()
+        db.session.remove()
+    client = app.test_client()
+    client.post("/accounts/code", data={"email": "alice@example.com"})
+    from pathlib import Path
+
+    with app.app_context():
+        code = code_in(Outbox(Path(app.config["MAIL_OUTBOX_DIR"]), app).last())
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    attempts = [wrong] * 12 + [code] * 4
+    barrier = threading.Barrier(len(attempts))
+    statuses, errors = [None] * len(attempts), []
+
+    def attempt(i):
+        try:
+            browser = app.test_client()
+            barrier.wait(timeout=30)
+            statuses[i] = verify(browser, attempts[i]).status_code
+        except Exception as error:  # a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert statuses.count(302) <= 1 and set(statuses) <= {302, 422}
+    with app.app_context():
+        row = db.session.scalar(sa.select(SignInCode))
+        assert row.tries <= codes.MAX_TRIES
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_party_forms_from_visitors_are_rate_limited_per_client(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_PARTY_DRAFT="2 per minute")
+    with app.app_context():
+        make_film("Anora", 2024)
+        make_user(email="host@example.com")
+    visitor = app.test_client()
+    statuses = [visitor.post("/parties/new", data=party_form()).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert visitor.get("/parties/new").status_code == 200
+    host = app.test_client()
+    log_in(host, email="host@example.com")
+    assert {host.post("/parties/new", data=party_form()).status_code for _ in range(3)} == {302}

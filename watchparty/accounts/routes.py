@@ -1,4 +1,5 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from watchparty.accounts import codes, service, sessions, throttle
@@ -200,7 +201,7 @@ CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill
 PARTY_DRAFT = "party_draft"  # session: the token of the party waiting for its host's code (parties.drafts)
 
 
-def _code_page(form: CodeForm, status: int = 200):
+def _code_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
     draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
     return render_template(
         "accounts/code.html", form=form, again_form=CodeRequestForm(formdata=None, email=form.email.data),
@@ -208,7 +209,7 @@ def _code_page(form: CodeForm, status: int = 200):
     ), status
 
 
-def _signed_in(result: drafts.SignIn):
+def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
     """After a right code or link: this browser is signed in; on to the party, or back to its form."""
     sessions.log_in(result.user)
     db.session.commit()
@@ -227,7 +228,7 @@ def _signed_in(result: drafts.SignIn):
 
 @bp.route("/code", methods=["GET", "POST"])
 @rate_limit("RATELIMIT_CODE")
-def request_code():
+def request_code() -> ResponseReturnValue:
     """Email me a code: the same answer whether or not the address has an account."""
     form = CodeRequestForm()
     if request.method == "GET" and current_user.is_authenticated:
@@ -245,7 +246,7 @@ def request_code():
 
 @bp.route("/code/verify", methods=["GET", "POST"])
 @rate_limit("RATELIMIT_CODE_VERIFY")
-def verify_code():
+def verify_code() -> ResponseReturnValue:
     form = CodeForm()
     if request.method == "GET":
         form.email.data = session.get(CODE_EMAIL, "")
@@ -263,7 +264,7 @@ def verify_code():
 
 @bp.route("/code/link/<token>", methods=["GET", "POST"])
 @rate_limit("RATELIMIT_CODE_VERIFY")
-def code_link(token: str):
+def code_link(token: str) -> ResponseReturnValue:
     """The emailed one-click link. GET asks (mail scanners follow links, and must not
     spend the code); the button POSTs. Works in any browser."""
     form = EmptyForm()

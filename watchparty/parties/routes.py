@@ -9,6 +9,7 @@ whose email is not verified) gives a name and an email at "Create"
 """
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -115,7 +116,7 @@ def _anonymous_post() -> bool:
 
 @bp.route("/new", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_PARTY_DRAFT"], exempt_when=lambda: not _anonymous_post())
-def new():
+def new() -> ResponseReturnValue:
     """The party form, for anyone. A host whose email is verified publishes at once;
     anyone else's party is kept as a draft until they enter an emailed code (parties.drafts)."""
     form = PartyForm()
@@ -123,7 +124,8 @@ def new():
         draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
         if draft is not None:  # back from the next step, or a draft that no longer passes: as typed
             form = PartyForm(formdata=MultiDict(drafts.form_pairs(draft)))
-            return _form_page(form, error=drafts.problem(draft))
+            # Signed in by its code, the host sees why it did not go out (checked just before, otherwise).
+            return _form_page(form, error=drafts.problem(draft) if current_user.is_authenticated else None)
         form.timezone.data = current_user.timezone if current_user.is_authenticated else "UTC"
         form.film.data = request.args.get("film", "")[:200]
     elif form.wants_more_rows:
@@ -153,7 +155,7 @@ def new():
 
 @bp.route("/new/confirm", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_CODE"], methods=["POST"])
-def confirm_host():
+def confirm_host() -> ResponseReturnValue:
     """After "Create", a host who is not signed in gives a name and an email; the code goes there."""
     draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
     form = HostContactForm(data={"display_name": draft.display_name, "email": draft.email}
