@@ -226,11 +226,12 @@ def peek_link(token: str, now: datetime | None = None) -> SignInCode | None:
 @mail.render_when_sent(CODE_KIND)
 def _render_code(address: str) -> EmailMessage | None:
     """The address's current code and link, computed now (nothing usable was stored).
-    Dropped when the code is spent, expired or out of tries, or when it would sign
-    nobody in (no account and no party waiting for this address)."""
+    Dropped when the code is spent or expired, or when it would sign nobody in (no
+    account and no party waiting for this address). A code out of tries still goes:
+    its link works, so guessing cannot keep the owner out."""
     now = clock.now()
     row = row_for(address)
-    if not live(row, now) or row is None or row.tries >= MAX_TRIES:
+    if row is None or not live(row, now):
         return None
     user = db.session.scalar(sa.select(User).where(User.email == row.email))
     draft = db.session.get(PartyDraft, row.draft_id) if row.draft_id else None
