@@ -7,6 +7,10 @@ DEFAULT_PASSWORD = "correct horse battery"
 
 
 def make_user(email="alice@example.com", display_name="Alice", password=DEFAULT_PASSWORD, **fields):
+    """An account, with its email verified unless told `email_verified_at=None`."""
+    from watchparty.models import utcnow
+
+    fields.setdefault("email_verified_at", utcnow())
     user = accounts.register_user(email, display_name, password, fields.pop("timezone", "Europe/London"))
     for name, value in fields.items():
         setattr(user, name, value)
@@ -142,8 +146,9 @@ def make_quick_user(email, display_name="User", password=DEFAULT_PASSWORD, **fie
     """An account like make_user's, with a cheap password hash (for tests that build many)."""
     from werkzeug.security import generate_password_hash
 
-    from watchparty.models import User
+    from watchparty.models import User, utcnow
 
+    fields.setdefault("email_verified_at", utcnow())
     user = User(
         email=email.lower(), display_name=display_name,
         password_hash=generate_password_hash(password, method=QUICK_HASH_METHOD), **fields,

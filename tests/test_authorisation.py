@@ -165,6 +165,15 @@ ROUTES: dict[str, Route] = {
                          "confirm": "another long password"},
     ),
     "accounts.delete_account": Route(lambda w: "/accounts/delete", lambda w, role: {"password": DEFAULT_PASSWORD}),
+    "accounts.request_code": Route(lambda w: "/accounts/code", lambda w, role: {"email": w.host.email}),
+    # No code was asked for: a guess is refused beside the field, for everyone alike.
+    "accounts.verify_code": Route(
+        lambda w: "/accounts/code/verify", lambda w, role: {"email": w.host.email, "code": "123456"}
+    ),
+    "accounts.code_link": Route(lambda w: f"/accounts/code/link/1.{'0' * 32}"),
+    "parties.confirm_host": Route(
+        lambda w: "/parties/new/confirm", lambda w, role: {"display_name": "Newcomer", "email": "new@example.com"}
+    ),
     "films.index": Route(lambda w: "/films/?q=world"),
     "films.search": Route(lambda w: "/films/search?q=world"),
     "films.detail": Route(lambda w: f"/films/{w.film.slug}"),
@@ -263,6 +272,13 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("accounts.settings", "POST"): accounts_only(GO),
     ("accounts.change_password", "POST"): accounts_only(GO),
     ("accounts.delete_account", "POST"): accounts_only(GO),
+    # Emailed sign-in codes: for anyone, answering alike whether or not an account exists.
+    ("accounts.request_code", "GET"): everyone(200),
+    ("accounts.request_code", "POST"): everyone(GO),
+    ("accounts.verify_code", "GET"): everyone(200),
+    ("accounts.verify_code", "POST"): everyone(422),
+    ("accounts.code_link", "GET"): everyone(400),
+    ("accounts.code_link", "POST"): everyone(400),
     # The catalogue: read by all; added to by accounts; edited by the film's creator and admins.
     ("films.index", "GET"): everyone(200),
     ("films.search", "GET"): everyone(200),  # the film picker's JSON
@@ -302,9 +318,13 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("signups.add_item", "POST"): crew(GO, refused=403),
     ("signups.claim", "POST"): crew(GO, refused=403),
     ("signups.release", "POST"): crew(GO, refused=404),
+    # The party form is open to anyone (a visitor's party waits as a draft for an emailed code);
+    # the step after it, without a draft in the session, sends the browser back to the form.
+    ("parties.new", "GET"): everyone(200),
+    ("parties.new", "POST"): everyone(GO),
+    ("parties.confirm_host", "GET"): everyone(GO),
+    ("parties.confirm_host", "POST"): everyone(GO),
     # Hosting: the host's alone.
-    ("parties.new", "GET"): accounts_only(200),
-    ("parties.new", "POST"): accounts_only(GO),
     ("parties.dashboard", "GET"): host_only(200),
     ("parties.edit", "GET"): host_only(200),
     ("parties.edit", "POST"): host_only(GO),
@@ -629,6 +649,10 @@ CACHING: dict[str, dict[str, str]] = {
     "accounts.reset_password": personal(),
     "accounts.confirm_email": personal(),
     "accounts.settings": personal(),
+    "accounts.request_code": personal(),
+    "accounts.verify_code": personal(),
+    "accounts.code_link": personal(),
+    "parties.confirm_host": personal(),
     "films.new": personal(),
     "films.edit": personal(),
     "reviews.import_article": personal(),

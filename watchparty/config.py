@@ -128,6 +128,11 @@ class Config:
         # Poster uploads (film form POSTs with a file), per client address and per account.
         self.RATELIMIT_POSTER_UPLOAD = env("RATELIMIT_POSTER_UPLOAD", "10 per minute;60 per hour")
         self.RATELIMIT_RSVP = env("RATELIMIT_RSVP", "20 per minute;200 per hour")
+        # Emailed sign-in codes, per client address: asking for one, and entering one (or its link).
+        self.RATELIMIT_CODE = env("RATELIMIT_CODE", "5 per minute;20 per hour")
+        self.RATELIMIT_CODE_VERIFY = env("RATELIMIT_CODE_VERIFY", "10 per minute;50 per hour")
+        # Party forms posted by visitors who are not signed in (each may keep a draft).
+        self.RATELIMIT_PARTY_DRAFT = env("RATELIMIT_PARTY_DRAFT", "20 per minute;100 per hour")
 
         self.MAIL_SERVER = env("MAIL_SERVER", "")
         self.MAIL_PORT = int(env("MAIL_PORT", "587"))

@@ -124,3 +124,17 @@ class DeleteAccountForm(BaseForm):
         validators=[InputRequired("Enter your password to confirm."), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class CodeRequestForm(BaseForm):
+    email = email_field()
+
+
+class CodeForm(BaseForm):
+    email = email_field()
+    code = StringField(
+        "Code from the email",
+        filters=[strip],
+        validators=[DataRequired("Enter the 6-digit code from the email."), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"},
+    )

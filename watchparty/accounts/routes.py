@@ -1,8 +1,11 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from watchparty.accounts import service, sessions, throttle
+from watchparty.accounts import codes, service, sessions, throttle
 from watchparty.accounts.forms import (
+    CodeForm,
+    CodeRequestForm,
     DeleteAccountForm,
     LoginForm,
     PasswordChangeForm,
@@ -14,6 +17,8 @@ from watchparty.accounts.forms import (
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter, login_manager
 from watchparty.forms import EmptyForm, validated
+from watchparty.models import PartyDraft
+from watchparty.parties import drafts
 from watchparty.security import next_url
 from watchparty.views import refuse, render_form, show_error
 
@@ -218,3 +223,93 @@ def reset_password(token):
         flash("Your password is changed and you are logged in.", "success")
         return redirect(url_for("main.index"))
     return render_form("accounts/reset_password.html", form)
+
+
+# ---------------------------------------------------------------- emailed sign-in codes (#19)
+
+CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill the code form
+PARTY_DRAFT = "party_draft"  # session: the token of the party waiting for its host's code (parties.drafts)
+
+
+def _code_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
+    draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
+    return render_template(
+        "accounts/code.html", form=form, again_form=CodeRequestForm(formdata=None, email=form.email.data),
+        draft_title=drafts.title_of(draft) if draft is not None else None,
+    ), status
+
+
+def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
+    """After a right code or link: this browser is signed in; on to the party, or back to its form."""
+    sessions.log_in(result.user)
+    db.session.commit()
+    session.pop(CODE_EMAIL, None)
+    if result.party is not None:
+        session.pop(PARTY_DRAFT, None)
+        flash("Your party is ready. Share the link below with your guests.", "success")
+        return redirect(url_for("parties.dashboard", party_id=result.party.id))
+    if result.draft_token is not None:
+        session[PARTY_DRAFT] = result.draft_token
+        flash("You're signed in. One thing to fix before the party can go out:", "info")
+        return redirect(url_for("parties.new"))
+    flash(f"You're signed in. Hi, {result.user.display_name}!", "success")
+    return redirect(next_url(url_for("main.index")))
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_CODE")
+def request_code() -> ResponseReturnValue:
+    """Email me a code: the same answer whether or not the address has an account."""
+    form = CodeRequestForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        try:
+            service.request_sign_in_code(form.email.data)
+        except DomainError as error:
+            return refuse("accounts/code_request.html", form, error)
+        db.session.commit()
+        session[CODE_EMAIL] = form.email.data
+        return redirect(url_for("accounts.verify_code"))
+    return render_form("accounts/code_request.html", form)
+
+
+@bp.route("/code/verify", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_CODE_VERIFY")
+def verify_code() -> ResponseReturnValue:
+    form = CodeForm()
+    if request.method == "GET":
+        form.email.data = session.get(CODE_EMAIL, "")
+        return _code_page(form)
+    if not form.validate_on_submit():
+        return _code_page(form, 422)
+    try:
+        result = drafts.sign_in_with_code(validated(form.email.data), validated(form.code.data))
+    except DomainError as error:
+        db.session.commit()  # the wrong try counts
+        show_error(form, error)
+        return _code_page(form, error.status)
+    return _signed_in(result)
+
+
+@bp.route("/code/link/<token>", methods=["GET", "POST"])
+@rate_limit("RATELIMIT_CODE_VERIFY")
+def code_link(token: str) -> ResponseReturnValue:
+    """The emailed one-click link. GET asks (mail scanners follow links, and must not
+    spend the code); the button POSTs. Works in any browser."""
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            result = drafts.sign_in_with_link(token)
+        except DomainError:
+            db.session.rollback()
+            return render_template("accounts/code_link.html", row=None, form=form), 400
+        return _signed_in(result)
+    row = codes.peek_link(token)
+    draft_title = None
+    if row is not None and row.draft_id is not None:
+        draft = db.session.get(PartyDraft, row.draft_id)
+        draft_title = drafts.title_of(draft) if draft is not None else None
+    return render_template("accounts/code_link.html", row=row, form=form, draft_title=draft_title), (
+        200 if row is not None else 400
+    )

@@ -2,7 +2,7 @@
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from watchparty import clock, mail
-from watchparty.accounts import passwords
+from watchparty.accounts import codes, passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
@@ -38,6 +38,9 @@ class InvalidCredentials(NotAllowed):
 class InvalidResetLink(DomainError):
     status = 400
 
+
+# The password of an account made by an emailed code, until its owner sets one: no hash matches it.
+NO_PASSWORD = "!"  # noqa: S105 (not a password: a hash that no password matches)
 
 # The password rule's one home: the forms show it, and every way to set a password checks it.
 PASSWORD_MIN = 10
@@ -97,6 +100,35 @@ def register_user(email: str, display_name: str, password: str, timezone: str = 
     except IntegrityError:
         raise EmailTaken(_email_taken_message()) from None
     return user
+
+
+def create_verified_user(email: str, display_name: str, timezone: str = "UTC", now: datetime | None = None) -> User:
+    """An account made by an emailed code (a host publishing their first party): the
+    address is verified, and there is no password until its owner sets one
+    (the reset link does; "!" matches no password)."""
+    user = User(
+        email=email.strip().lower(), display_name=display_name, password_hash=NO_PASSWORD,
+        timezone=canonical_timezone(timezone) or "UTC", email_verified_at=now or clock.now(),
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise EmailTaken(_email_taken_message()) from None
+    return user
+
+
+def mark_verified(user: User, now: datetime | None = None) -> None:
+    """The owner entered a code sent to the address: it is theirs."""
+    if user.email_verified_at is None:
+        user.email_verified_at = now or clock.now()
+        db.session.flush()
+
+
+def request_sign_in_code(email: str, now: datetime | None = None) -> None:
+    """Email a sign-in code to the address, account or not: the same work and the
+    same answer either way (the worker drops it when nobody would be signed in)."""
+    codes.issue(email, now=now)
 
 
 def authenticate(email: str, password: str) -> User:
@@ -208,6 +240,7 @@ def confirm_email_change(token: str) -> User:
     user.email = new_email
     user.pending_email = None
     user.pending_email_at = None
+    user.email_verified_at = clock.now()  # the link sent to it proves the address
     user.session_token = new_session_token()
     try:
         db.session.flush()

@@ -7,8 +7,10 @@ from watchparty.models.login_throttle import LoginThrottle
 from watchparty.models.outbox import OutboundEmail, SuppressedAddress
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
+from watchparty.models.party_draft import PartyDraft
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
+from watchparty.models.sign_in_code import SignInCode
 from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
 from watchparty.models.user import User
 
@@ -28,12 +30,14 @@ __all__ = [
     "OutboundEmail",
     "PageVersion",
     "Party",
+    "PartyDraft",
     "PartyReview",
     "Person",
     "PosterImage",
     "Review",
     "ReviewSection",
     "Rsvp",
+    "SignInCode",
     "SignupItem",
     "SuppressedAddress",
     "Trivia",

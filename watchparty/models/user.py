@@ -32,6 +32,9 @@ class User(UserMixin, Base):
     # request_email_change); the confirmation link is minted when the email is sent.
     pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     pending_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner proved the address by entering an emailed code (accounts.codes);
+    # None until then. Only verified accounts publish parties and send invitations (#19, #22).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
@@ -40,6 +43,10 @@ class User(UserMixin, Base):
     if TYPE_CHECKING:
         login_session_id: str | None
     login_session_id = None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookies: the user and the session (accounts.sessions)."""

@@ -43,6 +43,23 @@ class InvalidInvitations(DomainError):
     field = "emails"
 
 
+class UnverifiedSender(DomainError):
+    status = 403
+    field = "emails"
+
+
+UNVERIFIED_MESSAGE = (
+    "Confirm your email address before sending invitations: ask for a sign-in code at "
+    "/accounts/code and enter it. (It keeps this site from being used to send spam.)"
+)
+
+
+def check_sender(party: Party) -> None:
+    """Email to people who never replied goes out only from a host whose address is verified (#22)."""
+    if party.host is None or party.host.email_verified_at is None:
+        raise UnverifiedSender(UNVERIFIED_MESSAGE)
+
+
 # ---------------------------------------------------------------- who hears
 
 
@@ -126,6 +143,7 @@ def invite(party: Party, text: str, now: datetime | None = None) -> InvitationRe
     """Invite pasted addresses by email. All-or-nothing: any invalid address,
     or more than the day's allowance, refuses the whole paste with a message."""
     now = now or utcnow()
+    check_sender(party)
     addresses, invalid = parse_addresses(text)
     if len(addresses) + len(invalid) > MAX_PASTE_ADDRESSES:
         raise InvalidInvitations(f"Paste at most {MAX_PASTE_ADDRESSES} addresses at a time.")

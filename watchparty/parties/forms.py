@@ -4,6 +4,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from watchparty.accounts.forms import display_name_field, email_field
 from watchparty.forms import BaseForm, strip
 from watchparty.models.party import CAPACITY_MAX, PLUS_ONES_MAX
 from watchparty.signups.forms import item_rows_field, refresh_row_errors
@@ -146,3 +147,15 @@ class CancelForm(BaseForm):
         description="Shown on the party page, e.g. “Sorry — I'm ill. Rain check next week?”",
         render_kw={"rows": 2},
     )
+
+
+class HostContactForm(BaseForm):
+    """What a host who is not signed in gives at "Create": we email them a code."""
+
+    display_name = display_name_field()
+    email = email_field("Your email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.display_name.label.text = "Your name"
+        self.email.description = "We email you a 6-digit code to publish the party. No password needed."

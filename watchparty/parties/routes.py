@@ -1,20 +1,26 @@
 """Hosting: create, edit and cancel a party; its dashboard and guest export.
 
 Every route here is the host's alone: anonymous visitors are sent to log in,
-and any other account gets a 404, so a party's id reveals nothing.
+and any other account gets a 404, so a party's id reveals nothing. The form
+itself (`/parties/new`) is open to anyone: a host who is not signed in (or
+whose email is not verified) gives a name and an email at "Create"
+(`/parties/new/confirm`) and publishes by entering the emailed code
+(`POST /accounts/code/verify`, or the one-click link `/accounts/code/link/<token>`).
 """
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import db, limiter
 from watchparty.forms import validated
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.models.user import User
-from watchparty.parties import service
-from watchparty.parties.forms import CancelForm, PartyForm
+from watchparty.parties import drafts, service
+from watchparty.parties.forms import CancelForm, HostContactForm, PartyForm
 from watchparty.parties.links import new_film_url
 from watchparty.party_page import party_for_host, render_dashboard
 from watchparty.reviews import service as reviews_service
@@ -22,7 +28,7 @@ from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups import service as signups_service
 from watchparty.signups.forms import fill_rows, row_values
-from watchparty.views import show_error
+from watchparty.views import refuse, render_form, show_error
 
 bp = Blueprint("parties", __name__)
 
@@ -111,25 +117,82 @@ def _host() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+PARTY_DRAFT = "party_draft"  # session: the draft's token (as accounts.routes reads it)
+CODE_EMAIL = "code_email"  # session: the address the code went to
+
+
+def _draft_pairs(form: PartyForm) -> list[tuple[str, str]]:
+    """The party form's own fields as posted (item rows too), to fill it again later."""
+    names = {field.name for field in form if field.name != "csrf_token" and field.type != "SubmitField"}
+    return [(name, value) for name, value in request.form.items(multi=True)
+            if name in names or name.startswith("items-")]
+
+
+def _anonymous_post() -> bool:
+    return request.method == "POST" and not current_user.is_authenticated
+
+
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
-def new():
+@limiter.limit(lambda: current_app.config["RATELIMIT_PARTY_DRAFT"], exempt_when=lambda: not _anonymous_post())
+def new() -> ResponseReturnValue:
+    """The party form, for anyone. A host whose email is verified publishes at once;
+    anyone else's party is kept as a draft until they enter an emailed code (parties.drafts)."""
     form = PartyForm()
     if request.method == "GET":
-        form.timezone.data = current_user.timezone
+        draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
+        if draft is not None:  # back from the next step, or a draft that no longer passes: as typed
+            form = PartyForm(formdata=MultiDict(drafts.form_pairs(draft)))
+            # Signed in by its code, the host sees why it did not go out (checked just before, otherwise).
+            return _form_page(form, error=drafts.problem(draft) if current_user.is_authenticated else None)
+        form.timezone.data = current_user.timezone if current_user.is_authenticated else "UTC"
         form.film.data = service.film_label(request.args.get("film", "")[:200], _host())
     elif form.wants_more_rows:
         return _more_rows(form)
     if form.validate_on_submit():
+        verified = current_user.is_authenticated and current_user.email_verified
         try:
-            party = service.create_party(current_user, _fields(form))
-            signups_service.add_host_items(party, _item_rows(form))
+            if not verified:
+                user = current_user._get_current_object() if current_user.is_authenticated else None
+                token = drafts.save_draft(_fields(form), _item_rows(form), _draft_pairs(form), user=user)
+            else:
+                party = drafts.publish(current_user, _fields(form), _item_rows(form), session.get(PARTY_DRAFT))
         except DomainError as error:
             return _form_page(form, error=error)
         db.session.commit()
+        if not verified:
+            session[PARTY_DRAFT] = token
+            if current_user.is_authenticated:
+                session[CODE_EMAIL] = current_user.email
+                return redirect(url_for("accounts.verify_code"))
+            return redirect(url_for("parties.confirm_host"))
+        session.pop(PARTY_DRAFT, None)
         flash("Your party is ready. Share the link below with your guests.", "success")
         return redirect(url_for("parties.dashboard", party_id=party.id))
     return _form_page(form)
+
+
+@bp.route("/new/confirm", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_CODE"], methods=["POST"])
+def confirm_host() -> ResponseReturnValue:
+    """After "Create", a host who is not signed in gives a name and an email; the code goes there."""
+    draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
+    form = HostContactForm(data={"display_name": draft.display_name, "email": draft.email}
+                           if request.method == "GET" and draft is not None else None)
+    title = drafts.title_of(draft) if draft is not None else "Your party"
+    if request.method == "POST" and not form.validate_on_submit():
+        return render_form("parties/confirm_host.html", form, title=title)
+    if draft is None:
+        flash("That party was not kept (drafts last a day). Fill it in again, please.", "info")
+        return redirect(url_for("parties.new"))
+    if request.method == "POST":
+        try:
+            drafts.ask_for_code(draft, form.display_name.data, form.email.data)
+        except DomainError as error:
+            return refuse("parties/confirm_host.html", form, error, title=title)
+        db.session.commit()
+        session[CODE_EMAIL] = form.email.data
+        return redirect(url_for("accounts.verify_code"))
+    return render_form("parties/confirm_host.html", form, title=title)
 
 
 @bp.get("/<int:party_id>")

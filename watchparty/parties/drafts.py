@@ -1,0 +1,212 @@
+"""Create first, account at publish (#19): a party typed by a host whose email is not
+confirmed waits as a draft (models.PartyDraft) until they enter the emailed code.
+
+1. `save_draft`: the form's values, checked by the same rules as a real party
+   (create_party run inside a savepoint that is rolled back), are kept with a
+   random token for the host's session; for a signed-in host the code goes out at once.
+2. `ask_for_code`: a visitor gives a name and an email; the code goes out.
+3. `sign_in_with_code` / `sign_in_with_link`: the code (or the one-click link,
+   from any browser) signs the host in — creating the account, with the email
+   verified, when the address has none — and publishes the draft through
+   `parties.service.create_party` and `signups.service.add_host_items`. A draft
+   that no longer passes (the date went by meanwhile) is kept, and comes back in
+   the form with the error beside its field; the host is signed in all the same.
+
+Nothing half-created: no Party, and for a visitor no User, exists before the code.
+"""
+
+import dataclasses
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from watchparty import clock
+from watchparty.accounts import codes
+from watchparty.accounts import service as accounts
+from watchparty.errors import DomainError
+from watchparty.extensions import db
+from watchparty.models import Party, PartyDraft, User
+from watchparty.parties import service as parties
+from watchparty.signups import service as signups
+from watchparty.timezones import is_timezone
+
+DRAFT_LIFETIME = timedelta(days=1)
+# The form as posted, kept to show it again: far more than any real party form.
+MAX_FORM_CHARS = 100_000
+
+
+class DraftTooLarge(parties.InvalidParty):
+    pass
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _encode(fields: parties.PartyFields, items: list[signups.ItemFields], form: list[tuple[str, str]]) -> str:
+    values = dataclasses.asdict(fields)
+    for name in ("starts_at", "rsvp_deadline"):
+        values[name] = values[name].isoformat() if values[name] is not None else None
+    return json.dumps({"fields": values, "items": [dataclasses.asdict(item) for item in items], "form": form})
+
+
+def _decode(draft: PartyDraft) -> tuple[parties.PartyFields, list[signups.ItemFields]]:
+    data = json.loads(draft.form_data)
+    values = dict(data["fields"])
+    for name in ("starts_at", "rsvp_deadline"):
+        values[name] = datetime.fromisoformat(values[name]) if values[name] is not None else None
+    return parties.PartyFields(**values), [signups.ItemFields(**item) for item in data["items"]]
+
+
+def form_pairs(draft: PartyDraft) -> list[tuple[str, str]]:
+    """The party form as the host posted it, to fill the form again."""
+    return [(name, value) for name, value in json.loads(draft.form_data)["form"]]
+
+
+def title_of(draft: PartyDraft) -> str:
+    return str(json.loads(draft.form_data)["fields"].get("title") or "")
+
+
+def _publish(host: User, fields: parties.PartyFields, items: list[signups.ItemFields], now: datetime) -> Party:
+    party = parties.create_party(host, fields, now=now)
+    signups.add_host_items(party, items, now=now)
+    return party
+
+
+def _check(fields: parties.PartyFields, items: list[signups.ItemFields], host: User | None, now: datetime) -> None:
+    """Raise what create_party would, writing nothing: the same rules, run in a savepoint rolled back."""
+    savepoint = db.session.begin_nested()
+    try:
+        if host is None:
+            host = User(email=f"{secrets.token_hex(8)}@draft.invalid", display_name="Draft",
+                        password_hash=accounts.NO_PASSWORD)
+            db.session.add(host)
+        _publish(host, fields, items, now)
+    finally:
+        savepoint.rollback()
+
+
+def save_draft(fields: parties.PartyFields, items: list[signups.ItemFields], form: list[tuple[str, str]],
+               user: User | None = None, now: datetime | None = None) -> str:
+    """Keep a checked party form until its host confirms an address; returns the
+    draft's token (for the host's session). A signed-in host is sent the code now."""
+    now = now or clock.now()
+    _check(fields, items, user, now)
+    data = _encode(fields, items, form)
+    if len(data) > MAX_FORM_CHARS:
+        raise DraftTooLarge("This party is too long to keep: shorten the description or the list.")
+    db.session.execute(sa.delete(PartyDraft).where(PartyDraft.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    draft = PartyDraft(token_hash=_hash(token), form_data=data, created_at=now, expires_at=now + DRAFT_LIFETIME)
+    if user is not None:
+        draft.user_id, draft.email, draft.display_name = user.id, user.email, user.display_name
+    db.session.add(draft)
+    db.session.flush()
+    if user is not None:
+        codes.issue(user.email, draft_id=draft.id, now=now)
+    return token
+
+
+def publish(host: User, fields: parties.PartyFields, items: list[signups.ItemFields],
+            draft_token: str | None = None, now: datetime | None = None) -> Party:
+    """A verified host's party, published at once; the draft it was typed from (if any) goes."""
+    now = now or clock.now()
+    party = _publish(host, fields, items, now)
+    draft = draft_by_token(draft_token, now)
+    if draft is not None:
+        db.session.delete(draft)
+        db.session.flush()
+    return party
+
+
+def draft_by_token(token: str | None, now: datetime | None = None) -> PartyDraft | None:
+    """The unexpired draft a session's token names."""
+    if not token or not isinstance(token, str) or len(token) > 64:
+        return None
+    now = now or clock.now()
+    return db.session.scalar(
+        sa.select(PartyDraft).where(PartyDraft.token_hash == _hash(token), PartyDraft.expires_at > now)
+    )
+
+
+def problem(draft: PartyDraft, now: datetime | None = None) -> DomainError | None:
+    """What would stop the draft being published now (a date gone by), if anything."""
+    fields, items = _decode(draft)
+    user = db.session.get(User, draft.user_id) if draft.user_id else None
+    try:
+        _check(fields, items, user, now or clock.now())
+    except DomainError as error:
+        return error
+    return None
+
+
+def ask_for_code(draft: PartyDraft, display_name: str, email: str, now: datetime | None = None) -> None:
+    """The visitor's name and address: the code (and one-click link) go to that address."""
+    draft.display_name = display_name
+    draft.email = email.strip().lower()
+    db.session.flush()
+    codes.issue(draft.email, draft_id=draft.id, now=now)
+
+
+@dataclass
+class SignIn:
+    """What a code or link did: who is signed in; the party published, or the
+    draft kept (with a fresh token for this browser) and why it was not."""
+
+    user: User
+    party: Party | None = None
+    draft_token: str | None = None
+    error: DomainError | None = None
+
+
+def _timezone_of(fields: parties.PartyFields) -> str:
+    return fields.timezone if is_timezone(fields.timezone) else "UTC"
+
+
+def _finish(row_email: str, draft_id: int | None, now: datetime) -> SignIn:
+    user = accounts.user_by_email(row_email)
+    draft = db.session.get(PartyDraft, draft_id) if draft_id else None
+    if draft is not None and (draft.expires_at <= now or draft.email != row_email):
+        draft = None
+    if user is None:
+        if draft is None or not draft.display_name:
+            # Nobody to sign in: no account, no party waiting (the email was never sent).
+            raise codes.CodeRefused("That code is not right. Check the newest email, or ask for a new code.")
+        fields, _ = _decode(draft)
+        user = accounts.create_verified_user(row_email, draft.display_name, _timezone_of(fields), now=now)
+    accounts.mark_verified(user, now=now)
+    if draft is None:
+        return SignIn(user)
+    fields, items = _decode(draft)
+    savepoint = db.session.begin_nested()
+    try:
+        party = _publish(user, fields, items, now)
+    except DomainError as error:
+        savepoint.rollback()
+        token = secrets.token_urlsafe(32)
+        draft.token_hash, draft.user_id = _hash(token), user.id
+        db.session.flush()
+        return SignIn(user, draft_token=token, error=error)
+    savepoint.commit()
+    db.session.delete(draft)
+    db.session.flush()
+    return SignIn(user, party=party)
+
+
+def sign_in_with_code(email: str, code: str, now: datetime | None = None) -> SignIn:
+    """Sign in by the emailed code, publishing the party it was sent for. A wrong
+    code raises CodeRefused with the try counted: commit before showing it."""
+    now = now or clock.now()
+    row = codes.check(email, code, now)
+    return _finish(row.email, row.draft_id, now)
+
+
+def sign_in_with_link(token: str, now: datetime | None = None) -> SignIn:
+    """The same through the one-click link, which works in any browser."""
+    now = now or clock.now()
+    row = codes.check_link(token, now)
+    return _finish(row.email, row.draft_id, now)
