@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import time_machine
 
-from tests.factories import log_in, make_film, make_party, make_user
+from tests.conftest import csrf_token_from
+from tests.factories import DEFAULT_PASSWORD, log_in, make_film, make_party, make_user
 from tests.mailbox import first_link, text_body
 from watchparty.accounts import codes
 from watchparty.extensions import db
@@ -202,12 +203,19 @@ def test_the_one_click_link_works_in_another_browser_once(client, app, outbox):
         assert app.test_client().get(f"/accounts/code/link/{bad}").status_code == 400
 
 
-def test_a_changed_email_is_unverified_again(client):
+def test_a_changed_email_is_only_used_once_its_link_proves_it(client, outbox):
     user = make_user()
     log_in(client)
-    client.post("/accounts/settings", data={"display_name": "Alice", "email": "new@example.com", "timezone": "UTC"})
+    client.post(
+        "/accounts/settings",
+        data={"display_name": "Alice", "email": "new@example.com", "timezone": "UTC", "email_password": DEFAULT_PASSWORD},
+    )
     db.session.refresh(user)
-    assert user.email == "new@example.com" and user.email_verified_at is None
+    assert (user.email, user.pending_email) == ("alice@example.com", "new@example.com"), "the old, verified one stays"
+    link = first_link(outbox.last(), "/accounts/email/")
+    client.post(link, data={"csrf_token": csrf_token_from(client.get(link).text)})
+    db.session.refresh(user)
+    assert user.email == "new@example.com" and user.email_verified_at is not None, "the link sent to it proves it"
 
 
 # ---------------------------------------------------------------- create first, account at publish
