@@ -11,8 +11,10 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
+from watchparty.notifications.after_film import guests_who_came
+from watchparty.parties import again as hosting_again
 from watchparty.parties import service
-from watchparty.parties.forms import CancelForm, PartyForm
+from watchparty.parties.forms import CancelForm, HostAgainForm, PartyForm
 from watchparty.parties.links import new_film_url
 from watchparty.party_page import party_for_host, render_dashboard
 from watchparty.reviews import service as reviews_service
@@ -45,8 +47,10 @@ def _fields(form: PartyForm) -> service.PartyFields:
     )
 
 
-def _form_page(form: PartyForm, party: Party | None = None, error: DomainError | None = None):
-    """The party form, with a domain error (if any) beside its field."""
+def _form_page(
+    form: PartyForm, party: Party | None = None, error: DomainError | None = None, again_from: Party | None = None
+):
+    """The party form, with a domain error (if any) beside its field; `again_from`: hosting that party again."""
     status = 422 if form.errors else 200
     missing_film = None
     if error is not None:
@@ -62,6 +66,8 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
             film_options=service.film_options(), missing_film=missing_film,
             item_hints=_item_hints(form, party),
             listed_items=signups_service.listed_names(party) if party is not None else [],
+            again_from=again_from,
+            invitable=len(guests_who_came(again_from)) if again_from is not None else 0,
         ),
         status,
     )
@@ -74,7 +80,7 @@ def _item_hints(form: PartyForm, party: Party | None) -> list[str | None]:
     return [signups_service.quantity_hint(entry.form.name.data, people) for entry in form.items]
 
 
-def _more_rows(form: PartyForm, party: Party | None = None):
+def _more_rows(form: PartyForm, party: Party | None = None, again_from: Party | None = None):
     """The starter list (scaled to the expected headcount) or blank rows, added to
     the form and shown again: nothing is saved until the form is submitted."""
     extra = []
@@ -86,7 +92,7 @@ def _more_rows(form: PartyForm, party: Party | None = None):
             listed += signups_service.listed_names(party)
         extra = signups_service.starter_rows(people, listed)
     fill_rows(form.items, extra)
-    return _form_page(form, party)
+    return _form_page(form, party, again_from=again_from)
 
 
 def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
@@ -142,6 +148,40 @@ def edit(party_id: int):
         flash("Saved. Guests see the changes on the party page.", "success")
         return redirect(url_for("parties.dashboard", party_id=party.id))
     return _form_page(form, party)
+
+
+@bp.route("/<int:party_id>/again", methods=["GET", "POST"])
+@login_required
+def again(party_id: int):
+    """Host again: the party form filled from this party (film and date left to choose),
+    with "Invite the same guests"."""
+    old = party_for_host(party_id)
+    if request.method == "GET":
+        form = HostAgainForm(data=hosting_again.form_defaults(old))
+        form.film.data = request.args.get("film", "")[:200]
+        fill_rows(form.items, [])
+        return _form_page(form, again_from=old)
+    form = HostAgainForm()
+    if form.wants_more_rows:
+        return _more_rows(form, again_from=old)
+    if not form.validate_on_submit():
+        return _form_page(form, again_from=old)
+    try:
+        hosted = hosting_again.host_again(
+            old, current_user, _fields(form), _item_rows(form), invite_same_guests=form.invite_same_guests.data
+        )
+    except DomainError as error:
+        return _form_page(form, error=error, again_from=old)
+    db.session.commit()
+    invited = len(hosted.invited)
+    flash(
+        "Your party is ready. "
+        + (f"We're emailing an invitation to the {invited} guest{'s' if invited != 1 else ''} who came last time. "
+           if invited else "")
+        + "Share the link below with anyone else.",
+        "success",
+    )
+    return redirect(url_for("parties.dashboard", party_id=hosted.party.id))
 
 
 @bp.post("/<int:party_id>/cancel")
