@@ -197,3 +197,26 @@ def test_nobody_to_invite_says_so(app, host, film, host_client):
     make_reply(lonely, "Nora No-email")
     page = unescape(host_client.get(f"/parties/{lonely.id}/again").text)
     assert "Nobody who came to Quiet night left an email" in page and 'name="invite_same_guests"' not in page
+
+
+def test_inviting_the_same_guests_is_rate_limited_as_the_dashboards_invitations(app_factory, outbox_of):
+    """RATELIMIT_INVITE counts the Host again posts that invite; those that do not are not counted."""
+    from tests.factories import make_film, make_party
+
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_INVITE="1 per minute")
+    with app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        film = make_film("Anora", 2024, runtime_minutes=139)
+        make_film("Parasite", 2019, runtime_minutes=132)
+        old = make_party(host, film, title="Anora night")
+        make_reply(old, "Gina Guest", email="gina@example.com")
+        old_id = old.id
+    client = app.test_client()
+    log_in(client, email="host@example.com")
+    page = client.get(f"/parties/{old_id}/again").text
+    assert client.post(f"/parties/{old_id}/again", data=form_data(page)).status_code == 302
+    assert client.post(f"/parties/{old_id}/again", data=form_data(page, invite_same_guests="y")).status_code == 302
+    assert client.post(f"/parties/{old_id}/again", data=form_data(page, invite_same_guests="y")).status_code == 429
+    with app.app_context():
+        assert invitations(outbox_of(app)) == ["gina@example.com"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Party)) == 3

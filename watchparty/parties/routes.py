@@ -4,11 +4,11 @@ Every route here is the host's alone: anonymous visitors are sent to log in,
 and any other account gets a 404, so a party's id reveals nothing.
 """
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import db, limiter
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.notifications.after_film import guests_who_came
@@ -152,6 +152,12 @@ def edit(party_id: int):
 
 @bp.route("/<int:party_id>/again", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_INVITE"],
+    methods=["POST"],
+    # Creating a party is not limited; inviting its guests is, as on the dashboard.
+    exempt_when=lambda: not request.form.get("invite_same_guests"),
+)
 def again(party_id: int):
     """Host again: the party form filled from this party (film and date left to choose),
     with "Invite the same guests"."""
