@@ -133,3 +133,23 @@ def test_a_party_on_the_other_side_of_the_world_waits_for_its_own_morning(app, h
     make_reply(party, "Kenji", email="kenji@example.com", now=party.starts_at - timedelta(days=1))
     assert mail.run_timed_jobs(datetime(2030, 6, 14, 23, 59, tzinfo=UTC))["morning_after"] == 0
     assert mail.run_timed_jobs(datetime(2030, 6, 15, 0, 0, tzinfo=UTC))["morning_after"] == 1  # 09:00 in Tokyo
+
+
+def test_two_mail_workers_running_the_job_at_once_queue_each_email_once(app, party, guests):
+    from tests.test_rsvp_concurrency import run_together
+
+    party.capacity = None
+    db.session.commit()
+    more = [make_reply(party, f"Guest {n}", email=f"guest{n}@example.com", now=START - timedelta(days=2))
+            for n in range(3)]
+    assert all(not rsvp.is_waitlisted for rsvp in more)
+    db.session.commit()  # no read of ours stays open while the workers write
+
+    def worker(_):
+        with app.app_context():
+            return mail.run_timed_jobs(DUE)["morning_after"]
+
+    assert sum(run_together(2, worker)) == 4  # Gina and the three: each queued by one worker or the other
+    db.session.rollback()
+    keys = list(db.session.scalars(sa.select(OutboundEmail.dedupe_key).where(OutboundEmail.subject == "How was Anora?")))
+    assert sorted(keys) == sorted(f"morning-after:{rsvp.id}" for rsvp in [guests["gina"], *more])

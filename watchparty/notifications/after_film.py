@@ -13,9 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from watchparty import mail
 from watchparty.extensions import db
-from watchparty.models import Party, Rsvp
+from watchparty.models import OutboundEmail, Party, Rsvp
 from watchparty.notifications.service import invite
-from watchparty.party_clock import morning_after
+from watchparty.party_clock import MORNING_AFTER_GAP, morning_after
 from watchparty.rsvp.service import email_guest, manage_url
 
 # A morning-after email is sent within this time of being due, or never: a worker
@@ -47,8 +47,11 @@ def guests_who_came(party: Party) -> list[Rsvp]:
 # ---------------------------------------------------------------- the morning after
 
 
+MORNING_AFTER_KEY = "morning-after:"
+
+
 def morning_after_key(rsvp: Rsvp) -> str:
-    return f"morning-after:{rsvp.id}"
+    return f"{MORNING_AFTER_KEY}{rsvp.id}"
 
 
 def rate_url(rsvp: Rsvp, party: Party) -> str:
@@ -64,7 +67,12 @@ def queue_morning_after(now: datetime) -> list[tuple[Party, Rsvp]]:
     parties = db.session.scalars(
         sa.select(Party)
         .options(joinedload(Party.film))
-        .where(Party.status == "scheduled", Party.starts_at <= now, Party.starts_at > now - LOOK_BACK)
+        # Due at least six hours after the film ends, so at least six after the start.
+        .where(
+            Party.status == "scheduled",
+            Party.starts_at <= now - MORNING_AFTER_GAP,
+            Party.starts_at > now - LOOK_BACK,
+        )
         .order_by(Party.starts_at, Party.id)
     ).all()
     queued = []
@@ -72,10 +80,20 @@ def queue_morning_after(now: datetime) -> list[tuple[Party, Rsvp]]:
         due = morning_after(party)
         if not due <= now < due + MORNING_AFTER_WINDOW:
             continue
-        for rsvp in guests_who_came(party):
+        guests = guests_who_came(party)
+        # The job runs every minute of the day the email is due: skip, without rendering,
+        # those already queued (the unique key still decides between two runs at once).
+        keys = {morning_after_key(rsvp): rsvp for rsvp in guests}
+        done = set(db.session.scalars(
+            sa.select(OutboundEmail.dedupe_key)
+            .where(OutboundEmail.party_id == party.id, OutboundEmail.dedupe_key.startswith(MORNING_AFTER_KEY))
+        ))
+        for key, rsvp in keys.items():
+            if key in done:
+                continue
             if email_guest(
                 rsvp, f"How was {party.film.title}?", "morning_after",
-                once_key=morning_after_key(rsvp), rate_link=rate_url(rsvp, party),
+                once_key=key, rate_link=rate_url(rsvp, party),
             ):
                 queued.append((party, rsvp))
     db.session.flush()
