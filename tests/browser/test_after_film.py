@@ -88,3 +88,25 @@ def test_the_after_film_page_works_without_javascript(live_server, open_context)
     page.get_by_text("Change my verdict").first.click()
     expect(page.locator("#how-was-it form.verdict-form")).to_be_visible()
 
+
+
+def test_the_host_hosts_again_from_the_dashboard_on_a_phone(live_server, open_context):
+    from tests.factories import DEFAULT_PASSWORD
+
+    seeded = seed_a_night_that_happened(live_server)
+    page = open_context("phone").new_page()
+    page.goto(live_server.url + "/accounts/login")
+    page.fill("input[name=email]", "host@example.com")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(live_server.url + seeded["party"])
+    page.get_by_role("link", name="Host dashboard").click()
+    page.get_by_role("link", name="Host again").click()
+    expect(page.locator("h1")).to_have_text("Host again")
+    expect(page.locator("input[name=area]")).to_have_value("Hackney, London")
+    expect(page.locator("input[name=film]")).to_have_value("")
+    expect(page.get_by_label("Invite the same guests")).not_to_be_checked()
+    screenshot(page, "after-film-phone-host-again")
+    violations = axe_violations(page)
+    assert violations == [], violations
+    assert phone_problems(page) == []

@@ -44,12 +44,6 @@ class Recap:
     critics: Score
     comparison: str | None  # the crew's verdict against the critics', in words
 
-    @property
-    def verdict_gap(self) -> float | None:
-        if self.crew.average is None or self.critics.average is None:
-            return None
-        return round(self.crew.average - self.critics.average, 1)
-
 
 def crew_against_critics(crew: Score, critics: Score) -> str | None:
     """"The crew liked it more than the critics did", or None while either side has no score."""
