@@ -201,3 +201,13 @@ def test_the_manage_links_rate_button_remembers_the_guest_and_opens_how_was_it(a
 def test_the_crew_against_the_critics_in_words(crew, critics, words):
     said = crew_against_critics(Score(crew, 1 if crew else 0), Score(critics, 1))
     assert (said is None) if words is None else (words in said)
+
+
+def test_the_manage_page_drops_the_calendar_and_the_countdown_after_the_film(app, party, night):
+    path = f"/p/{party.share_token}/rsvp/{night['gina'].manage_token}"
+    with after(party, -1):
+        before = app.test_client().get(path).text
+    with after(party):
+        later = app.test_client().get(path).text
+    assert "Add to calendar" in before and 'class="countdown"' in before
+    assert "Add to calendar" not in later and 'class="countdown"' not in later
