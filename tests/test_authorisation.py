@@ -236,6 +236,9 @@ ROUTES: dict[str, Route] = {
     "parties.new": Route(lambda w: "/parties/new", lambda w, role: party_form(w)),
     "parties.dashboard": Route(lambda w: f"/parties/{w.party.id}"),
     "parties.edit": Route(lambda w: f"/parties/{w.party.id}/edit", lambda w, role: party_form(w, title="Edited")),
+    "parties.again": Route(
+        lambda w: f"/parties/{w.party.id}/again", lambda w, role: party_form(w, title="Again", invite_same_guests="y")
+    ),
     "parties.cancel": Route(lambda w: f"/parties/{w.party.id}/cancel", lambda w, role: {"message": "Sorry"}),
     "parties.guests_csv": Route(lambda w: f"/parties/{w.party.id}/guests.csv"),
     "parties.remove_guest": Route(lambda w: f"/parties/{w.party.id}/guests/{w.guest_id}/remove"),
@@ -328,6 +331,8 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("parties.dashboard", "GET"): host_only(200),
     ("parties.edit", "GET"): host_only(200),
     ("parties.edit", "POST"): host_only(GO),
+    ("parties.again", "GET"): host_only(200),
+    ("parties.again", "POST"): host_only(GO),
     ("parties.cancel", "POST"): host_only(GO),
     ("parties.guests_csv", "GET"): host_only(200),
     ("parties.remove_guest", "POST"): host_only(GO),
@@ -665,6 +670,7 @@ CACHING: dict[str, dict[str, str]] = {
     "parties.new": personal(),
     "parties.dashboard": personal(),
     "parties.edit": personal(),
+    "parties.again": personal(),
     "parties.guests_csv": personal(),
     "signups.edit_item": personal(),
     "signups.remove_item": personal(),

@@ -197,6 +197,7 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
              data=lambda w: {"items-0-name": "Nachos", "items-0-category": "snack", "items-0-quantity": "2"}),
     FormSpec("parties.new", "host", "parties:PartyForm", data=party_form_with_items),
     FormSpec("parties.edit", "host", "parties:PartyForm", main=False),
+    FormSpec("parties.again", "host", "parties:HostAgainForm", main=False),
     FormSpec("parties.cancel", "host", "parties:CancelForm", main=False),
     FormSpec("parties.choose_reviews", "host", "reviews:ReviewChoiceForm", main=False),
     FormSpec("parties.remove_guest", "host", main=False),

@@ -8,11 +8,19 @@ cache read a `PartyPhase` instead of comparing times themselves.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from watchparty.models import Party
 from watchparty.templating import local_time
+
+# The morning after: the first MORNING_AFTER_AT in the party's zone at least
+# MORNING_AFTER_GAP after the film ends — breakfast time the next day for an
+# evening film, the same morning for one that ends after midnight, never the
+# middle of the night, and never while the guests are still on their way home.
+MORNING_AFTER_AT = time(9, 0)
+MORNING_AFTER_GAP = timedelta(hours=6)
 
 # What closes, in the words each place uses: replies, or the sign-up list.
 Closing = Literal["replies", "signups"]
@@ -41,6 +49,12 @@ class PartyPhase:
     @property
     def moments(self) -> tuple[bool, bool, bool, bool]:
         return (self.cancelled, self.deadline_passed, self.started, self.film_over)
+
+    @property
+    def after_film(self) -> bool:
+        """The night is over (the film has ended, the party was not cancelled): the
+        party page looks back — "How was it?", who came, what was brought."""
+        return self.film_over and not self.cancelled
 
     @property
     def rating_open(self) -> bool:
@@ -72,3 +86,14 @@ def party_phase(party: Party, now: datetime) -> PartyPhase:
         started=now >= party.starts_at,
         film_over=now >= party.ends_at,
     )
+
+
+def morning_after(party: Party) -> datetime:
+    """When the party's "How was it?" email is due (aware UTC): the first 09:00 in
+    the party's time zone at least six hours after the film ends."""
+    zone = ZoneInfo(party.timezone)
+    earliest = (party.ends_at + MORNING_AFTER_GAP).astimezone(zone)
+    due = datetime.combine(earliest.date(), MORNING_AFTER_AT, tzinfo=zone)
+    if due < earliest:
+        due = datetime.combine(earliest.date() + timedelta(days=1), MORNING_AFTER_AT, tzinfo=zone)
+    return due.astimezone(UTC)

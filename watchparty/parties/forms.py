@@ -141,6 +141,13 @@ class PartyForm(BaseForm):
         return valid
 
 
+class HostAgainForm(PartyForm):
+    """The party form filled from an earlier party (parties.again), with the choice to
+    invite everyone who came to it."""
+
+    invite_same_guests = BooleanField("Invite the same guests")
+
+
 class CancelForm(BaseForm):
     message = optional_text(
         "Message to your guests (optional)", 1000, area=True,

@@ -19,8 +19,10 @@ from watchparty.forms import validated
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.models.user import User
+from watchparty.notifications.after_film import guests_who_came
+from watchparty.parties import again as hosting_again
 from watchparty.parties import drafts, service
-from watchparty.parties.forms import CancelForm, HostContactForm, PartyForm
+from watchparty.parties.forms import CancelForm, HostAgainForm, HostContactForm, PartyForm
 from watchparty.parties.links import new_film_url
 from watchparty.party_page import party_for_host, render_dashboard
 from watchparty.reviews import service as reviews_service
@@ -55,8 +57,10 @@ def _fields(form: PartyForm) -> service.PartyFields:
     )
 
 
-def _form_page(form: PartyForm, party: Party | None = None, error: DomainError | None = None):
-    """The party form, with a domain error (if any) beside its field."""
+def _form_page(
+    form: PartyForm, party: Party | None = None, error: DomainError | None = None, again_from: Party | None = None
+):
+    """The party form, with a domain error (if any) beside its field; `again_from`: hosting that party again."""
     status = 422 if form.errors else 200
     missing_film = None
     film_matches = []
@@ -82,6 +86,8 @@ def _form_page(form: PartyForm, party: Party | None = None, error: DomainError |
             film_matches=film_matches, missing_film=missing_film,
             item_hints=_item_hints(form, party),
             listed_items=signups_service.listed_names(party) if party is not None else [],
+            again_from=again_from,
+            invitable=len(guests_who_came(again_from)) if again_from is not None else 0,
         ),
         status,
     )
@@ -94,7 +100,7 @@ def _item_hints(form: PartyForm, party: Party | None) -> list[str | None]:
     return [signups_service.quantity_hint(entry.form.name.data, people) for entry in form.items]
 
 
-def _more_rows(form: PartyForm, party: Party | None = None):
+def _more_rows(form: PartyForm, party: Party | None = None, again_from: Party | None = None):
     """The starter list (scaled to the expected headcount) or blank rows, added to
     the form and shown again: nothing is saved until the form is submitted."""
     extra = []
@@ -106,7 +112,7 @@ def _more_rows(form: PartyForm, party: Party | None = None):
             listed += signups_service.listed_names(party)
         extra = signups_service.starter_rows(people, listed)
     fill_rows(form.items, extra)
-    return _form_page(form, party)
+    return _form_page(form, party, again_from=again_from)
 
 
 def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
@@ -223,6 +229,55 @@ def edit(party_id: int):
         flash("Saved. Guests see the changes on the party page.", "success")
         return redirect(url_for("parties.dashboard", party_id=party.id))
     return _form_page(form, party)
+
+
+@bp.route("/<int:party_id>/again", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_INVITE"],
+    methods=["POST"],
+    # Creating a party is not limited; inviting its guests is, as on the dashboard.
+    exempt_when=lambda: not request.form.get("invite_same_guests"),
+)
+def again(party_id: int):
+    """Host again: the party form filled from this party (film and date left to choose),
+    with "Invite the same guests"."""
+    old = party_for_host(party_id)
+    if request.method == "GET":
+        form = HostAgainForm(data=hosting_again.form_defaults(old))
+        form.film.data = request.args.get("film", "")[:200]
+        fill_rows(form.items, [])
+        return _form_page(form, again_from=old)
+    form = HostAgainForm()
+    if form.wants_more_rows:
+        return _more_rows(form, again_from=old)
+    if not form.validate_on_submit():
+        return _form_page(form, again_from=old)
+    if not current_user.email_verified:
+        # As for a new party: an unverified address confirms by code before anything goes out.
+        try:
+            token = drafts.save_draft(_fields(form), _item_rows(form), _draft_pairs(form), user=current_user)
+        except DomainError as error:
+            return _form_page(form, error=error, again_from=old)
+        db.session.commit()
+        session[PARTY_DRAFT], session[CODE_EMAIL] = token, current_user.email
+        return redirect(url_for("accounts.verify_code"))
+    try:
+        hosted = hosting_again.host_again(
+            old, current_user, _fields(form), _item_rows(form), invite_same_guests=form.invite_same_guests.data
+        )
+    except DomainError as error:
+        return _form_page(form, error=error, again_from=old)
+    db.session.commit()
+    invited = len(hosted.invited)
+    flash(
+        "Your party is ready. "
+        + (f"We're emailing an invitation to the {invited} guest{'s' if invited != 1 else ''} who came last time. "
+           if invited else "")
+        + "Share the link below with anyone else.",
+        "success",
+    )
+    return redirect(url_for("parties.dashboard", party_id=hosted.party.id))
 
 
 @bp.post("/<int:party_id>/cancel")

@@ -21,6 +21,7 @@ from watchparty.notifications.forms import InviteForm
 from watchparty.parties import service as parties_service
 from watchparty.parties.forms import CancelForm
 from watchparty.party_clock import PartyPhase, party_phase
+from watchparty.party_page.recap import recap
 from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
@@ -78,18 +79,23 @@ def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> di
     companion = reviews_companion.party_companion(party, viewer, now)
     card = rsvp_summary.film_card(party, companion.critics, companion.verdict)
     guests = tuple(summary.guests)
+    signups = signup_board.signup_board(party, viewer, now)
     return {
         "party": party,
         "viewer": viewer,
         "summary": summary,
         "closed_reason": phase.closed_reason("replies"),
+        # Once the film is over the page looks back (rsvp/_after.html); what it shows comes from
+        # the rows read here anyway. The phase is part of a kept page's key (PageInputs).
+        "after_film": phase.after_film,
+        "recap": recap(viewer, summary, signups, companion) if phase.after_film else None,
         "countdown": countdown(party.starts_at, now),
         # The countdown script counts from the server's clock, not the phone's (cut out of kept pages).
         "countdown_now": countdown_now(now),
         "ends_at": party.ends_at,
         "share_link": rsvp_service.share_url(party),
         "place": rsvp_service.waitlist_place(viewer.rsvp) if viewer.rsvp else None,
-        "signups": signup_board.signup_board(party, viewer, now),
+        "signups": signups,
         "companion": companion,
         # The same for every viewer (who may see them): rendered once per worker and content,
         # keyed by what they show (see watchparty.cache).

@@ -158,6 +158,10 @@ def manage(token: str, manage_token: str):
     rsvp = rsvp_by_token(party, manage_token)
     form = RsvpForm(obj=rsvp, max_plus_ones=max(party.max_plus_ones, rsvp.plus_ones))
     if request.method == "GET":
+        if "rate" in request.args:
+            # The morning-after email's button (notifications.after_film): one tap, and this browser
+            # remembers the guest and opens the party page at "How was it?".
+            return remember(redirect(url_for("rsvp.party", token=party.share_token) + "#how-was-it"), party, rsvp)
         form.email.data = rsvp.email or ""
         return _manage_page(party, rsvp, form)
     if not form.validate_on_submit():
