@@ -2,7 +2,6 @@
 opted-out guests get nothing, and each email carries a one-tap way to answer."""
 
 from datetime import UTC, datetime, timedelta
-
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,7 +70,7 @@ def test_remind_the_invited_who_have_not_replied_once_a_day(app, party, host_cli
 
 
 def test_ask_going_guests_who_claimed_nothing_and_no_one_else(app, party, host_client, outbox):
-    popcorn, crisps = make_items(party, ("Popcorn", 4), ("Crisps", 2))
+    popcorn, _crisps = make_items(party, ("Popcorn", 4), ("Crisps", 2))
     with time_machine.travel(T0 - timedelta(hours=5), tick=False):
         ann = make_reply(party, name="Ann", email="ann@example.com")
         make_claim(party, popcorn, 1, rsvp=ann)  # brings something
