@@ -24,13 +24,16 @@ from watchparty.models.activity import ACTOR_MAX
 RECENT = 20
 
 
-def record(party: Party | int, kind: str, actor: str, detail: dict[str, Any] | None = None,
+def record(party: Party | int, kind: str, who: Any, detail: dict[str, Any] | None = None,
            now: datetime | None = None) -> PartyActivity:
-    """Write down one change at a party (in the caller's transaction)."""
+    """Write down one change at a party (in the caller's transaction). `who`: the guest's
+    reply (an Rsvp), or a name."""
+    name = who if isinstance(who, str) else who.name
     row = PartyActivity(
         party_id=party if isinstance(party, int) else party.id,
+        rsvp_id=None if isinstance(who, str) else who.id,
         kind=kind,
-        actor=(actor or "")[:ACTOR_MAX],
+        actor=(name or "")[:ACTOR_MAX],
         detail=dict(detail or {}),
         created_at=now or clock.now(),
     )
@@ -40,7 +43,7 @@ def record(party: Party | int, kind: str, actor: str, detail: dict[str, Any] | N
 
 def record_reply(rsvp: Any, now: datetime | None = None) -> PartyActivity:
     """A new reply (an Rsvp)."""
-    return record(rsvp.party_id, "reply", rsvp.name, _reply_detail(rsvp), now)
+    return record(rsvp.party_id, "reply", rsvp, _reply_detail(rsvp), now)
 
 
 def _reply_detail(rsvp: Any) -> dict[str, Any]:
@@ -67,8 +70,8 @@ def record_change(rsvp: Any, before: ReplyState, released: list[str] | None = No
         return None
     detail = _reply_detail(rsvp) | {"was": before.response, "was_plus_ones": before.plus_ones}
     if rsvp.response == "declined":
-        return record(rsvp.party_id, "withdrawal", rsvp.name, detail | {"released": list(released or [])}, now)
-    return record(rsvp.party_id, "change", rsvp.name, detail, now)
+        return record(rsvp.party_id, "withdrawal", rsvp, detail | {"released": list(released or [])}, now)
+    return record(rsvp.party_id, "change", rsvp, detail, now)
 
 
 def _plus(detail: dict[str, Any]) -> str:
@@ -134,3 +137,11 @@ def recent(party: Party, limit: int = RECENT) -> list[Line]:
         .limit(limit)
     )
     return [line_of(row) for row in rows]
+
+
+def anonymise(rsvp_ids: Any, name: str) -> None:
+    """The lines of these replies lose the guest's name (an account deleted)."""
+    db.session.execute(
+        sa.update(PartyActivity).where(PartyActivity.rsvp_id.in_(rsvp_ids)).values(actor=name)
+        .execution_options(synchronize_session=False)
+    )

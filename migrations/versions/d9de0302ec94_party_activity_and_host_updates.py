@@ -56,6 +56,7 @@ def upgrade():
     op.create_table('party_activity',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('party_id', sa.Integer(), nullable=False),
+    sa.Column('rsvp_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('actor', sa.String(length=80), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
@@ -63,8 +64,10 @@ def upgrade():
     sa.Column('told_at', UTCDateTime(), nullable=True),
     sa.CheckConstraint(KINDS, name=op.f('ck_party_activity_kind_known')),
     sa.ForeignKeyConstraint(['party_id'], ['party.id'], name=op.f('fk_party_activity_party_id_party'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['rsvp_id'], ['rsvp.id'], name=op.f('fk_party_activity_rsvp_id_rsvp'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_party_activity'))
     )
+    op.create_index(op.f('ix_party_activity_rsvp_id'), 'party_activity', ['rsvp_id'], unique=False)
     op.create_index('ix_party_activity_party_id_created_at', 'party_activity', ['party_id', 'created_at'], unique=False)
     op.create_index('ix_party_activity_told_at', 'party_activity', ['told_at'], unique=False)
     _triggers(install=False)
@@ -87,5 +90,6 @@ def downgrade():
         batch_op.drop_column('host_updates')
     _triggers(install=True)
     op.drop_index('ix_party_activity_told_at', table_name='party_activity')
+    op.drop_index(op.f('ix_party_activity_rsvp_id'), table_name='party_activity')
     op.drop_index('ix_party_activity_party_id_created_at', table_name='party_activity')
     op.drop_table('party_activity')

@@ -26,6 +26,8 @@ class PartyActivity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(12))
+    # Whose change, when it was a guest's: an account deleted anonymises the lines with its replies.
+    rsvp_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rsvp.id", ondelete="SET NULL"), index=True)
     # The guest's name as it was then: the line still reads right after they rename or leave.
     actor: Mapped[str] = mapped_column(sa.String(ACTOR_MAX), default="")
     # A few plain values the sentence is made of ({"response": "going", "plus_ones": 2}).

@@ -210,7 +210,7 @@ def seat_waitlisted(party: Party) -> list[Rsvp]:
                 rsvp.state = "confirmed"
                 rsvp.queued_at = None
                 seated.append(rsvp)
-                activity.record(party, "promotion", rsvp.name, {"plus_ones": rsvp.plus_ones}, clock.now())
+                activity.record(party, "promotion", rsvp, {"plus_ones": rsvp.plus_ones}, clock.now())
                 if free is not None:
                     free -= seats
     db.session.flush()
@@ -455,6 +455,7 @@ def waitlist_place(rsvp: Rsvp) -> int | None:
 def anonymise_replies_of(user: User) -> None:
     """Before an account is deleted: its replies stay (the host still counts on
     them) but lose the name, email and link to the account."""
+    activity.anonymise(sa.select(Rsvp.id).where(Rsvp.user_id == user.id), FORMER_GUEST)
     db.session.execute(
         sa.update(Rsvp)
         .where(Rsvp.user_id == user.id)

@@ -263,7 +263,7 @@ def claim_item(
     item = _item(party, item_id)
     claim = _claim_of(item.id, claimer)
     if viewer.rsvp is not None and claimer.rsvp_id is not None:
-        activity.record(party, "claim", viewer.rsvp.name, {"item": item.name, "quantity": quantity}, now)
+        activity.record(party, "claim", viewer.rsvp, {"item": item.name, "quantity": quantity}, now)
     if claim is None:
         _take(item.id, quantity)
         claim = Claim(
@@ -342,7 +342,7 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     if rsvp_id is not None:
         drop_if_abandoned(item_id, rsvp_id)
         if mine:
-            activity.record(party, "release", viewer.rsvp.name, {"item": name, "quantity": quantity}, now)
+            activity.record(party, "release", viewer.rsvp, {"item": name, "quantity": quantity}, now)
     return name
 
 
@@ -375,7 +375,7 @@ def add_item(party: Party, viewer: rsvp_service.Viewer, fields: ItemFields, now:
     _check_room(party, 1)
     item = _new_item(party, fields, position=_next_position(party.id), added_by_rsvp_id=claimer.rsvp_id)
     if claimer.rsvp_id is not None and viewer.rsvp is not None:
-        activity.record(party, "item", viewer.rsvp.name, {"item": item.name, "quantity": item.quantity_needed}, now)
+        activity.record(party, "item", viewer.rsvp, {"item": item.name, "quantity": item.quantity_needed}, now)
         _take(item.id, item.quantity_needed)
         db.session.add(Claim(item_id=item.id, rsvp_id=claimer.rsvp_id, quantity=item.quantity_needed))
         db.session.flush()
