@@ -120,6 +120,15 @@ def email_change_token(world: World) -> str:
     return make_email_change_token(world.other_user)
 
 
+def host_stop_path(world: World) -> str:
+    """The path of the host's "stop update emails" link (signed for the party and its host)."""
+    from urllib.parse import urlsplit
+
+    from watchparty.notifications.host import host_stop_url
+
+    return urlsplit(host_stop_url(world.party)).path
+
+
 def user_of(world: World, role: str):
     return {"other_user": world.other_user, "host": world.host, "admin": world.admin}.get(role)
 
@@ -204,11 +213,15 @@ ROUTES: dict[str, Route] = {
         lambda w, role: reply_form(name="Gina Guest", email=w.guest.email, plus_ones="1", dietary="vegan"),
     ),
     "rsvp.withdraw": Route(lambda w: f"{w.manage_path}/withdraw"),
+    "rsvp.confirm_withdraw": Route(lambda w: f"{w.manage_path}/withdraw"),
     "rsvp.forget": Route(lambda w: f"/p/{w.token}/forget"),
     "rsvp.verdict": Route(lambda w: f"/p/{w.token}/verdict", lambda w, role: {"score": "8"}, started=True),
     "notifications.stop_guest": Route(lambda w: f"{w.manage_path}/emails"),
     "notifications.stop_invitation": Route(lambda w: f"/p/{w.token}/invitations/{w.invitation.token}/stop"),
     "notifications.never_email": Route(lambda w: "/emails/never/" + never_email_url(w.guest.email).rsplit("/", 1)[1]),
+    "notifications.stop_host": Route(lambda w: host_stop_path(w)),
+    "notifications.host_updates": Route(lambda w: f"/parties/{w.party.id}/updates", lambda w, role: {"host_updates": "digest"}),
+    "notifications.nudge": Route(lambda w: f"/parties/{w.party.id}/nudges/unreplied"),
     "notifications.invite": Route(
         lambda w: f"/parties/{w.party.id}/invitations", lambda w, role: {"emails": f"w{w.n}-new@example.com"}
     ),
@@ -310,12 +323,16 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("rsvp.manage", "GET"): everyone(200),
     ("rsvp.manage", "POST"): everyone(GO),
     ("rsvp.withdraw", "POST"): everyone(GO),
+    ("rsvp.confirm_withdraw", "GET"): everyone(200),
     ("notifications.stop_guest", "GET"): everyone(200),
     ("notifications.stop_guest", "POST"): everyone(200),
     ("notifications.stop_invitation", "GET"): everyone(200),
     ("notifications.stop_invitation", "POST"): everyone(200),
     ("notifications.never_email", "GET"): everyone(200),
     ("notifications.never_email", "POST"): everyone(200),
+    # The host's "stop update emails" link is signed for the party and its host: a bearer link too.
+    ("notifications.stop_host", "GET"): everyone(200),
+    ("notifications.stop_host", "POST"): everyone(200),
     # The crew: the host and guests who replied. Someone else's claim looks like no claim.
     ("rsvp.verdict", "POST"): crew(GO, refused=403),
     ("signups.add_item", "POST"): crew(GO, refused=403),
@@ -339,6 +356,8 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("parties.choose_reviews", "POST"): host_only(GO),
     ("parties.regenerate_link", "POST"): host_only(GO),
     ("notifications.invite", "POST"): host_only(GO),
+    ("notifications.host_updates", "POST"): host_only(GO),
+    ("notifications.nudge", "POST"): host_only(GO),
     ("signups.host_add_item", "POST"): host_only(GO),
     ("signups.edit_item", "GET"): host_only(200),
     ("signups.edit_item", "POST"): host_only(GO),
@@ -667,6 +686,8 @@ CACHING: dict[str, dict[str, str]] = {
     "notifications.stop_guest": personal(),
     "notifications.stop_invitation": personal(),
     "notifications.never_email": personal(),
+    "notifications.stop_host": personal(),
+    "rsvp.confirm_withdraw": personal(),
     "parties.new": personal(),
     "parties.dashboard": personal(),
     "parties.edit": personal(),

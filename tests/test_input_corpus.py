@@ -206,6 +206,9 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("notifications.stop_guest", "guest", main=False, writes_on_200=True),
     FormSpec("notifications.stop_invitation", "anonymous", main=False, writes_on_200=True),
     FormSpec("notifications.never_email", "anonymous", main=False, writes_on_200=True),
+    FormSpec("notifications.stop_host", "anonymous", main=False, writes_on_200=True),
+    FormSpec("notifications.host_updates", "host", "notifications:HostUpdatesForm", main=False),
+    FormSpec("notifications.nudge", "host", main=False),
 ]}
 NO_FIELDS = ("junk",)  # a POST-only button: an unexpected field is all there is to send
 
@@ -460,7 +463,7 @@ def valid_url_values(world: World, rule) -> dict:
         "token": world.token, "manage_token": world.guest_manage_token, "party_id": str(world.party.id),
         "item_id": str(world.popcorn.id), "claim_id": str(world.claim.id), "rsvp_id": str(world.guest_id),
         "slug": world.film.slug, "review_id": str(world.review.id), "filename": world.film.poster_filename,
-        "invitation_token": world.invitation.token,
+        "invitation_token": world.invitation.token, "which": "unreplied",
     }
     values = {}
     for name in rule.arguments:

@@ -1,5 +1,6 @@
 """Every model, re-exported so that Alembic and the app see them all."""
 
+from watchparty.models.activity import ACTIVITY_KINDS, PartyActivity
 from watchparty.models.base import Base, UTCDateTime, utcnow
 from watchparty.models.film import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.login_session import LoginSession
@@ -15,6 +16,7 @@ from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
 from watchparty.models.user import User
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "CREDIT_ROLES",
     "ITEM_CATEGORIES",
     "REVIEW_KINDS",
@@ -30,6 +32,7 @@ __all__ = [
     "OutboundEmail",
     "PageVersion",
     "Party",
+    "PartyActivity",
     "PartyDraft",
     "PartyReview",
     "Person",

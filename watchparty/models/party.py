@@ -11,6 +11,9 @@ from watchparty.models.film import Film
 from watchparty.models.user import User
 
 PARTY_STATUSES = ("scheduled", "cancelled")
+# How the host hears about replies and sign-ups (watchparty.notifications.host): "auto" is an
+# email for each change for the first replies, then hourly digests.
+HOST_UPDATES = ("auto", "each", "digest", "off")
 RESPONSES = ("going", "maybe", "declined")
 RSVP_STATES = ("confirmed", "waitlisted")
 
@@ -56,6 +59,13 @@ class Party(Base):
     share_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
     cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="")
+    host_updates: Mapped[str] = mapped_column(sa.String(10), default="auto", server_default="auto")
+    # When the host was last emailed about the party's activity: the digest's hour counts
+    # from here, and a guarded update on it lets one mail worker send each email.
+    host_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dashboard's nudges, each at most once a day (a guarded update decides).
+    nudged_unreplied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudged_unclaimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Seats held by confirmed "going" replies (1 + plus-ones each). Only ever
     # changed by guarded UPDATE statements in rsvp.service, never from Python.
     seats_taken: Mapped[int] = mapped_column(default=0)
@@ -83,6 +93,7 @@ class Party(Base):
         ),
         sa.CheckConstraint(_in("status", PARTY_STATUSES), name="status_known"),
         sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        sa.CheckConstraint(_in("host_updates", HOST_UPDATES), name="host_updates_known"),
     )
 
     @property

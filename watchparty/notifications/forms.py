@@ -1,7 +1,15 @@
-from wtforms import TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from watchparty.forms import BaseForm
+
+# How the host hears (party.host_updates), as the dashboard offers it.
+MODE_CHOICES = {
+    "auto": "Each change for the first 10 replies, then an hourly digest",
+    "each": "An email for each change (changes a few minutes apart come together)",
+    "digest": "An hourly digest, only when something happened",
+    "off": "No emails: I'll look here",
+}
 
 
 class InviteForm(BaseForm):
@@ -14,4 +22,12 @@ class InviteForm(BaseForm):
         description="Paste addresses separated by commas, spaces or new lines. "
         "Each gets the party, the film and the link.",
         render_kw={"rows": 4, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class HostUpdatesForm(BaseForm):
+    host_updates = RadioField(
+        "Email me about replies and sign-ups",
+        choices=MODE_CHOICES,
+        validators=[InputRequired("Choose how you hear about this party.")],
     )

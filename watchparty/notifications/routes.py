@@ -3,11 +3,13 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import csrf, db, limiter
 from watchparty.forms import EmptyForm, validated
-from watchparty.notifications import service
-from watchparty.notifications.forms import InviteForm
+from watchparty.models import Party
+from watchparty.notifications import host, nudges, service
+from watchparty.notifications.forms import MODE_CHOICES, HostUpdatesForm, InviteForm
 from watchparty.party_page import is_token, party_by_token, party_for_host, render_dashboard, rsvp_by_token
 
 bp = Blueprint("notifications", __name__)
@@ -40,6 +42,43 @@ def invite(party_id: int):
         message += "…" if len(result.skipped) > 10 else "."
     flash(message, "success" if result.invited else "info")
     return redirect(url_for("parties.dashboard", party_id=party.id) + "#invite")
+
+
+# ---------------------------------------------------------------- the host hears, and nudges
+
+
+@bp.post("/parties/<int:party_id>/updates")
+@login_required
+def host_updates(party_id: int):
+    """How the host hears about replies and sign-ups: each change, a digest, or nothing."""
+    party = party_for_host(party_id)
+    form = HostUpdatesForm()
+    if not form.validate_on_submit():
+        return render_dashboard(party, activity=host.activity_panel(party, form), status=422)
+    host.set_host_updates(party, form.host_updates.data)
+    db.session.commit()
+    flash("Saved: " + MODE_CHOICES[form.host_updates.data].lower() + ".", "success")
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#activity")
+
+
+@bp.post("/parties/<int:party_id>/nudges/<which>")
+@login_required
+def nudge(party_id: int, which: str):
+    party = party_for_host(party_id)
+    if which not in nudges.NUDGES:
+        abort(404)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        sent = nudges.nudge(party, which, clock.now())
+    except DomainError as error:
+        db.session.rollback()
+        panel = host.activity_panel(party, HostUpdatesForm(formdata=None, host_updates=party.host_updates), error.message)
+        return render_dashboard(party, activity=panel, status=error.status)
+    db.session.commit()
+    flash(f"Nudge sent to {sent} {'person' if sent == 1 else 'people'}.", "success")
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#activity")
 
 
 # ---------------------------------------------------------------- stop emails
@@ -87,6 +126,24 @@ def stop_invitation(token: str, invitation_token: str):
         service.stop_emails_for_invitation(invitation)
         db.session.commit()
     return _stop_page(party, invitation.email, invitation.emails_stopped, action)
+
+
+@bp.route("/parties/<int:party_id>/updates/stop/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def stop_host(party_id: int, token: str):
+    """The host's "stop these emails" in every update email: a signed link for this party
+    and its host, no sign-in needed (One-Click, as the guests' links are)."""
+    stopping = _stopping()
+    party = db.session.get(Party, party_id) if party_id <= 2**31 - 1 else None
+    if party is None or not host.host_stop_token_fits(party, token):
+        abort(404)
+    if stopping:
+        host.stop_host_updates(party)
+        db.session.commit()
+    return render_template(
+        "notifications/stop_host.html", party=party, stopped=party.host_updates == "off",
+        action=url_for("notifications.stop_host", party_id=party.id, token=token), form=EmptyForm(formdata=None),
+    )
 
 
 @bp.route("/emails/never/<token>", methods=["GET", "POST"])

@@ -17,7 +17,8 @@ from watchparty import clock
 from watchparty.cache import PageStamp, cached_fragment, cached_page, reading_under, signed_in_as
 from watchparty.forms import EmptyForm
 from watchparty.models import Party
-from watchparty.notifications.forms import InviteForm
+from watchparty.notifications import host as host_updates
+from watchparty.notifications.forms import HostUpdatesForm, InviteForm
 from watchparty.parties import service as parties_service
 from watchparty.parties.forms import CancelForm
 from watchparty.party_clock import PartyPhase, party_phase
@@ -187,6 +188,7 @@ def render_dashboard(
     review_form=None,
     item_form: ItemForm | None = None,
     signup_error: str | None = None,
+    activity: host_updates.ActivityPanel | None = None,
 ):
     """The host's dashboard, with any refused form (from any blueprint) filled in."""
     return (
@@ -204,6 +206,7 @@ def render_dashboard(
             review_form=review_form,
             item_form=item_form or ItemForm(formdata=None, prefix="item"),
             signup_error=signup_error,
+            activity=activity or host_updates.activity_panel(party, HostUpdatesForm(formdata=None, host_updates=party.host_updates)),
         ),
         status,
     )

@@ -31,6 +31,7 @@ from watchparty.reviews.forms import VerdictForm
 from watchparty.rsvp import service
 from watchparty.rsvp.calendar import party_calendar
 from watchparty.rsvp.forms import RsvpForm
+from watchparty.signups import claims
 from watchparty.views import show_error
 
 bp = Blueprint("rsvp", __name__)
@@ -175,6 +176,20 @@ def manage(token: str, manage_token: str):
     db.session.commit()
     flash(_reply_message(rsvp, changed=True), "success")
     return redirect(url_for("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token))
+
+
+@bp.get("/<token>/rsvp/<manage_token>/withdraw")
+def confirm_withdraw(token: str, manage_token: str):
+    """"Can't make it after all" asks first, naming the sign-ups it gives back."""
+    party = party_by_token(token)
+    rsvp = rsvp_by_token(party, manage_token)
+    response = Response(
+        render_template(
+            "rsvp/withdraw.html", party=party, rsvp=rsvp, releasing=claims.release_preview(rsvp),
+            withdraw_form=EmptyForm(formdata=None),
+        )
+    )
+    return remember(response, party, rsvp)
 
 
 @bp.post("/<token>/rsvp/<manage_token>/withdraw")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from watchparty import mail
+from watchparty import activity, clock, mail
 from watchparty.errors import DomainError
 from watchparty.extensions import changed_rows, db
 from watchparty.links import public_url
@@ -210,6 +210,7 @@ def seat_waitlisted(party: Party) -> list[Rsvp]:
                 rsvp.state = "confirmed"
                 rsvp.queued_at = None
                 seated.append(rsvp)
+                activity.record(party, "promotion", rsvp, {"plus_ones": rsvp.plus_ones}, clock.now())
                 if free is not None:
                     free -= seats
     db.session.flush()
@@ -289,6 +290,7 @@ def reply_to_party(
         raise _already_replied(party, fields.email, user, now) from None
     _refresh_seats(party)
     send_confirmation(rsvp)
+    activity.record_reply(rsvp, now)
     return rsvp
 
 
@@ -318,7 +320,10 @@ def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -
     seat or address changed; everyone seated from the waitlist is told.
     """
     before = (rsvp.response, rsvp.state, rsvp.email)
+    was = activity.ReplyState.of(rsvp)
+    released = claims.release_preview(rsvp).labels if fields.response == "declined" != rsvp.response else []
     seated = _apply_change(rsvp, fields, now)
+    activity.record_change(rsvp, was, released, now)
     if (rsvp.response, rsvp.state, rsvp.email) != before:
         send_confirmation(rsvp)
     for other in seated:
@@ -450,6 +455,7 @@ def waitlist_place(rsvp: Rsvp) -> int | None:
 def anonymise_replies_of(user: User) -> None:
     """Before an account is deleted: its replies stay (the host still counts on
     them) but lose the name, email and link to the account."""
+    activity.anonymise(sa.select(Rsvp.id).where(Rsvp.user_id == user.id), FORMER_GUEST)
     db.session.execute(
         sa.update(Rsvp)
         .where(Rsvp.user_id == user.id)

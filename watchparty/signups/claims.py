@@ -6,6 +6,8 @@ and the sign-up service shares its counters and locks (see signups.service
 for the lock order and the guarded counter).
 """
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from watchparty.extensions import db
@@ -60,3 +62,31 @@ def settle_claims(rsvp: Rsvp) -> int:
     if rsvp.is_seated_or_maybe:  # guests seated as going, and maybes, bring things
         return 0
     return release_claims_of(rsvp)
+
+
+@dataclass(frozen=True)
+class Releasing:
+    """What a guest's claims are, and so what withdrawing gives back: "2 x popcorn",
+    and the items they added that go from the list (nobody else brings any)."""
+
+    claims: list[tuple[int, str]]
+    removed_items: list[str]
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{quantity} × {name}" for quantity, name in self.claims]
+
+    def __bool__(self) -> bool:
+        return bool(self.claims or self.removed_items)
+
+
+def release_preview(rsvp: Rsvp) -> Releasing:
+    """What release_claims_of(rsvp) would release, without changing anything."""
+    rows = db.session.execute(
+        sa.select(claims_table.c.quantity, items_table.c.name, items_table.c.added_by_rsvp_id, items_table.c.claimed)
+        .join(items_table, items_table.c.id == claims_table.c.item_id)
+        .where(claims_table.c.rsvp_id == rsvp.id)
+        .order_by(items_table.c.position, items_table.c.id)
+    ).all()
+    removed = [name for quantity, name, added_by, claimed in rows if added_by == rsvp.id and claimed - quantity <= 0]
+    return Releasing([(quantity, name) for quantity, name, _, _ in rows], removed)

@@ -21,6 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from watchparty import activity
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import changed_rows, db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
@@ -263,6 +264,8 @@ def claim_item(
     claimer = _claimer(party, viewer)
     item = _item(party, item_id)
     claim = _claim_of(item.id, claimer)
+    if viewer.rsvp is not None and claimer.rsvp_id is not None:
+        activity.record(party, "claim", viewer.rsvp, {"item": item.name, "quantity": quantity}, now)
     if claim is None:
         _take(item.id, quantity)
         claim = Claim(
@@ -340,6 +343,8 @@ def release_claim(party: Party, viewer: rsvp_service.Viewer, claim_id: int, now:
     db.session.expunge(claim)
     if rsvp_id is not None:
         drop_if_abandoned(item_id, rsvp_id)
+        if mine:
+            activity.record(party, "release", viewer.rsvp, {"item": name, "quantity": quantity}, now)
     return name
 
 
@@ -371,7 +376,8 @@ def add_item(party: Party, viewer: rsvp_service.Viewer, fields: ItemFields, now:
     claimer = _claimer(party, viewer)
     _check_room(party, 1)
     item = _new_item(party, fields, position=_next_position(party.id), added_by_rsvp_id=claimer.rsvp_id)
-    if claimer.rsvp_id is not None:
+    if claimer.rsvp_id is not None and viewer.rsvp is not None:
+        activity.record(party, "item", viewer.rsvp, {"item": item.name, "quantity": item.quantity_needed}, now)
         _take(item.id, item.quantity_needed)
         db.session.add(Claim(item_id=item.id, rsvp_id=claimer.rsvp_id, quantity=item.quantity_needed))
         db.session.flush()
