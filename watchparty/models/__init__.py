@@ -10,6 +10,7 @@ from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
+from watchparty.models.talk import Announcement, Comment
 from watchparty.models.user import User
 
 __all__ = [
@@ -17,9 +18,11 @@ __all__ = [
     "ITEM_CATEGORIES",
     "REVIEW_KINDS",
     "WATCH_FORMATS",
+    "Announcement",
     "Award",
     "Base",
     "Claim",
+    "Comment",
     "Credit",
     "Film",
     "Invitation",

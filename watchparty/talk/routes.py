@@ -1,0 +1,197 @@
+"""The talk's views.
+
+The host's announcements: /parties/<id>/announcements (compose and list),
+…/<aid>/edit, …/<aid>/delete — the host's alone: anyone else gets a 404.
+Comments, from the party page: POST /p/<token>/comments, …/<id>/delete (its
+author or the host), …/<id>/hide (the host).
+"""
+
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from watchparty import clock
+from watchparty.errors import DomainError
+from watchparty.extensions import db, limiter
+from watchparty.forms import EmptyForm
+from watchparty.models import Party
+from watchparty.parties.service import to_local, to_utc
+from watchparty.party_page import current_viewer, guest_rate_limit, party_by_token, party_for_host, render_party_page
+from watchparty.talk import service
+from watchparty.talk.forms import AnnouncementForm, CommentForm
+from watchparty.views import show_error
+
+bp = Blueprint("talk", __name__)
+
+DEFAULT_COMMENT_LIMIT = "5 per minute;60 per hour"
+DEFAULT_ANNOUNCE_LIMIT = "10 per minute;30 per hour"
+
+
+# ---------------------------------------------------------------- announcements (the host's)
+
+
+def _announcement_fields(party: Party, form: AnnouncementForm) -> service.AnnouncementFields:
+    send_at = to_utc(form.send_at.data, party.timezone, "send_at") if form.send_at.data else None
+    return service.AnnouncementFields(message=form.message.data, audience=tuple(form.audience.data), send_at=send_at)
+
+
+def _announcements_page(party: Party, form: AnnouncementForm, status: int = 200, editing: int | None = None):
+    return (
+        render_template(
+            "talk/announcements.html", party=party, form=form, editing=editing,
+            announcements=service.announcements_for_host(party), button_form=EmptyForm(formdata=None),
+            audience_labels=service.AUDIENCE_LABELS,
+        ),
+        status,
+    )
+
+
+def _save(party: Party, form: AnnouncementForm, save, editing: int | None = None):
+    if not form.validate_on_submit():
+        return _announcements_page(party, form, 422, editing)
+    try:
+        save(_announcement_fields(party, form), clock.now())
+    except DomainError as error:  # parties.service.InvalidParty too: a time the clocks skip
+        db.session.rollback()
+        show_error(form, error)
+        return _announcements_page(party, form, error.status, editing)
+    return None
+
+
+def _sent_message(when: datetime | None, party: Party) -> str:
+    if when is None:
+        return "Sent. It's on the party page for them, and on its way by email."
+    return f"Scheduled for {to_local(when, party.timezone):%a %-d %b, %H:%M}: it goes out then."
+
+
+@bp.route("/parties/<int:party_id>/announcements", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config.get("RATELIMIT_ANNOUNCE", DEFAULT_ANNOUNCE_LIMIT), methods=["POST"])
+def announcements(party_id: int):
+    party = party_for_host(party_id)
+    form = AnnouncementForm()
+    if request.method == "GET":
+        form.audience.data = ["going"]
+        return _announcements_page(party, form)
+    made = []
+    refused = _save(party, form, lambda fields, now: made.append(service.post_announcement(party, fields, now)))
+    if refused is not None:
+        return refused
+    send_at = made[0].sent_at is None and made[0].send_at
+    db.session.commit()
+    flash(_sent_message(send_at or None, party), "success")
+    return redirect(url_for("talk.announcements", party_id=party.id))
+
+
+@bp.route("/parties/<int:party_id>/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config.get("RATELIMIT_ANNOUNCE", DEFAULT_ANNOUNCE_LIMIT), methods=["POST"])
+def edit_announcement(party_id: int, announcement_id: int):
+    party = party_for_host(party_id)
+    try:
+        announcement = service.announcement_of(party, announcement_id)
+    except DomainError:
+        abort(404)
+    if request.method == "GET":
+        form = AnnouncementForm(formdata=None, message=announcement.message, audience=list(announcement.audience),
+                                send_at=to_local(announcement.send_at, party.timezone) if announcement.sent_at is None
+                                else None)
+        return _announcements_page(party, form, editing=announcement.id)
+    form = AnnouncementForm()
+    refused = _save(
+        party, form, lambda fields, now: service.edit_announcement(party, announcement, fields, now), announcement.id
+    )
+    if refused is not None:
+        return refused
+    db.session.commit()
+    flash("Announcement saved.", "success")
+    return redirect(url_for("talk.announcements", party_id=party.id))
+
+
+@bp.post("/parties/<int:party_id>/announcements/<int:announcement_id>/delete")
+@login_required
+def delete_announcement(party_id: int, announcement_id: int):
+    party = party_for_host(party_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        announcement = service.announcement_of(party, announcement_id)
+    except DomainError:
+        abort(404)
+    service.delete_announcement(announcement, clock.now())
+    db.session.commit()
+    flash("Announcement deleted: it is off the party page, and emails not yet sent will not go.", "success")
+    return redirect(url_for("talk.announcements", party_id=party.id))
+
+
+# ---------------------------------------------------------------- comments (the party page's)
+
+
+def _comment_limit():
+    return limiter.limit(lambda: current_app.config.get("RATELIMIT_COMMENT", DEFAULT_COMMENT_LIMIT), methods=["POST"])
+
+
+def _back(party: Party, anchor: str = "talk") -> str:
+    return url_for("rsvp.party", token=party.share_token) + f"#{anchor}"
+
+
+def _refuse(party: Party, form: CommentForm, error: DomainError):
+    db.session.rollback()
+    if error.status == 404:
+        abort(404)
+    if isinstance(error, service.ReplyTargetGone):
+        form.reply_to.data = ""  # shown with the new-comment form: the thread is gone
+    show_error(form, error)
+    return render_party_page(party, current_viewer(party), status=error.status, comment_form=form)
+
+
+@bp.post("/p/<token>/comments")
+@guest_rate_limit()
+@_comment_limit()
+def comment(token: str):
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    form = CommentForm()
+    if not service.may_read_comments(viewer):
+        abort(403)
+    if not form.validate_on_submit():
+        return render_party_page(party, viewer, status=422, comment_form=form)
+    fields = service.CommentFields(form.body.data, bool(form.is_spoiler.data), form.reply_to_id())
+    try:
+        made = service.post_comment(party, viewer, fields, clock.now())
+    except DomainError as error:
+        return _refuse(party, form, error)
+    comment_id = made.id
+    db.session.commit()
+    return redirect(_back(party, f"comment-{comment_id}"))
+
+
+def _moderate(token: str, comment_id: int, act) -> Party:
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        act(party, viewer, comment_id)
+    except DomainError as error:
+        db.session.rollback()
+        abort(error.status)
+    db.session.commit()
+    return party
+
+
+@bp.post("/p/<token>/comments/<int:comment_id>/delete")
+@guest_rate_limit()
+def delete_comment(token: str, comment_id: int):
+    party = _moderate(token, comment_id, service.delete_comment)
+    flash("Comment deleted.", "success")
+    return redirect(_back(party))
+
+
+@bp.post("/p/<token>/comments/<int:comment_id>/hide")
+@guest_rate_limit()
+def hide_comment(token: str, comment_id: int):
+    party = _moderate(token, comment_id, service.hide_comment)
+    flash("Comment hidden from the guests.", "success")
+    return redirect(_back(party))
