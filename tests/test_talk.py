@@ -124,12 +124,12 @@ def test_announcements_are_emailed_to_their_audience_with_a_stop_link_and_opt_ou
         assert "Parking is round the back." in body
         assert "Stop emails about Anora night" in body
         assert message["List-Unsubscribe"]
-    assert [m for m in messages if m["To"] == "gus@example.com"][0]["Subject"] == "From the host: Anora night"
-    assert going.manage_token in text_body([m for m in messages if m["To"] == "gus@example.com"][0])
+    assert next(m for m in messages if m["To"] == "gus@example.com")["Subject"] == "From the host: Anora night"
+    assert going.manage_token in text_body(next(m for m in messages if m["To"] == "gus@example.com"))
 
 
 def test_a_scheduled_announcement_goes_out_at_its_time_and_not_before(app, party, host_client):
-    rsvp, client = guest(app, party, "Gus", "going")
+    _rsvp, client = guest(app, party, "Gus", "going")
     send_at = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
     response = announce(host_client, party, "See you in two days", ("going",), send_at=local(party, send_at))
     assert response.status_code == 302
@@ -229,7 +229,7 @@ def test_bad_announcements_are_refused_beside_the_field_and_nothing_is_saved(
 
 
 def test_announcements_are_the_hosts_alone(app, party, host_client):
-    guest_rsvp, guest_client = guest(app, party, "Gus", "going")
+    _guest_rsvp, guest_client = guest(app, party, "Gus", "going")
     make_user(email="other@example.com", display_name="Other")
     other = app.test_client()
     log_in(other, email="other@example.com")
@@ -250,7 +250,7 @@ def test_comment_visibility_by_who_is_looking(app, party, host_client):
     _, going = guest(app, party, "Gus", "going")
     _, declined = guest(app, party, "Dee", "declined")
     response = post_comment(going, party, "Popcorn is on me")
-    assert response.status_code == 302 and response.headers["Location"].endswith("#comment-%d" % comments()[0].id)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#comment-{comments()[0].id}")
     assert "Popcorn is on me" in page(going, party)
     assert "Popcorn is on me" in page(host_client, party)
     # Declined guests read along but may not post.

@@ -170,6 +170,8 @@ def comment(token: str):
 def _moderate(token: str, comment_id: int, act) -> Party:
     party = party_by_token(token)
     viewer = current_viewer(party)
+    if not service.may_read_comments(viewer):
+        abort(404)  # to someone who cannot read the comments, one looks like no comment
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

@@ -489,23 +489,29 @@ class PartyTalk:
     is_host: bool = False
 
 
-_ANNOUNCEMENT_ROWS = (
+def _none(type_: sa.types.TypeEngine) -> sa.ColumnElement:
+    return sa.cast(sa.null(), type_)
+
+
+# The party page reads both in one statement (the page's queries are counted: DESIGN.md §4):
+# announcements ("a") and comments ("c") in one shape, oldest first.
+_TALK_ROWS = sa.union_all(
     sa.select(
-        Announcement.id, Announcement.message, Announcement.to_going, Announcement.to_maybe,
-        Announcement.to_waitlisted, Announcement.to_declined, Announcement.to_invited, Announcement.send_at,
-        Announcement.sent_at, Announcement.created_at, Announcement.updated_at,
-    )
-    .where(Announcement.party_id == sa.bindparam("party_id"), Announcement.deleted_at.is_(None))
-    .order_by(Announcement.created_at.desc(), Announcement.id.desc())
-)
-_COMMENT_ROWS = (
+        sa.literal("a").label("kind"), Announcement.id, Announcement.message.label("body"),
+        _none(sa.Integer()).label("rsvp_id"), _none(sa.Boolean()).label("by_host"),
+        _none(sa.String()).label("author_name"), _none(sa.Integer()).label("reply_to_id"),
+        _none(sa.Boolean()).label("is_spoiler"), _none(sa.String()).label("status"),
+        Announcement.to_going, Announcement.to_maybe, Announcement.to_waitlisted, Announcement.to_declined,
+        Announcement.to_invited, Announcement.send_at, Announcement.sent_at, Announcement.created_at,
+        Announcement.updated_at,
+    ).where(Announcement.party_id == sa.bindparam("party_id"), Announcement.deleted_at.is_(None)),
     sa.select(
-        Comment.id, Comment.rsvp_id, Comment.by_host, Comment.author_name, Comment.reply_to_id, Comment.body,
-        Comment.is_spoiler, Comment.status, Comment.created_at,
-    )
-    .where(Comment.party_id == sa.bindparam("party_id"))
-    .order_by(Comment.created_at, Comment.id)
-)
+        sa.literal("c"), Comment.id, Comment.body, Comment.rsvp_id, Comment.by_host, Comment.author_name,
+        Comment.reply_to_id, Comment.is_spoiler, Comment.status,
+        *(_none(sa.Boolean()) for _ in AUDIENCES), _none(Comment.created_at.type), _none(Comment.created_at.type),
+        Comment.created_at, Comment.created_at,
+    ).where(Comment.party_id == sa.bindparam("party_id")),
+).order_by(sa.text("kind"), sa.text("created_at"), sa.text("id"))
 
 
 def viewer_status(viewer: Viewer) -> str | None:
@@ -528,11 +534,12 @@ def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
     talk.may_post = talk.why_not is None
     talk.spoilers_open = spoilers_open(party, viewer.rsvp, now)
     status = viewer_status(viewer)
-    for row in page_rows(_ANNOUNCEMENT_ROWS, {"party_id": party.id}):
-        audience = tuple(name for name, on in zip(AUDIENCES, row[2:7], strict=True) if on)
+    rows = page_rows(_TALK_ROWS, {"party_id": party.id})
+    for row in reversed([row for row in rows if row.kind == "a"]):  # newest first
+        audience = tuple(name for name, on in zip(AUDIENCES, row[9:14], strict=True) if on)
         if viewer.is_host or (row.sent_at is not None and status in audience):
             talk.announcements.append(
-                AnnouncementLine(row.id, row.message, audience, row.send_at, row.sent_at, row.created_at,
+                AnnouncementLine(row.id, row.body, audience, row.send_at, row.sent_at, row.created_at,
                                  row.updated_at > row.created_at)
             )
     mine_id = viewer.rsvp.id if viewer.rsvp is not None else None
@@ -548,7 +555,7 @@ def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
     def visible(row) -> bool:
         return row.status == "shown" or (row.status == "hidden" and viewer.is_host)
 
-    rows = page_rows(_COMMENT_ROWS, {"party_id": party.id})
+    rows = [row for row in rows if row.kind == "c"]
     replies: dict[int, list] = {}
     for row in rows:
         if row.reply_to_id is not None and visible(row):
