@@ -405,6 +405,37 @@ def test_link_previews_never_show_comment_or_announcement_text(app, party, host_
     assert "Secret" not in unescape(description)
 
 
+def test_the_talk_works_without_javascript_through_plain_forms(app_factory):
+    """The browser journey with plain HTML forms and CSRF on (as tests/browser/test_talk.py, without JS)."""
+    from tests.conftest import csrf_token_from as token_of
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, title="Plain night")
+        guest_client = app.test_client()
+        html = page(guest_client, party)
+        response = guest_client.post(f"/p/{party.share_token}/rsvp", data={
+            "csrf_token": token_of(html), "name": "Gia", "email": "", "response": "going", "plus_ones": "0"})
+        assert response.status_code == 302
+        html = page(guest_client, party)
+        assert 'id="talk"' in html
+        # Without the CSRF token: refused.
+        assert post_comment(guest_client, party, "No token").status_code == 400
+        response = post_comment(guest_client, party, "Blanket?", csrf_token=token_of(html))
+        assert response.status_code == 302
+        host_client = app.test_client()
+        login_page = host_client.get("/accounts/login").get_data(as_text=True)
+        assert log_in(host_client, email="host@example.com", csrf_token=token_of(login_page)).status_code == 302
+        compose = host_client.get(f"/parties/{party.id}/announcements").get_data(as_text=True)
+        assert re.search(r'<input checked id="audience-0" name="audience" type="checkbox" value="going">', compose)
+        response = host_client.post(f"/parties/{party.id}/announcements", data={
+            "csrf_token": token_of(compose), "message": "Yes, bring it", "audience": ["going"], "send_at": ""})
+        assert response.status_code == 302
+        html = page(guest_client, party)
+        assert "From the host" in html and "Yes, bring it" in html and "Blanket?" in html
+
+
 # ---------------------------------------------------------------- rate limits
 
 

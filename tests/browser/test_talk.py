@@ -8,12 +8,16 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, log_in_as_demo_host, screenshot, seed_demo
+from tests.browser.test_phone import phone_problems
 
 
 def no_serious_violations(page, name: str) -> None:
+    """axe: nothing serious or critical; and finished on a phone (tests/browser/test_phone.py's rules)."""
+    page.wait_for_load_state()
     screenshot(page, f"talk-{name}")
     violations = axe_violations(page)
     assert violations == [], (name, violations)
+    assert phone_problems(page) == [], name
 
 
 def test_a_guest_comments_and_the_host_answers_with_an_announcement(open_context, live_server):
