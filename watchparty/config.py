@@ -108,6 +108,8 @@ class Config:
         extra_hosts = [host.strip() for host in env("TRUSTED_HOSTS", "").split(",") if host.strip()]
         self.TRUSTED_HOSTS = [urlsplit(self.PUBLIC_URL).hostname, *extra_hosts] if production else None
         self.RATELIMIT_INVITE = env("RATELIMIT_INVITE", "10 per minute;60 per hour")
+        self.RATELIMIT_COMMENT = env("RATELIMIT_COMMENT", "5 per minute;60 per hour")
+        self.RATELIMIT_ANNOUNCE = env("RATELIMIT_ANNOUNCE", "10 per minute;30 per hour")
 
         self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

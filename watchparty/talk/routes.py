@@ -6,9 +6,11 @@ Comments, from the party page: POST /p/<token>/comments, …/<id>/delete (its
 author or the host), …/<id>/hide (the host).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from watchparty import clock
@@ -18,14 +20,13 @@ from watchparty.forms import EmptyForm
 from watchparty.models import Party
 from watchparty.parties.service import to_local, to_utc
 from watchparty.party_page import current_viewer, guest_rate_limit, party_by_token, party_for_host, render_party_page
+from watchparty.rsvp.service import Viewer
 from watchparty.talk import service
 from watchparty.talk.forms import AnnouncementForm, CommentForm
 from watchparty.views import show_error
 
 bp = Blueprint("talk", __name__)
 
-DEFAULT_COMMENT_LIMIT = "5 per minute;60 per hour"
-DEFAULT_ANNOUNCE_LIMIT = "10 per minute;30 per hour"
 
 
 # ---------------------------------------------------------------- announcements (the host's)
@@ -36,7 +37,9 @@ def _announcement_fields(party: Party, form: AnnouncementForm) -> service.Announ
     return service.AnnouncementFields(message=form.message.data, audience=tuple(form.audience.data), send_at=send_at)
 
 
-def _announcements_page(party: Party, form: AnnouncementForm, status: int = 200, editing: int | None = None):
+def _announcements_page(
+    party: Party, form: AnnouncementForm, status: int = 200, editing: int | None = None
+) -> tuple[str, int]:
     return (
         render_template(
             "talk/announcements.html", party=party, form=form, editing=editing,
@@ -47,7 +50,10 @@ def _announcements_page(party: Party, form: AnnouncementForm, status: int = 200,
     )
 
 
-def _save(party: Party, form: AnnouncementForm, save, editing: int | None = None):
+def _save(
+    party: Party, form: AnnouncementForm, save: Callable[[service.AnnouncementFields, datetime], object],
+    editing: int | None = None,
+) -> tuple[str, int] | None:
     if not form.validate_on_submit():
         return _announcements_page(party, form, 422, editing)
     try:
@@ -67,8 +73,8 @@ def _sent_message(when: datetime | None, party: Party) -> str:
 
 @bp.route("/parties/<int:party_id>/announcements", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config.get("RATELIMIT_ANNOUNCE", DEFAULT_ANNOUNCE_LIMIT), methods=["POST"])
-def announcements(party_id: int):
+@limiter.limit(lambda: current_app.config["RATELIMIT_ANNOUNCE"], methods=["POST"])
+def announcements(party_id: int) -> ResponseReturnValue:
     party = party_for_host(party_id)
     form = AnnouncementForm()
     if request.method == "GET":
@@ -86,8 +92,8 @@ def announcements(party_id: int):
 
 @bp.route("/parties/<int:party_id>/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config.get("RATELIMIT_ANNOUNCE", DEFAULT_ANNOUNCE_LIMIT), methods=["POST"])
-def edit_announcement(party_id: int, announcement_id: int):
+@limiter.limit(lambda: current_app.config["RATELIMIT_ANNOUNCE"], methods=["POST"])
+def edit_announcement(party_id: int, announcement_id: int) -> ResponseReturnValue:
     party = party_for_host(party_id)
     try:
         announcement = service.announcement_of(party, announcement_id)
@@ -111,7 +117,7 @@ def edit_announcement(party_id: int, announcement_id: int):
 
 @bp.post("/parties/<int:party_id>/announcements/<int:announcement_id>/delete")
 @login_required
-def delete_announcement(party_id: int, announcement_id: int):
+def delete_announcement(party_id: int, announcement_id: int) -> ResponseReturnValue:
     party = party_for_host(party_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -128,15 +134,15 @@ def delete_announcement(party_id: int, announcement_id: int):
 # ---------------------------------------------------------------- comments (the party page's)
 
 
-def _comment_limit():
-    return limiter.limit(lambda: current_app.config.get("RATELIMIT_COMMENT", DEFAULT_COMMENT_LIMIT), methods=["POST"])
+def _comment_limit() -> Callable:
+    return limiter.limit(lambda: current_app.config["RATELIMIT_COMMENT"], methods=["POST"])
 
 
 def _back(party: Party, anchor: str = "talk") -> str:
     return url_for("rsvp.party", token=party.share_token) + f"#{anchor}"
 
 
-def _refuse(party: Party, form: CommentForm, error: DomainError):
+def _refuse(party: Party, form: CommentForm, error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
     if error.status == 404:
         abort(404)
@@ -149,7 +155,7 @@ def _refuse(party: Party, form: CommentForm, error: DomainError):
 @bp.post("/p/<token>/comments")
 @guest_rate_limit()
 @_comment_limit()
-def comment(token: str):
+def comment(token: str) -> ResponseReturnValue:
     party = party_by_token(token)
     viewer = current_viewer(party)
     form = CommentForm()
@@ -167,7 +173,7 @@ def comment(token: str):
     return redirect(_back(party, f"comment-{comment_id}"))
 
 
-def _moderate(token: str, comment_id: int, act) -> Party:
+def _moderate(token: str, comment_id: int, act: Callable[[Party, Viewer, int], None]) -> Party:
     party = party_by_token(token)
     viewer = current_viewer(party)
     if not service.may_read_comments(viewer):
@@ -185,7 +191,7 @@ def _moderate(token: str, comment_id: int, act) -> Party:
 
 @bp.post("/p/<token>/comments/<int:comment_id>/delete")
 @guest_rate_limit()
-def delete_comment(token: str, comment_id: int):
+def delete_comment(token: str, comment_id: int) -> ResponseReturnValue:
     party = _moderate(token, comment_id, service.delete_comment)
     flash("Comment deleted.", "success")
     return redirect(_back(party))
@@ -193,7 +199,7 @@ def delete_comment(token: str, comment_id: int):
 
 @bp.post("/p/<token>/comments/<int:comment_id>/hide")
 @guest_rate_limit()
-def hide_comment(token: str, comment_id: int):
+def hide_comment(token: str, comment_id: int) -> ResponseReturnValue:
     party = _moderate(token, comment_id, service.hide_comment)
     flash("Comment hidden from the guests.", "success")
     return redirect(_back(party))

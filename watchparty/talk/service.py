@@ -95,7 +95,7 @@ class AnnouncementFields:
     send_at: datetime | None = None  # aware UTC; None: at once
 
 
-def _audience_condition(audience: tuple[str, ...]):
+def _audience_condition(audience: tuple[str, ...]) -> sa.ColumnElement[bool]:
     """Replies whose status is in `audience` (invitations are counted apart)."""
     conditions = []
     if "going" in audience:
@@ -109,11 +109,11 @@ def _audience_condition(audience: tuple[str, ...]):
     return sa.or_(*conditions) if conditions else sa.false()
 
 
-def _replied_emails(party: Party):
+def _replied_emails(party: Party) -> sa.Select:
     return sa.select(Rsvp.email).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None))
 
 
-def _open_invitations(party: Party):
+def _open_invitations(party: Party) -> sa.Select:
     """Addresses invited by email that have not replied (with any address of a reply)."""
     return sa.select(Invitation).where(
         Invitation.party_id == party.id, Invitation.email.not_in(_replied_emails(party))
@@ -387,7 +387,7 @@ def _check_body(body: str) -> str:
     return body
 
 
-def _author_condition(viewer: Viewer):
+def _author_condition(viewer: Viewer) -> sa.ColumnElement[bool]:
     if viewer.is_host:
         return Comment.by_host.is_(True)
     assert viewer.rsvp is not None
@@ -426,7 +426,8 @@ def post_comment(party: Party, viewer: Viewer, fields: CommentFields, now: datet
     )
     db.session.add(comment)
     db.session.flush()
-    # notify: record the new comment as the host's activity here (watchparty.activity, branch notify).
+    # TODO(notify, #20): record the new comment as the host's activity here (watchparty.activity,
+    # branch notify), in this transaction. The one call site for a new comment.
     return comment
 
 
@@ -544,7 +545,7 @@ def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
             )
     mine_id = viewer.rsvp.id if viewer.rsvp is not None else None
 
-    def shown(row, replies: tuple[ShownComment, ...] = ()) -> ShownComment:
+    def shown(row: sa.Row, replies: tuple[ShownComment, ...] = ()) -> ShownComment:
         mine = (row.by_host and viewer.is_host) or (mine_id is not None and row.rsvp_id == mine_id and not row.by_host)
         return ShownComment(
             row.id, row.author_name, row.by_host, row.body if row.status != "deleted" else "", row.is_spoiler,
@@ -552,11 +553,11 @@ def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
             may_hide=viewer.is_host and row.status == "shown", replies=replies,
         )
 
-    def visible(row) -> bool:
+    def visible(row: sa.Row) -> bool:
         return row.status == "shown" or (row.status == "hidden" and viewer.is_host)
 
     rows = [row for row in rows if row.kind == "c"]
-    replies: dict[int, list] = {}
+    replies: dict[int, list[sa.Row]] = {}
     for row in rows:
         if row.reply_to_id is not None and visible(row):
             replies.setdefault(row.reply_to_id, []).append(row)
