@@ -491,3 +491,31 @@ def test_the_party_page_runs_the_same_few_queries_with_200_comments(app, host, f
         assert html.count('class="comment') >= size
         counts[size] = [s for s in statements if s.strip().upper() != "BEGIN"]
     assert len(counts[2]) == len(counts[200]) <= 10, {k: len(v) for k, v in counts.items()}
+
+
+def test_simultaneous_announcements_never_pass_ten_a_day(app_factory):
+    """Twelve host tabs post at once: the party row's lock (SQLite: the write lock) decides, 10 go."""
+    from tests.test_rsvp_concurrency import run_together
+
+    app = app_factory(RATELIMIT_ENABLED=False)
+    with app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, title="Busy night")
+        make_reply(party, "Gus", "going")
+        party_id = party.id
+        db.session.remove()
+    clients = []
+    for _ in range(12):
+        client = app.test_client()
+        log_in(client, email="host@example.com")
+        clients.append(client)
+
+    def post(i):
+        return clients[i].post(
+            f"/parties/{party_id}/announcements", data={"message": f"Note {i}", "audience": ["going"]}
+        ).status_code
+
+    statuses = run_together(12, post)
+    assert sorted(statuses) == [302] * 10 + [429] * 2
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 10
