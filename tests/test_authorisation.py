@@ -243,6 +243,7 @@ ROUTES: dict[str, Route] = {
     "parties.regenerate_link": Route(lambda w: f"/parties/{w.party.id}/share-link"),
     "talk.comment": Route(lambda w: f"/p/{w.token}/comments", lambda w, role: {"body": "Hello all"}),
     "talk.delete_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/delete"),
+    "talk.reply": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/reply"),
     "talk.hide_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/hide"),
     "talk.announcements": Route(
         lambda w: f"/parties/{w.party.id}/announcements",
@@ -335,6 +336,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     # it, the host hides it; to anyone who cannot read the comments, one looks like no comment.
     ("talk.comment", "POST"): crew(GO, refused=403),
     ("talk.delete_comment", "POST"): crew(GO, refused=404),
+    ("talk.reply", "GET"): crew(200, refused=404),
     ("talk.hide_comment", "POST"): {**crew(GO, refused=404), "guest": 403},
     ("talk.announcements", "GET"): host_only(200),
     ("talk.announcements", "POST"): host_only(GO),
@@ -659,6 +661,7 @@ CACHING: dict[str, dict[str, str]] = {
     "signups.starter": personal(),
     "talk.announcements": personal(),
     "talk.edit_announcement": personal(),
+    "talk.reply": personal(),
 }
 
 

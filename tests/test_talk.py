@@ -293,6 +293,16 @@ def test_replies_are_one_level_deep(app, party, host_client):
     _, may = guest(app, party, "May", "maybe")
     post_comment(gus, party, "Who has a projector?")
     [question] = comments()
+    # "Reply" leads to the thread's own page, with the form.
+    html = page(may, party)
+    assert f'href="/p/{party.share_token}/comments/{question.id}/reply"' in html
+    reply_page = may.get(f"/p/{party.share_token}/comments/{question.id}/reply")
+    assert reply_page.status_code == 200 and "Who has a projector?" in reply_page.get_data(as_text=True)
+    assert app.test_client().get(f"/p/{party.share_token}/comments/{question.id}/reply").status_code == 404
+    # A refused reply comes back on that page, filled, with the error beside the field.
+    refused = post_comment(may, party, "x" * 1001, reply_to=str(question.id))
+    assert refused.status_code == 422
+    assert 'id="reply-body-error"' in refused.get_data(as_text=True) and "Who has a projector?" in refused.get_data(as_text=True)
     assert post_comment(may, party, "I do!", reply_to=str(question.id)).status_code == 302
     answer = comments()[1]
     assert answer.reply_to_id == question.id

@@ -142,6 +142,24 @@ def _back(party: Party, anchor: str = "talk") -> str:
     return url_for("rsvp.party", token=party.share_token) + f"#{anchor}"
 
 
+def _reply_page(party: Party, viewer: Viewer, comment_id: int, form: CommentForm, status: int = 200) -> tuple[str, int]:
+    """A thread and the form to answer it (a page of its own: the party page stays light)."""
+    talk = service.party_talk(party, viewer, clock.now())
+    thread = next((comment for comment in talk.comments if comment.id == comment_id and comment.status != "deleted"),
+                  None)
+    if thread is None:
+        abort(404)
+    return render_template("talk/reply.html", party=party, talk=talk, thread=thread, form=form), status
+
+
+def _form_again(party: Party, viewer: Viewer, form: CommentForm, status: int) -> ResponseReturnValue:
+    """A refused comment again: a reply on its thread's page, a new comment on the party page."""
+    reply_to = form.reply_to_id()
+    if reply_to is not None:
+        return _reply_page(party, viewer, reply_to, form, status)
+    return render_party_page(party, viewer, status=status, comment_form=form)
+
+
 def _refuse(party: Party, form: CommentForm, error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
     if error.status == 404:
@@ -149,7 +167,16 @@ def _refuse(party: Party, form: CommentForm, error: DomainError) -> ResponseRetu
     if isinstance(error, service.ReplyTargetGone):
         form.reply_to.data = ""  # shown with the new-comment form: the thread is gone
     show_error(form, error)
-    return render_party_page(party, current_viewer(party), status=error.status, comment_form=form)
+    return _form_again(party, current_viewer(party), form, error.status)
+
+
+@bp.get("/p/<token>/comments/<int:comment_id>/reply")
+def reply(token: str, comment_id: int) -> ResponseReturnValue:
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    if not service.may_read_comments(viewer):
+        abort(404)  # to someone who cannot read the comments, one looks like no comment
+    return _reply_page(party, viewer, comment_id, CommentForm(formdata=None, reply_to=str(comment_id)))
 
 
 @bp.post("/p/<token>/comments")
@@ -162,7 +189,7 @@ def comment(token: str) -> ResponseReturnValue:
     if not service.may_read_comments(viewer):
         abort(403)
     if not form.validate_on_submit():
-        return render_party_page(party, viewer, status=422, comment_form=form)
+        return _form_again(party, viewer, form, 422)
     fields = service.CommentFields(form.body.data, bool(form.is_spoiler.data), form.reply_to_id())
     try:
         made = service.post_comment(party, viewer, fields, clock.now())
