@@ -243,6 +243,7 @@ ROUTES: dict[str, Route] = {
     "parties.regenerate_link": Route(lambda w: f"/parties/{w.party.id}/share-link"),
     "talk.comment": Route(lambda w: f"/p/{w.token}/comments", lambda w, role: {"body": "Hello all"}),
     "talk.delete_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/delete"),
+    "talk.all_comments": Route(lambda w: f"/p/{w.token}/comments"),
     "talk.reply": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/reply"),
     "talk.hide_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/hide"),
     "talk.announcements": Route(
@@ -337,6 +338,7 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("talk.comment", "POST"): crew(GO, refused=403),
     ("talk.delete_comment", "POST"): crew(GO, refused=404),
     ("talk.reply", "GET"): crew(200, refused=404),
+    ("talk.all_comments", "GET"): crew(200, refused=404),
     ("talk.hide_comment", "POST"): {**crew(GO, refused=404), "guest": 403},
     ("talk.announcements", "GET"): host_only(200),
     ("talk.announcements", "POST"): host_only(GO),
@@ -662,6 +664,7 @@ CACHING: dict[str, dict[str, str]] = {
     "talk.announcements": personal(),
     "talk.edit_announcement": personal(),
     "talk.reply": personal(),
+    "talk.all_comments": personal(),
 }
 
 

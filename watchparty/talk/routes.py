@@ -144,7 +144,7 @@ def _back(party: Party, anchor: str = "talk") -> str:
 
 def _reply_page(party: Party, viewer: Viewer, comment_id: int, form: CommentForm, status: int = 200) -> tuple[str, int]:
     """A thread and the form to answer it (a page of its own: the party page stays light)."""
-    talk = service.party_talk(party, viewer, clock.now())
+    talk = service.party_talk(party, viewer, clock.now(), threads_shown=None)
     thread = next((comment for comment in talk.comments if comment.id == comment_id and comment.status != "deleted"),
                   None)
     if thread is None:
@@ -168,6 +168,17 @@ def _refuse(party: Party, form: CommentForm, error: DomainError) -> ResponseRetu
         form.reply_to.data = ""  # shown with the new-comment form: the thread is gone
     show_error(form, error)
     return _form_again(party, current_viewer(party), form, error.status)
+
+
+@bp.get("/p/<token>/comments")
+def all_comments(token: str) -> ResponseReturnValue:
+    """Every conversation (the party page shows the newest service.PAGE_THREADS)."""
+    party = party_by_token(token)
+    viewer = current_viewer(party)
+    if not service.may_read_comments(viewer):
+        abort(404)
+    talk = service.party_talk(party, viewer, clock.now(), threads_shown=None)
+    return render_template("talk/all.html", party=party, talk=talk)
 
 
 @bp.get("/p/<token>/comments/<int:comment_id>/reply")

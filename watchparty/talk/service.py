@@ -43,6 +43,8 @@ from watchparty.rsvp.service import Viewer, email_guest, film_url, share_url
 ANNOUNCEMENTS_PER_DAY = 10
 COMMENTS_PER_MINUTE = 5  # per guest (or host), whatever their address; the limiter counts per client too
 COMMENT_LINKS_MAX = 2
+# The party page shows the newest conversations; the rest are one link away (its size stays bounded).
+PAGE_THREADS = 30
 # A scheduled time within this much of now (a minute picked on a form) means "now".
 SEND_AT_GRACE = timedelta(minutes=1)
 
@@ -488,6 +490,7 @@ class PartyTalk:
     why_not: str | None = None
     spoilers_open: bool = False
     is_host: bool = False
+    older_threads: int = 0  # conversations left off the party page (see PAGE_THREADS)
 
 
 def _none(type_: sa.types.TypeEngine) -> sa.ColumnElement:
@@ -525,7 +528,7 @@ def viewer_status(viewer: Viewer) -> str | None:
     return rsvp.response
 
 
-def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
+def party_talk(party: Party, viewer: Viewer, now: datetime, threads_shown: int | None = PAGE_THREADS) -> PartyTalk:
     """Announcements meant for this viewer and the discussion, from two statements
     kept under the page's stamps (watchparty.cache.page_rows); nothing for a visitor."""
     talk = PartyTalk(is_host=viewer.is_host, may_read=may_read_comments(viewer))
@@ -570,5 +573,9 @@ def party_talk(party: Party, viewer: Viewer, now: datetime) -> PartyTalk:
             threads.append(shown(row, answers))
         elif answers:  # a removed comment stays as a placeholder while it has replies
             threads.append(ShownComment(row.id, "", False, "", False, row.created_at, "deleted", False, False, answers))
-    talk.comments = threads[::-1]  # newest conversation first
+    newest_first = threads[::-1]
+    if threads_shown is not None and len(newest_first) > threads_shown:
+        talk.older_threads = len(newest_first) - threads_shown
+        newest_first = newest_first[:threads_shown]
+    talk.comments = newest_first
     return talk
