@@ -1,8 +1,9 @@
 """Seed the benchmark's parties through the app's own services.
 
 typical: 30 replies with plus-ones, 15 items, 40 claims, 3 reviews of 10
-sections, 8 trivia, a film with 20 cast.
-large: 300 replies, 60 items, 200 claims, 10 reviews, 40 cast.
+sections, 8 trivia, a film with 20 cast, 20 comments and 3 announcements.
+large: 300 replies, 60 items, 200 claims, 10 reviews, 40 cast, 200 comments
+and 5 announcements.
 """
 
 from dataclasses import dataclass
@@ -22,10 +23,14 @@ class Shape:
     sections: int
     trivia: int
     cast: int
+    comments: int = 0
+    announcements: int = 0
 
 
-TYPICAL = Shape("typical", replies=30, items=15, claims=40, reviews=3, sections=10, trivia=8, cast=20)
-LARGE = Shape("large", replies=300, items=60, claims=200, reviews=10, sections=10, trivia=8, cast=40)
+TYPICAL = Shape("typical", replies=30, items=15, claims=40, reviews=3, sections=10, trivia=8, cast=20,
+                comments=20, announcements=3)
+LARGE = Shape("large", replies=300, items=60, claims=200, reviews=10, sections=10, trivia=8, cast=40,
+              comments=200, announcements=5)
 
 PARAGRAPH = (
     "The film moves with a restless energy, and **Mikey Madison** carries every scene with a performance "
@@ -114,6 +119,32 @@ def _signups(shape: Shape, party: Party, replies: list) -> None:
         signups.claim_item(party, Viewer(party, rsvp=taker), items[i % len(items)].id, 1)
 
 
+def _talk(shape: Shape, party: Party, replies: list) -> None:
+    """Comments by the guests who may post (every fourth a reply, every seventh a spoiler)
+    and the host's announcements to the going guests, through the talk's services."""
+    from watchparty.rsvp.service import Viewer
+    from watchparty.talk import service as talk
+
+    posters = [reply for reply in replies if reply.response in ("going", "maybe")]
+    start = utcnow() - timedelta(days=1)
+    threads: list[int] = []
+    for i in range(shape.comments):
+        viewer = Viewer(party, rsvp=posters[i % len(posters)])
+        fields = talk.CommentFields(
+            f"Comment {i}: can't wait for this one, see https://example.com/trailer/{i}",
+            is_spoiler=i % 7 == 6, reply_to=threads[-1] if i % 4 == 3 and threads else None,
+        )
+        # A minute apart: each guest stays under the per-minute limit.
+        comment = talk.post_comment(party, viewer, fields, now=start + timedelta(minutes=i))
+        if comment.reply_to_id is None:
+            threads.append(comment.id)
+    for i in range(shape.announcements):
+        talk.post_announcement(
+            party, talk.AnnouncementFields(f"Announcement {i}: doors open at 19:30.", ("going",)),
+            now=start + timedelta(minutes=i),
+        )
+
+
 def seed_party(shape: Shape, host: User) -> Party:
     """One party of the given shape, committed; returns it."""
     from watchparty.parties import service as parties
@@ -132,5 +163,6 @@ def seed_party(shape: Shape, host: User) -> Party:
     )
     replies = _replies(shape, party)
     _signups(shape, party, replies)
+    _talk(shape, party, replies)
     db.session.commit()
     return party

@@ -133,6 +133,30 @@ def user_of(world: World, role: str):
     return {"other_user": world.other_user, "host": world.host, "admin": world.admin}.get(role)
 
 
+def guest_comment(world: World) -> int:
+    """The id of a comment by the world's guest (made on first use)."""
+    if "comment_id" not in world.__dict__:
+        from watchparty.models import Comment
+
+        comment = Comment(party_id=world.party.id, rsvp_id=world.guest_id, author_name="Gina Guest", body="Hi")
+        db.session.add(comment)
+        db.session.commit()
+        world.comment_id = comment.id
+    return world.comment_id
+
+
+def announcement(world: World) -> int:
+    """The id of an announcement of the world's party to its going guests (made on first use)."""
+    if "announcement_id" not in world.__dict__:
+        from watchparty.models import Announcement
+
+        row = Announcement(party_id=world.party.id, message="Bring a blanket", to_going=True, sent_at=utcnow())
+        db.session.add(row)
+        db.session.commit()
+        world.announcement_id = row.id
+    return world.announcement_id
+
+
 @dataclass
 class Route:
     """How to call one endpoint in a world: its path, and for POST a valid form."""
@@ -259,6 +283,20 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/parties/{w.party.id}/reviews", lambda w, role: {"shown": [str(w.review.id)]}
     ),
     "parties.regenerate_link": Route(lambda w: f"/parties/{w.party.id}/share-link"),
+    "talk.comment": Route(lambda w: f"/p/{w.token}/comments", lambda w, role: {"body": "Hello all"}),
+    "talk.delete_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/delete"),
+    "talk.all_comments": Route(lambda w: f"/p/{w.token}/comments"),
+    "talk.reply": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/reply"),
+    "talk.hide_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/hide"),
+    "talk.announcements": Route(
+        lambda w: f"/parties/{w.party.id}/announcements",
+        lambda w, role: {"message": "Door code 1234", "audience": ["going"]},
+    ),
+    "talk.edit_announcement": Route(
+        lambda w: f"/parties/{w.party.id}/announcements/{announcement(w)}/edit",
+        lambda w, role: {"message": "Door code 4321", "audience": ["going"]},
+    ),
+    "talk.delete_announcement": Route(lambda w: f"/parties/{w.party.id}/announcements/{announcement(w)}/delete"),
 }
 
 
@@ -366,6 +404,18 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("signups.remove_item", "POST"): host_only(GO),
     ("signups.starter", "GET"): host_only(200),
     ("signups.starter", "POST"): host_only(GO),
+    # The talk: guests who replied and the host post; a comment's author or the host deletes
+    # it, the host hides it; to anyone who cannot read the comments, one looks like no comment.
+    ("talk.comment", "POST"): crew(GO, refused=403),
+    ("talk.delete_comment", "POST"): crew(GO, refused=404),
+    ("talk.reply", "GET"): crew(200, refused=404),
+    ("talk.all_comments", "GET"): crew(200, refused=404),
+    ("talk.hide_comment", "POST"): {**crew(GO, refused=404), "guest": 403},
+    ("talk.announcements", "GET"): host_only(200),
+    ("talk.announcements", "POST"): host_only(GO),
+    ("talk.edit_announcement", "GET"): host_only(200),
+    ("talk.edit_announcement", "POST"): host_only(GO),
+    ("talk.delete_announcement", "POST"): host_only(GO),
 }
 
 
@@ -696,6 +746,10 @@ CACHING: dict[str, dict[str, str]] = {
     "signups.edit_item": personal(),
     "signups.remove_item": personal(),
     "signups.starter": personal(),
+    "talk.announcements": personal(),
+    "talk.edit_announcement": personal(),
+    "talk.reply": personal(),
+    "talk.all_comments": personal(),
 }
 
 

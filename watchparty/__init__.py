@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from watchparty.reviews.routes import bp as reviews_bp
     from watchparty.rsvp.routes import bp as rsvp_bp
     from watchparty.signups.routes import bp as signups_bp
+    from watchparty.talk.routes import bp as talk_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(notifications_bp)  # full paths: /parties/<id>/invitations, /p/<token>/…
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(rsvp_bp, url_prefix="/p")
     app.register_blueprint(signups_bp)  # full paths: /p/<token>/items…, /parties/<id>/items…
+    app.register_blueprint(talk_bp)  # full paths: /parties/<id>/announcements…, /p/<token>/comments…
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -111,6 +111,8 @@ class Config:
         # Invitations one account may send in a day, across all its parties (each
         # party also has its own cap): a new account cannot become a spam cannon.
         self.INVITATIONS_PER_ACCOUNT_PER_DAY = int(env("INVITATIONS_PER_ACCOUNT_PER_DAY", "300"))
+        self.RATELIMIT_COMMENT = env("RATELIMIT_COMMENT", "5 per minute;60 per hour")
+        self.RATELIMIT_ANNOUNCE = env("RATELIMIT_ANNOUNCE", "10 per minute;30 per hour")
 
         self.RATELIMIT_ENABLED = _flag(env("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

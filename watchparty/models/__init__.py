@@ -13,6 +13,7 @@ from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.sign_in_code import SignInCode
 from watchparty.models.signup import ITEM_CATEGORIES, Claim, SignupItem
+from watchparty.models.talk import Announcement, Comment
 from watchparty.models.user import User
 
 __all__ = [
@@ -21,9 +22,11 @@ __all__ = [
     "ITEM_CATEGORIES",
     "REVIEW_KINDS",
     "WATCH_FORMATS",
+    "Announcement",
     "Award",
     "Base",
     "Claim",
+    "Comment",
     "Credit",
     "Film",
     "Invitation",

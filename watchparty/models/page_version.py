@@ -54,6 +54,9 @@ STAMPED_BY = {
         ("film", "SELECT film_id AS id FROM review WHERE id = {row}.review_id"),
         ("party", "SELECT party_id AS id FROM review WHERE id = {row}.review_id"),
     ],
+    # The host's announcements and the guests' comments (watchparty.talk).
+    "announcement": [("party", "SELECT {row}.party_id AS id")],
+    "party_comment": [("party", "SELECT {row}.party_id AS id")],
     # The host's name is on their parties' pages.
     "user": [("party", "SELECT id FROM party WHERE host_id = {row}.id")],
     "film": [("film", "SELECT {row}.id AS id")],

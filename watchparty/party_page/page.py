@@ -31,6 +31,8 @@ from watchparty.rsvp import summary as rsvp_summary
 from watchparty.rsvp.forms import RsvpForm
 from watchparty.signups import board as signup_board
 from watchparty.signups.forms import ClaimForm, ItemForm
+from watchparty.talk import service as talk_service
+from watchparty.talk.forms import CommentForm
 from watchparty.templating import local_time
 
 
@@ -148,6 +150,7 @@ def render_party_page(
     reply_form: RsvpForm | None = None,
     verdict_form: VerdictForm | None = None,
     signup_refusal: SignupRefusal | None = None,
+    comment_form: CommentForm | None = None,
     stamp: PageStamp | None = None,
 ):
     """The party page for `viewer`, with any refused form filled in beside its field.
@@ -168,13 +171,17 @@ def render_party_page(
     def render() -> str:
         with reading_under(stamp):
             context = page_context(party, viewer, now)
+            # Announcements and comments: what this viewer may see depends on their reply's
+            # status, seen-it and id, which the key holds (reply_id) or the party's stamp does.
+            talk = talk_service.party_talk(party, viewer, now)
         form = reply_form if reply_form is not None or viewer.rsvp is not None else new_reply_form(party)
         rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
         return render_template(
-            "rsvp/party.html", form=form, verdict_form=rating_form, signup_refusal=signup_refusal, **context
+            "rsvp/party.html", form=form, verdict_form=rating_form, signup_refusal=signup_refusal, talk=talk,
+            comment_form=comment_form or CommentForm(formdata=None), **context
         )
 
-    refused = reply_form is not None or verdict_form is not None or signup_refusal is not None
+    refused = reply_form is not None or verdict_form is not None or signup_refusal is not None or comment_form is not None
     key = ("rsvp/party.html", stamp, inputs) if stamp is not None and not refused else None
     return cached_page(key, render, countdown_now(now)), status
 
@@ -207,6 +214,7 @@ def render_dashboard(
             item_form=item_form or ItemForm(formdata=None, prefix="item"),
             signup_error=signup_error,
             activity=activity or host_updates.activity_panel(party, HostUpdatesForm(formdata=None, host_updates=party.host_updates)),
+            talk=talk_service.dashboard_talk(party),
         ),
         status,
     )

@@ -1,0 +1,1 @@
+"""The party talks: the host's announcements and the guests' discussion (#20)."""
