@@ -209,6 +209,12 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("notifications.stop_host", "anonymous", main=False, writes_on_200=True),
     FormSpec("notifications.host_updates", "host", "notifications:HostUpdatesForm", main=False),
     FormSpec("notifications.nudge", "host", main=False),
+    FormSpec("talk.comment", "guest", "talk:CommentForm"),
+    FormSpec("talk.delete_comment", "guest", main=False),
+    FormSpec("talk.hide_comment", "host", main=False),
+    FormSpec("talk.announcements", "host", "talk:AnnouncementForm"),
+    FormSpec("talk.edit_announcement", "host", "talk:AnnouncementForm", main=False),
+    FormSpec("talk.delete_announcement", "host", main=False),
 ]}
 NO_FIELDS = ("junk",)  # a POST-only button: an unexpected field is all there is to send
 
@@ -268,8 +274,14 @@ class Tally:
 
 
 def fresh_world(started=False) -> World:
+    from tests.test_authorisation import announcement, guest_comment
+
     empty_tables()
-    return World(started=started)
+    world = World(started=started)
+    # Made now, not on the first use inside an attack (which would count as its change).
+    guest_comment(world)
+    announcement(world)
+    return world
 
 
 def encode(data: dict) -> dict:
@@ -475,6 +487,14 @@ def valid_url_values(world: World, rule) -> dict:
             from tests.test_authorisation import email_change_token
 
             values[name] = email_change_token(world)
+        elif name == "comment_id":
+            from tests.test_authorisation import guest_comment
+
+            values[name] = str(guest_comment(world))
+        elif name == "announcement_id":
+            from tests.test_authorisation import announcement
+
+            values[name] = str(announcement(world))
         else:
             values[name] = candidates[name]
     return values

@@ -58,8 +58,10 @@ def verdicts() -> list[Review]:
 
 
 def page_text(response) -> str:
-    """What a reader sees: tags removed, entities decoded, spaces collapsed."""
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", response.text))).strip()
+    """What a reader sees: text for screen readers only dropped, tags removed, entities
+    decoded, spaces collapsed."""
+    html = re.sub(r'<span class="visually-hidden">[^<]*</span>', " ", response.text)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def verdict_section(html: str) -> str:
