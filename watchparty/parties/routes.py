@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
+from watchparty.forms import EmptyForm
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.parties import service
@@ -144,23 +145,39 @@ def edit(party_id: int):
     return _form_page(form, party)
 
 
-@bp.post("/<int:party_id>/cancel")
+@bp.route("/<int:party_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(party_id: int):
+    """A page that says what cancelling does, with the message field and the button (works without JS)."""
     party = party_for_host(party_id)
     form = CancelForm()
+    if request.method == "GET":
+        return _cancel_page(party, form)
     if not form.validate_on_submit():
-        return render_dashboard(party, cancel_form=form, status=422)
+        return _cancel_page(party, form, status=422)
     service.cancel_party(party, form.message.data)
     db.session.commit()
     flash("The party is cancelled. Its page says so, and replies are closed.", "info")
     return redirect(url_for("parties.dashboard", party_id=party.id))
 
 
-@bp.post("/<int:party_id>/share-link")
+def _cancel_page(party: Party, form: CancelForm, status: int = 200):
+    return render_template("parties/confirm_cancel.html", party=party, form=form), status
+
+
+@bp.route("/<int:party_id>/share-link", methods=["GET", "POST"])
 @login_required
 def regenerate_link(party_id: int):
+    """GET: what a new link does (the shared one stops working); POST: make it."""
     party = party_for_host(party_id)
+    form = EmptyForm()
+    if request.method == "GET":
+        return render_template(
+            "parties/confirm_new_link.html", party=party, form=form,
+            emailed=service.guests_with_email(party), share_link=rsvp_service.share_url(party),
+        )
+    if not form.validate_on_submit():
+        abort(400)
     sent = service.regenerate_share_link(party)
     db.session.commit()
     flash(
@@ -169,7 +186,7 @@ def regenerate_link(party_id: int):
         + "Send the new link to everyone else.",
         "success",
     )
-    return redirect(url_for("parties.dashboard", party_id=party.id))
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#share")
 
 
 @bp.post("/<int:party_id>/guests/<int:rsvp_id>/remove")
