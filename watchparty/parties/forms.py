@@ -70,7 +70,6 @@ class PartyForm(BaseForm):
         filters=[strip, lambda value: value or ""],
         validators=[Length(max=TITLE_MAX)],
         description="Optional: left empty, the party is named after the film, like “Anora night”.",
-        render_kw={"placeholder": "Friday film night"},
     )
     film = StringField(
         "Film",
