@@ -1,10 +1,10 @@
 """What every form shares: the base class, its text checks and small field helpers."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import Field, SubmitField
 from wtforms.fields import FieldList, FormField, StringField, TextAreaField
 
 # Control characters (and NUL, which PostgreSQL cannot store). Long text may
@@ -39,7 +39,7 @@ class BaseForm(FlaskForm):
         return list(_field_errors(self, ""))
 
 
-def _field_errors(fields, prefix: str) -> Iterator[tuple[str, str, str]]:
+def _field_errors(fields: Iterable[Field], prefix: str) -> Iterator[tuple[str, str, str]]:
     for field in fields:
         if isinstance(field, FieldList):
             for number, entry in enumerate(field.entries, 1):

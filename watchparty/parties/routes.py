@@ -2,9 +2,14 @@
 
 Every route here is the host's alone: anonymous visitors are sent to log in,
 and any other account gets a 404, so a party's id reveals nothing.
+
+The two steps that cannot be undone answer GET with a page that says what will
+happen and POST with the change: `/parties/<id>/share-link` (a new share link;
+the old one then answers "link not found") and `/parties/<id>/cancel`.
 """
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from watchparty.errors import DomainError
@@ -147,7 +152,7 @@ def edit(party_id: int):
 
 @bp.route("/<int:party_id>/cancel", methods=["GET", "POST"])
 @login_required
-def cancel(party_id: int):
+def cancel(party_id: int) -> ResponseReturnValue:
     """A page that says what cancelling does, with the message field and the button (works without JS)."""
     party = party_for_host(party_id)
     form = CancelForm()
@@ -161,13 +166,13 @@ def cancel(party_id: int):
     return redirect(url_for("parties.dashboard", party_id=party.id))
 
 
-def _cancel_page(party: Party, form: CancelForm, status: int = 200):
+def _cancel_page(party: Party, form: CancelForm, status: int = 200) -> tuple[str, int]:
     return render_template("parties/confirm_cancel.html", party=party, form=form), status
 
 
 @bp.route("/<int:party_id>/share-link", methods=["GET", "POST"])
 @login_required
-def regenerate_link(party_id: int):
+def regenerate_link(party_id: int) -> ResponseReturnValue:
     """GET: what a new link does (the shared one stops working); POST: make it."""
     party = party_for_host(party_id)
     form = EmptyForm()
