@@ -388,10 +388,12 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("parties.edit", "POST"): host_only(GO),
     ("parties.again", "GET"): host_only(200),
     ("parties.again", "POST"): host_only(GO),
+    ("parties.cancel", "GET"): host_only(200),  # the confirmation step
     ("parties.cancel", "POST"): host_only(GO),
     ("parties.guests_csv", "GET"): host_only(200),
     ("parties.remove_guest", "POST"): host_only(GO),
     ("parties.choose_reviews", "POST"): host_only(GO),
+    ("parties.regenerate_link", "GET"): host_only(200),  # the confirmation step
     ("parties.regenerate_link", "POST"): host_only(GO),
     ("notifications.invite", "POST"): host_only(GO),
     ("notifications.host_updates", "POST"): host_only(GO),
@@ -742,6 +744,8 @@ CACHING: dict[str, dict[str, str]] = {
     "parties.dashboard": personal(),
     "parties.edit": personal(),
     "parties.again": personal(),
+    "parties.cancel": personal(),
+    "parties.regenerate_link": personal(),
     "parties.guests_csv": personal(),
     "signups.edit_item": personal(),
     "signups.remove_item": personal(),

@@ -544,6 +544,8 @@ def test_host_can_hide_the_address_from_everyone_but_themselves(app, party):
 
 
 def test_guest_list_is_for_the_host_and_for_guests_who_replied_when_allowed(app, party):
+    party.guest_list_visible = False  # the host hides the guest list (shown by default)
+    db.session.commit()
     clients = privacy_viewers(app, party)
     for label, client in clients.items():
         assert ("Who's coming" in text_of(client.get(f"/p/{party.share_token}"))) is (label == "host"), label

@@ -589,6 +589,8 @@ def test_bad_items_from_the_party_page_are_refused_and_change_nothing(app, party
 
 
 def test_a_guest_adds_their_own_item_which_is_theirs_to_bring(app, host_client, party):
+    party.guest_list_visible = False  # the host hides the guest list (shown by default)
+    db.session.commit()
     make_items(party, ("Popcorn", 2))
     bob, client = guest(app, party, "Bob")
     response = add(client, party, name="Cheesecake", category="snack", quantity="1", note="contains nuts")
@@ -600,7 +602,7 @@ def test_a_guest_adds_their_own_item_which_is_theirs_to_bring(app, host_client, 
     assert [(c.item_id, c.rsvp_id, c.quantity) for c in claims()] == [(cake.id, bob.id, 1)]
     assert "added by you" in text_of(client.get(f"/p/{party.share_token}"))
     _, ann = guest(app, party, "Ann")
-    assert "added by a guest" in text_of(ann.get(f"/p/{party.share_token}"))  # names hidden by default
+    assert "added by a guest" in text_of(ann.get(f"/p/{party.share_token}"))  # names hidden with the list
     assert "added by Bob" in text_of(host_client.get(f"/p/{party.share_token}"))
     # The host adds from the party page too: a need on the list, claimed by nobody.
     assert add(host_client, party, name="Ice", category="supplies", quantity="2").status_code == 302
@@ -714,6 +716,8 @@ def test_party_page_shows_still_needed_then_items_by_category(app, party):
 
 
 def test_names_follow_the_guest_list_setting_and_the_host_sees_all(app, host_client, party):
+    party.guest_list_visible = False  # the host hides the guest list (shown by default)
+    db.session.commit()
     (popcorn,) = make_items(party, ("Popcorn", 4))
     ann, _ann_client = guest(app, party, "Annabel")
     bob, bob_client = guest(app, party, "Bartholomew")

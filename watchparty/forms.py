@@ -1,6 +1,7 @@
 """What every form shares: the base class, its text checks and small field helpers."""
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from flask_wtf import FlaskForm
@@ -54,6 +55,23 @@ class BaseForm(FlaskForm):
         return Markup("\n".join(  # noqa: S704 - WTForms escapes every value it renders
             str(field(id=False)) for field in chosen if field is not None and isinstance(field.widget, HiddenInput)
         ))
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """Every field's errors as (field id, label, messages), in the form's order: the
+        summary above a refused form links each one to its field (_macros/forms.html)."""
+        return list(_field_errors(self, ""))
+
+
+def _field_errors(fields: Iterable[Field], prefix: str) -> Iterator[tuple[str, str, str]]:
+    for field in fields:
+        if isinstance(field, FieldList):
+            for number, entry in enumerate(field.entries, 1):
+                yield from _field_errors([entry], f"{prefix}{field.label.text}, row {number}: ")
+        elif isinstance(field, FormField):
+            yield from _field_errors(field.form, prefix)
+        elif field.type not in ("CSRFTokenField", "HiddenField") and field.errors:
+            # One line per field, however many of its checks failed.
+            yield field.id, prefix + field.label.text, " ".join(str(message) for message in field.errors)
 
 
 def _text_fields(form):

@@ -55,10 +55,14 @@ def host_creates_the_party(host, base_url: str, size: str, outbox=None) -> str:
     host.fill("input[name=film]", "Anora")
     host.fill("input[name=starts_at]", next_week_at_eight())
     host.select_option("select[name=timezone]", "Europe/London")
+    # The optional sections start collapsed: open the place and the guests.
+    host.locator("details#place > summary").click()
+    host.locator("details#guests > summary").click()
     host.fill("input[name=area]", "Hackney, London")
     host.fill("textarea[name=address]", ADDRESS)
     host.fill("input[name=capacity]", "10")
     host.fill("input[name=max_plus_ones]", "2")
+    host.locator("details#items > summary").click()
     host.get_by_role("button", name="Add the movie-night starter list").click()
     # The starter rows are filled in (and the fields typed so far kept) before anything is saved.
     expect(host.locator(".item-row input[name$='-name']").first).to_have_value("Popcorn")
@@ -87,6 +91,7 @@ def host_shares_the_link(host, base_url: str, size: str) -> str:
     copy.click()
     expect(copy).to_have_text("Copied!")
     assert host.evaluate("navigator.clipboard.readText()") == link
+    host.locator("details.share-qr-box > summary").click()  # the QR code is one tap away
     qr = host.locator("img.share-qr")
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code image did not load"

@@ -163,6 +163,7 @@ def test_every_page_is_finished_on_a_phone(open_context, live_server):
         page.goto(base + path)
         check(page, name, problems, shoot=name in ("edit-party", "starter-list", "new-film", "edit-film", "import-review"))
     page.goto(base + "/parties/new")
+    page.locator("details#items > summary").click()
     page.get_by_role("button", name="Add the movie-night starter list").click()
     check(page, "new-party-starter-rows", problems)
     page.get_by_role("button", name="Create the party").click()

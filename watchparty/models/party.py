@@ -18,9 +18,13 @@ RESPONSES = ("going", "maybe", "declined")
 RSVP_STATES = ("confirmed", "waitlisted")
 
 CAPACITY_MAX = 10_000
+TITLE_MAX = 120
 PLUS_ONES_MAX = 10
-# Plus-ones a party allows when the host says nothing.
-DEFAULT_PLUS_ONES = 0
+# What a party allows when the host says nothing: the common case is a guest
+# who brings someone, and a guest list that guests who replied may see. The
+# form, the service's PartyFields and the model all read these.
+DEFAULT_PLUS_ONES = 1
+DEFAULT_GUEST_LIST_VISIBLE = True
 # How long a party lasts when its film has no runtime.
 DEFAULT_LENGTH = timedelta(hours=3)
 
@@ -42,7 +46,7 @@ class Party(Base):
     host_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     # A film with parties cannot be deleted from under them.
     film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="RESTRICT"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     timezone: Mapped[str] = mapped_column(sa.String(64))
@@ -54,7 +58,7 @@ class Party(Base):
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_plus_ones: Mapped[int] = mapped_column(default=DEFAULT_PLUS_ONES)
     # False: only the host sees who is coming; True: guests who replied see names too.
-    guest_list_visible: Mapped[bool] = mapped_column(default=False)
+    guest_list_visible: Mapped[bool] = mapped_column(default=DEFAULT_GUEST_LIST_VISIBLE)
     show_address_to_guests: Mapped[bool] = mapped_column(default=True)
     share_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")

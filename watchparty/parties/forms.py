@@ -1,12 +1,18 @@
 from urllib.parse import urlsplit
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, URLField
-from wtforms.fields import DateTimeLocalField
+from wtforms.fields import DateTimeLocalField, FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from watchparty.accounts.forms import display_name_field, email_field
 from watchparty.forms import BaseForm, strip
-from watchparty.models.party import CAPACITY_MAX, PLUS_ONES_MAX
+from watchparty.models.party import (
+    CAPACITY_MAX,
+    DEFAULT_GUEST_LIST_VISIBLE,
+    DEFAULT_PLUS_ONES,
+    PLUS_ONES_MAX,
+    TITLE_MAX,
+)
 from watchparty.signups.forms import item_rows_field, refresh_row_errors
 from watchparty.timezones import canonical_or_same, timezone_choices
 
@@ -46,11 +52,25 @@ def optional_text(label, max_length, area=False, **kwargs):
 
 
 class PartyForm(BaseForm):
+    """The party form: the film and the start first (the only required fields, marked),
+    everything else in optional sections (SECTIONS) that open when they hold something."""
+
+    class Meta:
+        mark_required = True
+
+    # The optional sections of the form, each a <details> (parties/form.html).
+    SECTIONS: dict[str, tuple[str, ...]] = {
+        "place": ("area", "address", "online_url", "show_address_to_guests", "screening_notes"),
+        "guests": ("capacity", "max_plus_ones", "rsvp_deadline", "guest_list_visible"),
+        "about": ("description",),
+        "items": ("items",),
+    }
+
     title = StringField(
         "Title",
-        filters=[strip],
-        validators=[DataRequired("Give the party a title."), Length(max=120)],
-        render_kw={"placeholder": "Friday film night"},
+        filters=[strip, lambda value: value or ""],
+        validators=[Length(max=TITLE_MAX)],
+        description="Optional: left empty, the party is named after the film, like “Anora night”.",
     )
     film = StringField(
         "Film",
@@ -75,7 +95,11 @@ class PartyForm(BaseForm):
     starts_at = LocalDateTimeField(
         "Starts at", validators=[InputRequired("Enter the date and time the film starts.")]
     )
-    timezone = SelectField("Time zone", choices=timezone_choices, validate_choice=True, filters=[canonical_or_same])
+    # No zone chosen by the server (a host without settings): static/js/forms.js picks the browser's.
+    timezone = SelectField(
+        "Time zone", choices=timezone_choices, validate_choice=True, filters=[canonical_or_same],
+        render_kw={"data-guess-timezone": True},
+    )
     area = optional_text(
         "Area", 120, description="Shown to everyone with the link, like “Hackney, London” or “Online”."
     )
@@ -112,7 +136,7 @@ class PartyForm(BaseForm):
     )
     max_plus_ones = IntegerField(
         "Plus-ones per guest",
-        default=0,
+        default=DEFAULT_PLUS_ONES,
         validators=[Optional(), NumberRange(0, PLUS_ONES_MAX, f"Enter a number from 0 to {PLUS_ONES_MAX}.")],
         render_kw={"inputmode": "numeric", "min": 0, "max": PLUS_ONES_MAX},
     )
@@ -121,7 +145,9 @@ class PartyForm(BaseForm):
         description="Plain text; links starting with https:// become clickable.",
         render_kw={"rows": 5},
     )
-    guest_list_visible = BooleanField("Guests who replied can see who else is coming")
+    guest_list_visible = BooleanField(
+        "Guests who replied can see who else is coming", default=DEFAULT_GUEST_LIST_VISIBLE
+    )
     show_address_to_guests = BooleanField(
         "Show the exact address and online link to guests who reply going or maybe", default=True
     )
@@ -134,6 +160,22 @@ class PartyForm(BaseForm):
     @property
     def wants_more_rows(self) -> bool:
         return bool(self.add_starter.data or self.add_rows.data)
+
+    def open_sections(self) -> set[str]:
+        """The optional sections shown open: those with an error or a value of their own
+        (anything but a field's default), and the item list when rows were just added."""
+        opened = {name for name, fields in self.SECTIONS.items() if any(map(self._holds_something, fields))}
+        if self.wants_more_rows:
+            opened.add("items")
+        return opened
+
+    def _holds_something(self, name: str) -> bool:
+        field = self[name]
+        if field.errors:
+            return True
+        if isinstance(field, FieldList):
+            return any(not entry.form.is_blank for entry in field.entries)
+        return (field.data or None) != (field.default or None)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

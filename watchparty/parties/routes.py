@@ -6,6 +6,10 @@ itself (`/parties/new`) is open to anyone: a host who is not signed in (or
 whose email is not verified) gives a name and an email at "Create"
 (`/parties/new/confirm`) and publishes by entering the emailed code
 (`POST /accounts/code/verify`, or the one-click link `/accounts/code/link/<token>`).
+
+The two steps that cannot be undone answer GET with a page that says what will
+happen and POST with the change: `/parties/<id>/share-link` (a new share link;
+the old one then answers "link not found") and `/parties/<id>/cancel`.
 """
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -15,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
-from watchparty.forms import validated
+from watchparty.forms import EmptyForm, validated
 from watchparty.models import Party
 from watchparty.models.party import DEFAULT_PLUS_ONES
 from watchparty.models.user import User
@@ -280,23 +284,39 @@ def again(party_id: int):
     return redirect(url_for("parties.dashboard", party_id=hosted.party.id))
 
 
-@bp.post("/<int:party_id>/cancel")
+@bp.route("/<int:party_id>/cancel", methods=["GET", "POST"])
 @login_required
-def cancel(party_id: int):
+def cancel(party_id: int) -> ResponseReturnValue:
+    """A page that says what cancelling does, with the message field and the button (works without JS)."""
     party = party_for_host(party_id)
     form = CancelForm()
+    if request.method == "GET":
+        return _cancel_page(party, form)
     if not form.validate_on_submit():
-        return render_dashboard(party, cancel_form=form, status=422)
+        return _cancel_page(party, form, status=422)
     service.cancel_party(party, form.message.data)
     db.session.commit()
     flash("The party is cancelled. Its page says so, and replies are closed.", "info")
     return redirect(url_for("parties.dashboard", party_id=party.id))
 
 
-@bp.post("/<int:party_id>/share-link")
+def _cancel_page(party: Party, form: CancelForm, status: int = 200) -> tuple[str, int]:
+    return render_template("parties/confirm_cancel.html", party=party, form=form), status
+
+
+@bp.route("/<int:party_id>/share-link", methods=["GET", "POST"])
 @login_required
-def regenerate_link(party_id: int):
+def regenerate_link(party_id: int) -> ResponseReturnValue:
+    """GET: what a new link does (the shared one stops working); POST: make it."""
     party = party_for_host(party_id)
+    form = EmptyForm()
+    if request.method == "GET":
+        return render_template(
+            "parties/confirm_new_link.html", party=party, form=form,
+            emailed=service.guests_with_email(party), share_link=rsvp_service.share_url(party),
+        )
+    if not form.validate_on_submit():
+        abort(400)
     sent = service.regenerate_share_link(party)
     db.session.commit()
     flash(
@@ -305,7 +325,7 @@ def regenerate_link(party_id: int):
         + "Send the new link to everyone else.",
         "success",
     )
-    return redirect(url_for("parties.dashboard", party_id=party.id))
+    return redirect(url_for("parties.dashboard", party_id=party.id) + "#share")
 
 
 @bp.post("/<int:party_id>/guests/<int:rsvp_id>/remove")

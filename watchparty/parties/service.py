@@ -15,7 +15,7 @@ from watchparty.extensions import db
 from watchparty.films import matching
 from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
-from watchparty.models.party import DEFAULT_PLUS_ONES, new_token
+from watchparty.models.party import DEFAULT_GUEST_LIST_VISIBLE, DEFAULT_PLUS_ONES, TITLE_MAX, new_token
 from watchparty.notifications import service as notifications
 from watchparty.rsvp import service as rsvp_service
 from watchparty.spreadsheet import csv_document
@@ -49,7 +49,11 @@ class PartyCancelled(DomainError):
 
 @dataclass
 class PartyFields:
-    """What the party form collects, as plain values (local times are naive)."""
+    """What the party form collects, as plain values (local times are naive).
+
+    Only the film and the start are needed: an empty title becomes "Anora night"
+    (default_title), and the place may be left for later (the page then says so).
+    """
 
     title: str
     film: str
@@ -63,7 +67,7 @@ class PartyFields:
     rsvp_deadline: datetime | None = None
     max_plus_ones: int = DEFAULT_PLUS_ONES
     description: str = ""
-    guest_list_visible: bool = False
+    guest_list_visible: bool = DEFAULT_GUEST_LIST_VISIBLE
     show_address_to_guests: bool = True
     # Given when the film is not in the catalogue yet: it is added with the
     # title as typed and this year, in the same transaction as the party.
@@ -234,13 +238,16 @@ def _check_times(fields: PartyFields, now: datetime, *, previous: Party | None) 
     return starts_at, deadline
 
 
-def _check_place(fields: PartyFields) -> None:
-    if not (fields.area or fields.address or fields.online_url):
-        raise InvalidParty("Say where: an area, an address or an online link.", field="area")
+def default_title(film: Film) -> str:
+    """The title of a party whose host gave none: "Anora night"."""
+    suffix = " night"
+    room = TITLE_MAX - len(suffix)
+    title = film.title if len(film.title) <= room else film.title[: room - 1].rstrip() + "…"
+    return title + suffix
 
 
 def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, deadline: datetime | None) -> None:
-    party.title = fields.title
+    party.title = fields.title or default_title(film)
     party.film = film
     party.starts_at = starts_at
     party.timezone = canonical_timezone(fields.timezone) or fields.timezone  # to_utc refused any other
@@ -261,7 +268,6 @@ def create_party(host: User, fields: PartyFields, now: datetime | None = None) -
     now = now or utcnow()
     film = film_for_party(fields, host)
     starts_at, deadline = _check_times(fields, now, previous=None)
-    _check_place(fields)
     party = Party(host=host)
     _apply(party, fields, film, starts_at, deadline)
     db.session.add(party)
@@ -282,7 +288,6 @@ def update_party(party: Party, fields: PartyFields, now: datetime | None = None)
     before = notifications.PartySnapshot.of(party)
     film = film_for_party(fields, party.host)
     starts_at, deadline = _check_times(fields, now, previous=party)
-    _check_place(fields)
     _apply(party, fields, film, starts_at, deadline)
     # An SQL expression, not a Python sum: two edits at once both count.
     party.sequence = Party.sequence + 1
@@ -309,6 +314,13 @@ def _mark_cancelled(party: Party, message: str) -> None:
     party.cancel_message = message
     party.sequence = Party.sequence + 1
     db.session.flush()
+
+
+def guests_with_email(party: Party) -> int:
+    """How many guests a new share link would email (regenerate_share_link)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email.is_not(None))
+    ) or 0
 
 
 def regenerate_share_link(party: Party) -> int:

@@ -20,9 +20,9 @@ from watchparty.models import Party
 from watchparty.notifications import host as host_updates
 from watchparty.notifications.forms import HostUpdatesForm, InviteForm
 from watchparty.parties import service as parties_service
-from watchparty.parties.forms import CancelForm
 from watchparty.party_clock import PartyPhase, party_phase
 from watchparty.party_page.recap import recap
+from watchparty.party_page.sharing import share_links
 from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
@@ -190,7 +190,6 @@ def render_dashboard(
     party: Party,
     *,
     status: int = 200,
-    cancel_form: CancelForm | None = None,
     invite_form: InviteForm | None = None,
     review_form=None,
     item_form: ItemForm | None = None,
@@ -204,8 +203,8 @@ def render_dashboard(
             party=party,
             overview=parties_service.guest_overview(party),
             share_link=rsvp_service.share_url(party),
+            share=share_links(party, rsvp_service.share_url(party)),
             closed_reason=party_phase(party, clock.now()).closed_reason("replies"),
-            cancel_form=cancel_form or CancelForm(formdata=None),
             invite_form=invite_form or InviteForm(formdata=None),
             button_form=EmptyForm(formdata=None),
             signup_overview=signup_board.signup_overview(party),
