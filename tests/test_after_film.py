@@ -94,6 +94,8 @@ def test_the_recap_says_who_came_and_what_was_brought(app, party, night):
 
 
 def test_the_recap_keeps_the_guest_list_private_when_the_host_hides_it(app, client, party, night):
+    party.guest_list_visible = False  # (guests who replied see it by default)
+    db.session.commit()
     gina = guest_client(app, night["gina"])
     with after(party):
         for viewer in (gina, client):
