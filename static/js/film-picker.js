@@ -19,7 +19,7 @@
     list.id = listId;
     list.className = "film-picker__list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Films matching what you typed");
+    list.setAttribute("aria-label", "Titles matching what you typed");
     list.hidden = true;
     var status = document.createElement("p");
     status.className = "visually-hidden";

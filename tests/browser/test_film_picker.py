@@ -105,12 +105,12 @@ def test_without_javascript_a_close_title_asks_which_film(live_server, demo, ope
     fill(page, "title", "Godfather night")
     fill(page, "film", "Godfather")
     fill(page, "starts_at", "2027-06-20T20:00")
-    fill(page, "area", "Hackney, London")
     page.click("main form button[type=submit]:has-text('Create')")
 
     choices = page.get_by_role("group", name="Which film do you mean?")
     expect(choices).to_be_visible()
-    expect(page.get_by_text("Did you mean The Godfather (1972)?")).to_be_visible()
+    # Beside the field (the summary at the top links to it, with the same words).
+    expect(page.get_by_text("Did you mean The Godfather (1972)? Pick the film below.", exact=True)).to_be_visible()
     expect(page.locator("input[name=title]")).to_have_value("Godfather night")  # nothing lost
     screenshot(page, "film-picker-phone-no-js-choices")
     violations = axe_violations(page)

@@ -68,7 +68,16 @@ def form_pairs(draft: PartyDraft) -> list[tuple[str, str]]:
 
 
 def title_of(draft: PartyDraft) -> str:
-    return str(json.loads(draft.form_data)["fields"].get("title") or "")
+    """The title the party will have: the host's, or "<Film> night" (parties.default_title)."""
+    fields, _ = _decode(draft)
+    if fields.title:
+        return fields.title
+    try:
+        host = db.session.get(User, draft.user_id) if draft.user_id is not None else None
+        film = parties.find_film(fields.film, host, fields.film_slug)
+    except DomainError:  # a film the party adds when it is published
+        return f"{fields.film} night"
+    return parties.default_title(film)
 
 
 def _publish(host: User, fields: parties.PartyFields, items: list[signups.ItemFields], now: datetime) -> Party:
