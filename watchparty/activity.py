@@ -38,6 +38,9 @@ def record(party: Party | int, kind: str, who: Any, detail: dict[str, Any] | Non
         created_at=now or clock.now(),
     )
     db.session.add(row)
+    # Written now, where the caller records it, not at some later flush: its foreign key
+    # locks the party's row (KEY SHARE), so when it happens matters (signups.claims.lock_reply).
+    db.session.flush()
     return row
 
 

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from watchparty.extensions import db
-from watchparty.models import Claim, Rsvp, SignupItem
+from watchparty.models import Claim, Party, Rsvp, SignupItem
 
 items_table = SignupItem.__table__
 claims_table = Claim.__table__
 
 
 def lock_reply(rsvp_id: int, party_id: int) -> Rsvp | None:
-    """The reply as it is now, under its row lock (the lock order: signups.service)."""
+    """The reply as it is now, under its row lock (the lock order: signups.service).
+
+    The party's row first (KEY SHARE: sign-ups do not wait for each other), then the
+    reply's: the order a change of reply locks them in (party, reply, items). The host's
+    activity line a sign-up writes holds the party's key too, and taken after the reply
+    it made a claim and a withdrawal deadlock on PostgreSQL. (SQLite ignores both.)"""
+    db.session.execute(
+        sa.select(Party.id).where(Party.id == party_id).with_for_update(key_share=True)
+    )
     return db.session.scalar(
         sa.select(Rsvp)
         .where(Rsvp.id == rsvp_id, Rsvp.party_id == party_id)
