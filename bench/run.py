@@ -131,13 +131,11 @@ import dataclasses, json, sys
 sys.path.insert(0, {root!r})
 from watchparty import create_app
 from watchparty.extensions import db
-from watchparty.accounts.service import register_user
-from bench.seed import TYPICAL, LARGE, seed_party
+from bench.seed import TYPICAL, LARGE, seed_host, seed_party
 app = create_app()
 out = {}
 with app.app_context():
-    host = register_user("bench-host@example.com", "Bench Host", "bench-host-password", "UTC")
-    db.session.commit()
+    host = seed_host()
     for shape in (TYPICAL, LARGE, dataclasses.replace(TYPICAL, name="posts")):
         party = seed_party(shape, host)
         try:
@@ -161,7 +159,9 @@ with app.app_context():
         }
 print(json.dumps(out))
 """.replace("{root!r}", repr(str(ROOT)))
-    result = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"seeding the bench's database failed:\n{result.stderr}")
     import json
 
     return json.loads(result.stdout.strip().splitlines()[-1])

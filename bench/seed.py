@@ -145,6 +145,20 @@ def _talk(shape: Shape, party: Party, replies: list) -> None:
         )
 
 
+BENCH_HOST_EMAIL = "bench-host@example.com"
+BENCH_HOST_PASSWORD = "popcorn lantern velvet 42"  # noqa: S105  (a throwaway bench database)
+
+
+def seed_host() -> User:
+    """The benchmark's host, registered through the accounts service, so the
+    password rule holds for it as for anyone (tests/test_performance.py seeds it too)."""
+    from watchparty.accounts.service import register_user
+
+    host = register_user(BENCH_HOST_EMAIL, "Bench Host", BENCH_HOST_PASSWORD, "UTC")
+    db.session.commit()
+    return host
+
+
 def seed_party(shape: Shape, host: User) -> Party:
     """One party of the given shape, committed; returns it."""
     from watchparty.parties import service as parties

@@ -6,15 +6,15 @@ a typical party and a large one."""
 
 import pytest
 
-from bench.seed import LARGE, TYPICAL, seed_party
-from tests.factories import log_in, make_user
+from bench.seed import BENCH_HOST_EMAIL, BENCH_HOST_PASSWORD, LARGE, TYPICAL, seed_host, seed_party
+from tests.factories import log_in
 
 MAX_QUERIES = 10
 
 
 @pytest.fixture
 def parties(app):
-    host = make_user(email="bench-host@example.com")
+    host = seed_host()  # as `make bench` seeds it
     typical = seed_party(TYPICAL, host)
     large = seed_party(LARGE, host)
     return {"typical": typical, "large": large}
@@ -77,6 +77,6 @@ def test_the_film_page_runs_the_same_few_queries_for_a_typical_and_a_large_film(
 
 
 def test_the_host_sees_the_party_page_with_the_same_few_queries(app, client, parties, count_queries):
-    log_in(client, "bench-host@example.com")
+    log_in(client, BENCH_HOST_EMAIL, BENCH_HOST_PASSWORD)
     counts = {name: statements_for(client, count_queries, f"/p/{party.share_token}") for name, party in parties.items()}
     assert_few_and_the_same(counts)
