@@ -17,7 +17,7 @@ from watchparty.models import Claim, Party, Rsvp, SignupItem
 from watchparty.party_clock import party_phase
 from watchparty.rsvp.service import Viewer
 from watchparty.signups import board, service
-from watchparty.signups.starter import STARTER_LIST, starter_item
+from watchparty.signups.starter import STARTER_LIST, expected_headcount, quantity_hint, starter_item
 
 X = "\N{MULTIPLICATION SIGN}"  # as in "2 x popcorn"
 
@@ -110,22 +110,22 @@ def test_suggested_quantities_scale_with_the_headcount():
     assert starter_item("  CUPS ").hint(12) == "about 3 packs of 10 for 12 people"
     assert starter_item("Cheesecake") is None
     assert starter_item("Popcorn").quantity_for(100_000) == 999  # never past what an item may need
-    assert service.quantity_hint("Ice", 16) == "about 2 bags for 16 people"
-    assert service.quantity_hint("Cheesecake", 16) is None
+    assert quantity_hint("Ice", 16) == "about 2 bags for 16 people"
+    assert quantity_hint("Cheesecake", 16) is None
 
 
 def test_expected_headcount_is_going_plus_ones_then_capacity_then_eight(party):
-    assert service.expected_headcount(None) == 8
-    assert service.expected_headcount(None, capacity=30) == 30
-    assert service.expected_headcount(party) == 10  # nobody going yet: the capacity
+    assert expected_headcount(None) == 8
+    assert expected_headcount(None, capacity=30) == 30
+    assert expected_headcount(party) == 10  # nobody going yet: the capacity
     make_reply(party, "Ann", plus_ones=2)
     make_reply(party, "Ben", "maybe")
     db.session.refresh(party)
-    assert service.expected_headcount(party) == 3
+    assert expected_headcount(party) == 3
     party.capacity = None
     party.seats_taken = 0
     db.session.commit()
-    assert service.expected_headcount(party) == 8
+    assert expected_headcount(party) == 8
 
 
 # ---------------------------------------------------------------- the host's list while creating the party

@@ -78,9 +78,10 @@ def _add_demo_signups(party, guests, now: datetime) -> None:
     """The starter list for the capacity, a few claims, and one guest's own item."""
     from watchparty.rsvp import service as rsvp_service
     from watchparty.signups import service as signups
+    from watchparty.signups import starter
 
-    people = signups.expected_headcount(party)
-    items = signups.add_host_items(party, signups.rows_to_items(signups.starter_rows(people)), now=now)
+    people = starter.expected_headcount(party)
+    items = signups.add_host_items(party, signups.rows_to_items(starter.starter_rows(people)), now=now)
     by_name = {item.name: item for item in items}
     for guest, item_name, quantity, note in DEMO_CLAIMS:
         viewer = rsvp_service.Viewer(party, rsvp=guests[guest])

@@ -33,6 +33,7 @@ from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups import service as signups_service
+from watchparty.signups import starter
 from watchparty.signups.forms import fill_rows, row_values
 from watchparty.views import refuse, render_form, show_error
 
@@ -100,8 +101,8 @@ def _form_page(
 def _item_hints(form: PartyForm, party: Party | None) -> list[str | None]:
     """"about 3 bags for 12 people" beside each row named like a starter item."""
     capacity = form.capacity.data if isinstance(form.capacity.data, int) else None
-    people = signups_service.expected_headcount(party, capacity=capacity)
-    return [signups_service.quantity_hint(entry.form.name.data, people) for entry in form.items]
+    people = starter.expected_headcount(party, capacity=capacity)
+    return [starter.quantity_hint(entry.form.name.data, people) for entry in form.items]
 
 
 def _more_rows(form: PartyForm, party: Party | None = None, again_from: Party | None = None):
@@ -110,11 +111,11 @@ def _more_rows(form: PartyForm, party: Party | None = None, again_from: Party | 
     extra = []
     if form.add_starter.data:
         capacity = form.capacity.data if isinstance(form.capacity.data, int) else None
-        people = signups_service.expected_headcount(party, capacity=capacity)
+        people = starter.expected_headcount(party, capacity=capacity)
         listed = [row["name"] for row in row_values(form.items)]
         if party is not None:
             listed += signups_service.listed_names(party)
-        extra = signups_service.starter_rows(people, listed)
+        extra = starter.starter_rows(people, listed)
     fill_rows(form.items, extra)
     return _form_page(form, party, again_from=again_from)
 

@@ -17,6 +17,7 @@ from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
 from watchparty.models.party import DEFAULT_GUEST_LIST_VISIBLE, DEFAULT_PLUS_ONES, TITLE_MAX, new_token
 from watchparty.notifications import service as notifications
+from watchparty.rsvp import seats
 from watchparty.rsvp import service as rsvp_service
 from watchparty.spreadsheet import csv_document
 from watchparty.timezones import canonical_timezone
@@ -293,7 +294,7 @@ def update_party(party: Party, fields: PartyFields, now: datetime | None = None)
     party.sequence = Party.sequence + 1
     db.session.flush()
     db.session.refresh(party, ["sequence"])
-    seated = rsvp_service.seat_waitlisted(party)
+    seated = seats.seat_waitlisted(party)
     for rsvp in seated:
         rsvp_service.send_seated(rsvp)
     notifications.notify_party_changed(party, before)

@@ -1,10 +1,5 @@
-"""Replies to a party: seats, the waitlist, who may see what, and the guest emails.
-
-Seats are decided by the database. `party.seats_taken` only ever changes in
-one guarded UPDATE (`seats_taken + n <= capacity`); its row count says
-whether the reply is seated or waitlisted, so two replies for the last seat
-cannot both get it, on SQLite or PostgreSQL, in one process or many.
-"""
+"""Replies to a party: replying, changing and withdrawing, who may see what, and
+the guest emails. Seats and the waitlist are watchparty.rsvp.seats."""
 
 import hmac
 from dataclasses import dataclass
@@ -15,12 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from watchparty import activity, clock, mail
+from watchparty import activity, mail
 from watchparty.errors import DomainError
-from watchparty.extensions import changed_rows, db
+from watchparty.extensions import db
 from watchparty.links import public_url
 from watchparty.models import Party, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
+from watchparty.rsvp import seats
 from watchparty.rsvp.calendar import calendar_attachment
 from watchparty.signups import claims
 
@@ -133,91 +129,6 @@ def _check_plus_ones(party: Party, plus_ones: int, already: int = 0) -> None:
         raise InvalidReply(problem, field="plus_ones")
 
 
-# ---------------------------------------------------------------- seats
-
-
-_party = Party.__table__
-
-
-def _take_seats(party_id: int, seats: int) -> bool:
-    """Take `seats` if they fit: one guarded UPDATE, decided by its row count."""
-    result = db.session.execute(
-        sa.update(_party)
-        .where(
-            _party.c.id == party_id,
-            sa.or_(_party.c.capacity.is_(None), _party.c.seats_taken + seats <= _party.c.capacity),
-        )
-        .values(seats_taken=_party.c.seats_taken + seats)
-    )
-    return changed_rows(result) == 1
-
-
-def _release_seats(party_id: int, seats: int) -> None:
-    if seats:
-        db.session.execute(
-            sa.update(_party).where(_party.c.id == party_id).values(seats_taken=_party.c.seats_taken - seats)
-        )
-
-
-def _lock_party(party_id: int) -> None:
-    # PostgreSQL: a failed guarded UPDATE takes no lock, so a seat released at
-    # the same moment could be walked past this reply before it is saved.
-    # Holding the row lock while waitlisting closes that gap. SQLite ignores
-    # FOR UPDATE; there the write transaction (BEGIN IMMEDIATE) already holds
-    # the database lock.
-    db.session.execute(sa.select(_party.c.id).where(_party.c.id == party_id).with_for_update())
-
-
-def _seat(party_id: int, seats: int) -> bool:
-    """Seat a whole reply or nothing; False means it goes to the waitlist."""
-    if _take_seats(party_id, seats):
-        return True
-    _lock_party(party_id)
-    return _take_seats(party_id, seats)
-
-
-def _refresh_seats(party: Party) -> None:
-    db.session.expire(party, ["seats_taken"])
-
-
-def seat_waitlisted(party: Party) -> list[Rsvp]:
-    """Walk the waitlist in order and seat every reply that now fits, whole.
-
-    Runs after seats were released or the capacity changed, in the same
-    transaction (which holds the party row: the release or the edit updated
-    it). A large reply that still does not fit keeps its place while smaller
-    ones behind it are seated. Returns the replies seated.
-    """
-    db.session.flush()
-    waiting = db.session.scalars(
-        sa.select(Rsvp)
-        .where(Rsvp.party_id == party.id, Rsvp.state == "waitlisted")
-        .order_by(Rsvp.queued_at, Rsvp.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    seated: list[Rsvp] = []
-    if waiting:
-        capacity, taken = db.session.execute(
-            sa.select(_party.c.capacity, _party.c.seats_taken).where(_party.c.id == party.id)
-        ).one()
-        free = None if capacity is None else capacity - taken
-        for rsvp in waiting:
-            seats = 1 + rsvp.plus_ones
-            # `free` only saves pointless statements; the guarded UPDATE decides.
-            if free is not None and seats > free:
-                continue
-            if _take_seats(party.id, seats):
-                rsvp.state = "confirmed"
-                rsvp.queued_at = None
-                seated.append(rsvp)
-                activity.record(party, "promotion", rsvp, {"plus_ones": rsvp.plus_ones}, clock.now())
-                if free is not None:
-                    free -= seats
-    db.session.flush()
-    _refresh_seats(party)
-    return seated
-
-
 # ---------------------------------------------------------------- guests' actions
 
 
@@ -266,7 +177,7 @@ def reply_to_party(
         # A savepoint: a duplicate takes back its seat with it, and the transaction goes on.
         with db.session.begin_nested():
             state = "confirmed"
-            if fields.response == "going" and not _seat(party.id, 1 + fields.plus_ones):
+            if fields.response == "going" and not seats.seat(party.id, 1 + fields.plus_ones):
                 state = "waitlisted"
             stamp = _stamp(now)
             rsvp = Rsvp(
@@ -286,9 +197,9 @@ def reply_to_party(
             )
             db.session.add(rsvp)
     except IntegrityError:
-        _refresh_seats(party)
+        seats.refresh_seats(party)
         raise _already_replied(party, fields.email, user, now) from None
-    _refresh_seats(party)
+    seats.refresh_seats(party)
     send_confirmation(rsvp)
     activity.record_reply(rsvp, now)
     return rsvp
@@ -338,15 +249,15 @@ def _apply_change(rsvp: Rsvp, fields: ReplyFields, now: datetime | None) -> list
     # Seats held are read from the reply, so read it under the party's lock:
     # two changes of one reply at once (a double submit) then run one after
     # the other, and the second sees what the first did.
-    _lock_party(party.id)
+    seats.lock_party(party.id)
     db.session.refresh(rsvp)
     _check_plus_ones(party, fields.plus_ones, already=rsvp.plus_ones)
     held = rsvp.seats
     needed = 1 + fields.plus_ones if fields.response == "going" else 0
     release = 0
     if held and needed:
-        if needed > held and not _take_seats(party.id, needed - held):
-            _refresh_seats(party)
+        if needed > held and not seats.take_seats(party.id, needed - held):
+            seats.refresh_seats(party)
             free = max(0, (party.capacity or 0) - party.seats_taken)
             raise NotEnoughSeats(
                 f"Only {free} more seat{'s' if free != 1 else ''} free — "
@@ -358,7 +269,7 @@ def _apply_change(rsvp: Rsvp, fields: ReplyFields, now: datetime | None) -> list
         release = held
         state = "confirmed"
     elif needed:
-        state = "confirmed" if _seat(party.id, needed) else "waitlisted"
+        state = "confirmed" if seats.seat(party.id, needed) else "waitlisted"
     else:
         state = "confirmed"
     stamp = _stamp(now)
@@ -382,9 +293,9 @@ def _apply_change(rsvp: Rsvp, fields: ReplyFields, now: datetime | None) -> list
         raise AlreadyReplied("Another reply to this party uses that email address.") from None
     _settle_signups(rsvp)
     if release:
-        _release_seats(party.id, release)
-        return seat_waitlisted(party)
-    _refresh_seats(party)
+        seats.release_seats(party.id, release)
+        return seats.seat_waitlisted(party)
+    seats.refresh_seats(party)
     return []
 
 
@@ -402,7 +313,7 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     by it are told. Returns those; None if no such guest."""
     # Party row first, reply rows second: the order every seat change locks in,
     # so a guest editing their reply at this moment cannot deadlock with us.
-    _lock_party(party.id)
+    seats.lock_party(party.id)
     rsvp = db.session.scalar(
         sa.select(Rsvp)
         .where(Rsvp.id == rsvp_id, Rsvp.party_id == party.id)
@@ -416,8 +327,8 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     db.session.flush()
     if not held:
         return []
-    _release_seats(party.id, held)
-    seated = seat_waitlisted(party)
+    seats.release_seats(party.id, held)
+    seated = seats.seat_waitlisted(party)
     for other in seated:
         send_seated(other)
     return seated

@@ -13,16 +13,9 @@ from watchparty.extensions import db
 from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, utcnow
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import service as rsvp_service
-from watchparty.signups.claims import claims_table, items_table
-from watchparty.signups.service import (
-    CATEGORY_LABELS,
-    ClaimLine,
-    expected_headcount,
-    host_name,
-    quantity_hint,
-    suggested_quantity,
-    why_not,
-)
+from watchparty.signups.claims import ClaimLine, claims_table, host_name, items_table
+from watchparty.signups.service import CATEGORY_LABELS, why_not
+from watchparty.signups.starter import expected_headcount, quantity_hint, suggested_quantity
 
 
 @dataclass(slots=True)

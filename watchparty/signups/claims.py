@@ -98,3 +98,39 @@ def release_preview(rsvp: Rsvp) -> Releasing:
     ).all()
     removed = [name for quantity, name, added_by, claimed in rows if added_by == rsvp.id and claimed - quantity <= 0]
     return Releasing([(quantity, name) for quantity, name, _, _ in rows], removed)
+
+
+# ---------------------------------------------------------------- claims as pages list them
+
+
+def host_name(party: Party) -> str:
+    """How the host's claims are signed."""
+    return f"{party.host.display_name} (host)" if party.host is not None else "The host"
+
+
+# slots: a long list makes hundreds of these per view.
+@dataclass(slots=True)
+class ClaimLine:
+    id: int
+    name: str
+    quantity: int
+    note: str = ""
+    is_mine: bool = False
+    is_hosts: bool = False
+    can_release: bool = False
+
+
+def item_claims(party: Party, item_id: int) -> list[ClaimLine]:
+    """One item's claims with the claimers' names, for the host."""
+    rows = db.session.execute(
+        sa.select(Claim.id, Claim.quantity, Claim.note, Claim.rsvp_id, Rsvp.name)
+        .outerjoin(Rsvp, Claim.rsvp_id == Rsvp.id)
+        .where(Claim.item_id == item_id)
+        .order_by(Claim.created_at, Claim.id)
+    ).all()
+    hosts_name = host_name(party) if any(row.rsvp_id is None for row in rows) else ""
+    return [
+        ClaimLine(id=claim_id, name=hosts_name if rsvp_id is None else name, quantity=quantity, note=note,
+                  is_hosts=rsvp_id is None, can_release=True)
+        for claim_id, quantity, note, rsvp_id, name in rows
+    ]

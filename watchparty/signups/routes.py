@@ -26,7 +26,9 @@ from watchparty.party_page import (
 from watchparty.rsvp.service import Viewer
 from watchparty.security import next_url
 from watchparty.signups import service
+from watchparty.signups.claims import item_claims
 from watchparty.signups.forms import ClaimForm, ItemForm, MoveForm, RemoveForm, StarterForm, fill_rows, row_values
+from watchparty.signups.starter import expected_headcount, quantity_hint, starter_rows
 from watchparty.views import show_error
 
 bp = Blueprint("signups", __name__)
@@ -164,11 +166,11 @@ def host_add_item(party_id: int):
 
 
 def _item_page(party: Party, item, form: ItemForm, status: int = 200):
-    people = service.expected_headcount(party)
+    people = expected_headcount(party)
     return (
         render_template(
             "signups/edit_item.html", party=party, item=item, form=form,
-            claims=service.item_claims(party, item.id), hint=service.quantity_hint(form.name.data, people),
+            claims=item_claims(party, item.id), hint=quantity_hint(form.name.data, people),
         ),
         status,
     )
@@ -229,7 +231,7 @@ def _remove_page(party: Party, item, form: RemoveForm, status: int = 200, messag
     return (
         render_template(
             "signups/remove_item.html", party=party, item=item, form=form,
-            claims=service.item_claims(party, item.id), message=message,
+            claims=item_claims(party, item.id), message=message,
         ),
         status,
     )
@@ -266,8 +268,8 @@ def remove_item(party_id: int, item_id: int):
 
 
 def _starter_page(party: Party, form: StarterForm, status: int = 200):
-    people = service.expected_headcount(party)
-    hints = [service.quantity_hint(entry.form.name.data, people) for entry in form.items]
+    people = expected_headcount(party)
+    hints = [quantity_hint(entry.form.name.data, people) for entry in form.items]
     return (
         render_template("signups/starter.html", party=party, form=form, people=people, hints=hints),
         status,
@@ -281,8 +283,8 @@ def starter(party_id: int):
     party = party_for_host(party_id)
     if request.method == "GET":
         form = StarterForm(formdata=None)
-        people = service.expected_headcount(party)
-        fill_rows(form.items, service.starter_rows(people, service.listed_names(party)))
+        people = expected_headcount(party)
+        fill_rows(form.items, starter_rows(people, service.listed_names(party)))
         return _starter_page(party, form)
     form = StarterForm()
     if form.add_rows.data:

@@ -29,13 +29,14 @@ from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MA
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups.claims import (
+    ClaimLine,
     claims_table,
     drop_if_abandoned,
     give_back,
+    item_claims,
     items_table,
     lock_reply,
 )
-from watchparty.signups.starter import DEFAULT_HEADCOUNT, STARTER_LIST, starter_item
 
 CATEGORY_LABELS = {"snack": "Snacks", "drink": "Drinks", "supplies": "Supplies", "other": "Other"}
 # A list longer than this is abuse, not a film night.
@@ -505,84 +506,12 @@ def remove_item(party: Party, item_id: int, confirmed: bool = False, now: dateti
     return RemovedItem(name=name, told=told)
 
 
-def _names(claims: list["ClaimLine"]) -> str:
+def _names(claims: list[ClaimLine]) -> str:
     """"Bob", "Bob and Ann", "Bob, Ann and Cat"."""
     names = [claim.name for claim in claims]
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-# ---------------------------------------------------------------- the starter list and hints
-
-
-def expected_headcount(party: Party | None = None, capacity: int | None = None) -> int:
-    """Whom the suggestions are for: going guests and their plus-ones once there
-    are any, else the capacity, else a film night's usual size."""
-    if party is not None and party.seats_taken:
-        return party.seats_taken
-    if party is not None and party.capacity:
-        return party.capacity
-    return capacity or DEFAULT_HEADCOUNT
-
-
-def starter_rows(people: int, skip_names: list[str] | tuple[str, ...] = ()) -> list[dict]:
-    """The movie-night starter list as form rows, quantities scaled to `people`;
-    items already listed (any case) are left out."""
-    skip = {" ".join(name.split()).casefold() for name in skip_names if name}
-    return [
-        {"name": item.name, "category": item.category, "quantity": item.quantity_for(people), "note": item.note}
-        for item in STARTER_LIST
-        if item.name.casefold() not in skip
-    ]
-
-
-def quantity_hint(name: str | None, people: int) -> str | None:
-    """"about 3 bags for 12 people" for an item named like one of the starter list."""
-    item = starter_item(name)
-    return item.hint(people) if item is not None else None
-
-
-def suggested_quantity(name: str | None, people: int) -> int | None:
-    """The starter list's quantity for `people`, for an item named like one of it."""
-    item = starter_item(name)
-    return item.quantity_for(people) if item is not None else None
-
-
-# ---------------------------------------------------------------- claims as pages list them
-
-
-def host_name(party: Party) -> str:
-    """How the host's claims are signed."""
-    return f"{party.host.display_name} (host)" if party.host is not None else "The host"
-
-
-# slots: a long list makes hundreds of these per view.
-@dataclass(slots=True)
-class ClaimLine:
-    id: int
-    name: str
-    quantity: int
-    note: str = ""
-    is_mine: bool = False
-    is_hosts: bool = False
-    can_release: bool = False
-
-
-def item_claims(party: Party, item_id: int) -> list[ClaimLine]:
-    """One item's claims with the claimers' names, for the host."""
-    rows = db.session.execute(
-        sa.select(Claim.id, Claim.quantity, Claim.note, Claim.rsvp_id, Rsvp.name)
-        .outerjoin(Rsvp, Claim.rsvp_id == Rsvp.id)
-        .where(Claim.item_id == item_id)
-        .order_by(Claim.created_at, Claim.id)
-    ).all()
-    hosts_name = host_name(party) if any(row.rsvp_id is None for row in rows) else ""
-    return [
-        ClaimLine(id=claim_id, name=hosts_name if rsvp_id is None else name, quantity=quantity, note=note,
-                  is_hosts=rsvp_id is None, can_release=True)
-        for claim_id, quantity, note, rsvp_id, name in rows
-    ]
 
 
 def has_item(party: Party, item_id: int) -> bool:

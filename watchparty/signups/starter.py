@@ -7,6 +7,7 @@ round about four people): they only ever fill in a suggestion the host edits.
 import math
 from dataclasses import dataclass
 
+from watchparty.models import Party
 from watchparty.models.signup import ITEM_QUANTITY_MAX
 
 # When nobody has replied yet and the party has no capacity, plan for this many.
@@ -50,3 +51,39 @@ _BY_NAME = {item.name.casefold(): item for item in STARTER_LIST}
 def starter_item(name: str | None) -> StarterItem | None:
     """The starter entry an item is named after (any case), if any."""
     return _BY_NAME.get(" ".join((name or "").split()).casefold())
+
+
+# ---------------------------------------------------------------- for a party
+
+
+def expected_headcount(party: Party | None = None, capacity: int | None = None) -> int:
+    """Whom the suggestions are for: going guests and their plus-ones once there
+    are any, else the capacity, else a film night's usual size."""
+    if party is not None and party.seats_taken:
+        return party.seats_taken
+    if party is not None and party.capacity:
+        return party.capacity
+    return capacity or DEFAULT_HEADCOUNT
+
+
+def starter_rows(people: int, skip_names: list[str] | tuple[str, ...] = ()) -> list[dict]:
+    """The movie-night starter list as form rows, quantities scaled to `people`;
+    items already listed (any case) are left out."""
+    skip = {" ".join(name.split()).casefold() for name in skip_names if name}
+    return [
+        {"name": item.name, "category": item.category, "quantity": item.quantity_for(people), "note": item.note}
+        for item in STARTER_LIST
+        if item.name.casefold() not in skip
+    ]
+
+
+def quantity_hint(name: str | None, people: int) -> str | None:
+    """"about 3 bags for 12 people" for an item named like one of the starter list."""
+    item = starter_item(name)
+    return item.hint(people) if item is not None else None
+
+
+def suggested_quantity(name: str | None, people: int) -> int | None:
+    """The starter list's quantity for `people`, for an item named like one of it."""
+    item = starter_item(name)
+    return item.quantity_for(people) if item is not None else None
