@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine, Result
 
 from watchparty.models.base import Base
+from watchparty.writer_turns import turns_of
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -67,11 +68,23 @@ def _begin_sqlite(connection):
 
     A deferred transaction that reads and then writes cannot wait for another
     writer under WAL: it fails at once with "database is locked". Taking the
-    write lock at BEGIN makes such requests queue on busy_timeout instead.
+    write lock at BEGIN makes such requests queue instead: for their turn
+    (watchparty.writer_turns), then, rarely, on busy_timeout.
     Page views and the CLI keep a plain BEGIN, so readers never wait, except
     inside `writing_transactions()` (cron jobs that read, then write).
     """
     if connection.dialect.name != "sqlite":
         return
     writing = _writing.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    if not writing:
+        connection.exec_driver_sql("BEGIN")
+        return
+    turns = turns_of(connection.engine)  # writers queue on a lock that wakes them (watchparty.writer_turns)
+    if turns is not None:
+        turns.take()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if turns is not None:
+            turns.give_back()
+        raise
