@@ -19,10 +19,13 @@ from watchparty.extensions import db, limiter, login_manager
 from watchparty.forms import EmptyForm, validated
 from watchparty.models import PartyDraft
 from watchparty.parties import drafts
-from watchparty.security import next_url
+from watchparty.security import is_safe_redirect, next_url
 from watchparty.views import refuse, render_form, show_error
 
 bp = Blueprint("accounts", __name__)
+CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill the code form
+REGISTRATION = "registration"  # session: the token of this browser's sign-up waiting for its code (#22)
+AFTER_SIGN_UP = "after_sign_up"  # session: the safe `next` the sign-up form was given
 login_manager.user_loader(sessions.load_user)
 
 
@@ -38,17 +41,21 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
+        email = validated(form.email.data)
         try:
-            user = service.register_user(
-                form.email.data, form.display_name.data, form.password.data,
+            token = service.start_registration(
+                email, validated(form.display_name.data), validated(form.password.data),
                 timezone=request.form.get("timezone", "UTC"),
             )
         except DomainError as error:
             return refuse("accounts/register.html", form, error)
-        sessions.log_in(user)
         db.session.commit()
-        flash(f"Welcome to Watchparty, {user.display_name}!", "success")
-        return redirect(next_url(url_for("main.index")))
+        # The same answer for a new address and one with an account: its owner gets the email.
+        session[REGISTRATION] = token
+        session[CODE_EMAIL] = email
+        session[AFTER_SIGN_UP] = next_url(url_for("main.index"))  # checked now, used after the code
+        flash(f"Almost there: enter the code we sent to {email} to finish.", "info")
+        return redirect(url_for("accounts.verify_code"))
     return render_form("accounts/register.html", form)
 
 
@@ -227,7 +234,6 @@ def reset_password(token):
 
 # ---------------------------------------------------------------- emailed sign-in codes (#19)
 
-CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill the code form
 PARTY_DRAFT = "party_draft"  # session: the token of the party waiting for its host's code (parties.drafts)
 
 
@@ -236,6 +242,7 @@ def _code_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "accounts/code.html", form=form, again_form=CodeRequestForm(formdata=None, email=form.email.data),
         draft_title=drafts.title_of(draft) if draft is not None else None,
+        signing_up=draft is None and bool(session.get(REGISTRATION)),
     ), status
 
 
@@ -244,6 +251,11 @@ def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
     sessions.log_in(result.user)
     db.session.commit()
     session.pop(CODE_EMAIL, None)
+    session.pop(REGISTRATION, None)
+    after_sign_up = session.pop(AFTER_SIGN_UP, None)
+    if result.registered:
+        flash(f"Welcome to Watchparty, {result.user.display_name}!", "success")
+        return redirect(after_sign_up if is_safe_redirect(after_sign_up) else url_for("main.index"))
     if result.party is not None:
         session.pop(PARTY_DRAFT, None)
         flash("Your party is ready. Share the link below with your guests.", "success")
@@ -264,12 +276,17 @@ def request_code() -> ResponseReturnValue:
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
     if form.validate_on_submit():
+        email = validated(form.email.data)
+        draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
         try:
-            service.request_sign_in_code(form.email.data)
+            service.request_sign_in_code(
+                email, registration_token=session.get(REGISTRATION),
+                draft_id=draft.id if draft is not None and draft.email == email else None,
+            )
         except DomainError as error:
             return refuse("accounts/code_request.html", form, error)
         db.session.commit()
-        session[CODE_EMAIL] = form.email.data
+        session[CODE_EMAIL] = email
         return redirect(url_for("accounts.verify_code"))
     return render_form("accounts/code_request.html", form)
 

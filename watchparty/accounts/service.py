@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
@@ -9,6 +10,8 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +20,7 @@ from watchparty.accounts import codes, passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
-from watchparty.models import User
+from watchparty.models import PendingRegistration, User, UTCDateTime
 from watchparty.models.user import new_session_token
 from watchparty.timezones import canonical_timezone
 
@@ -85,8 +88,90 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+# ---------------------------------------------------------------- signing up (#22)
+
+REGISTRATION_LIFETIME = timedelta(days=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_registration(email: str, display_name: str, password: str, timezone: str = "UTC",
+                       now: datetime | None = None) -> str:
+    """The registration form, answered the same whether or not the address has an
+    account: the same rule checked, the same hash computed, the same rows written
+    (the sign-up kept in `pending_registration`, a code issued for it, one outbox
+    row of the same kind and subject). The worker then writes either the code that
+    finishes the sign-up or, to an existing account's owner, "someone tried to sign
+    up with your address" (codes._render_code); the code creates the account
+    (finish_registration). Returns the token that lets this browser ask for a new
+    code; TooManyCodes when the address has had its codes for the hour."""
+    now = now or clock.now()
+    email = email.strip().lower()
+    check_password_rule(password, email, display_name)
+    token = secrets.token_urlsafe(32)
+    values = {
+        "display_name": display_name, "password_hash": _hash(password),
+        "timezone": canonical_timezone(timezone) or "UTC", "token_hash": _token_hash(token),
+        "created_at": now, "expires_at": now + REGISTRATION_LIFETIME,
+    }
+    table = PendingRegistration.__table__
+    db.session.execute(sa.delete(table).where(table.c.expires_at <= _at(now)))
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    registration_id = db.session.scalar(
+        insert(table).values(email=email, **values)
+        .on_conflict_do_update(index_elements=["email"], set_=values)
+        .returning(table.c.id)
+    )
+    codes.issue(email, now=now, registration_id=registration_id)
+    return token
+
+
+def registration_for(token: str | None, email: str, now: datetime | None = None) -> PendingRegistration | None:
+    """The unexpired sign-up of `email` that this browser's token names (to send a new code for it)."""
+    if not token or not isinstance(token, str) or len(token) > 64:
+        return None
+    found = db.session.scalar(sa.select(PendingRegistration).where(
+        PendingRegistration.email == email.strip().lower(), PendingRegistration.expires_at > (now or clock.now()),
+    ))
+    if found is None or not hmac.compare_digest(found.token_hash, _token_hash(token)):
+        return None
+    return found
+
+
+def finish_registration(registration: PendingRegistration, now: datetime | None = None) -> User:
+    """The code sent for a sign-up was entered: the account, its address verified."""
+    user = User(
+        email=registration.email, display_name=registration.display_name,
+        password_hash=registration.password_hash, timezone=registration.timezone,
+        email_verified_at=now or clock.now(),
+    )
+    db.session.add(user)
+    db.session.delete(registration)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise EmailTaken(_email_taken_message()) from None
+    return user
+
+
+def drop_registration(email: str) -> None:
+    """The address is signed in to (its account exists): a sign-up waiting for it is void."""
+    db.session.execute(
+        sa.delete(PendingRegistration).where(PendingRegistration.email == email.strip().lower())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _at(value: datetime):
+    return sa.literal(value, UTCDateTime())
+
+
 def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
-    """Create an account; the unique constraint on email decides duplicates."""
+    """Create an account at once (the demo, the benchmark, tests); the unique
+    constraint on email decides duplicates. The registration form goes through
+    start_registration instead."""
     check_password_rule(password, email, display_name)
     user = User(
         email=email.strip().lower(),
@@ -125,10 +210,14 @@ def mark_verified(user: User, now: datetime | None = None) -> None:
         db.session.flush()
 
 
-def request_sign_in_code(email: str, now: datetime | None = None) -> None:
+def request_sign_in_code(email: str, now: datetime | None = None, registration_token: str | None = None,
+                         draft_id: int | None = None) -> None:
     """Email a sign-in code to the address, account or not: the same work and the
-    same answer either way (the worker drops it when nobody would be signed in)."""
-    codes.issue(email, now=now)
+    same answer either way (the worker drops it when nobody would be signed in).
+    From the browser that signed up (its token) or typed a party (the draft's id),
+    the new code is sent for that sign-up or party, so asking again loses nothing."""
+    registration = registration_for(registration_token, email, now) if draft_id is None else None
+    codes.issue(email, now=now, draft_id=draft_id, registration_id=registration.id if registration else None)
 
 
 def authenticate(email: str, password: str) -> User:
