@@ -671,6 +671,30 @@ def test_ten_wrong_passwords_pause_password_login_for_15_minutes(app):
         assert "Hi, Alice!" in client.get("/").text
 
 
+def test_a_password_pause_never_locks_the_owner_out_of_code_sign_in(app, outbox):
+    """Anyone can pause an address's password login with ten wrong passwords (#22): the owner still
+    signs in with an emailed code, and with its link, at once, and the pause stays for the guesser."""
+    make_quick_user("alice@example.com", "Alice")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        attacker = app.test_client()
+        assert wrong_logins(attacker, 10) == [403] * 10
+        assert log_in(attacker).status_code == 429
+        owner = app.test_client()
+        assert owner.post("/accounts/code", data={"email": "alice@example.com"}).status_code == 302
+        answer = owner.post("/accounts/code/verify", data={"email": "alice@example.com", "code": code_in(outbox.last())})
+        assert answer.status_code == 302
+        assert "Hi, Alice!" in owner.get("/").text
+        # The link too, from another device of the owner's.
+        owner.post("/accounts/code", data={"email": "alice@example.com"})
+        phone = app.test_client()
+        link = first_link(outbox.last(), "/accounts/code/link/")
+        page = phone.get(link)
+        assert phone.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
+        assert "Hi, Alice!" in phone.get("/").text
+        assert log_in(app.test_client()).status_code == 429  # password login stays paused
+
+
 def test_the_count_is_per_15_minutes_and_a_right_password_clears_it(app):
     from datetime import UTC, datetime, timedelta
 
