@@ -772,3 +772,88 @@ def test_simultaneous_guesses_are_counted_by_the_database(app_factory):
     assert log_in(app.test_client()).status_code == 429
     with app.app_context():
         assert db.session.scalar(sa.select(LoginThrottle.failures)) == 10
+
+
+# ---------------------------------------------------------------- accounts made by a code have no password (#22)
+
+
+def code_made_account(app, outbox, when):
+    """Cleo's account as a code makes it (no password), and a browser she signed in with a code at `when`."""
+    from watchparty.accounts import service as accounts
+
+    accounts.create_verified_user("cleo@example.com", "Cleo")
+    db.session.commit()
+    browser = app.test_client()
+    with time_machine.travel(when, tick=False):
+        browser.post("/accounts/code", data={"email": "cleo@example.com"})
+        answer = browser.post("/accounts/code/verify", data={"email": "cleo@example.com", "code": code_in(outbox.last())})
+    assert answer.status_code == 302
+    return browser
+
+
+def cleo():
+    db.session.expire_all()
+    return db.session.scalar(sa.select(User).where(User.email == "cleo@example.com"))
+
+
+def test_an_account_made_by_a_code_sets_its_first_password_without_a_current_one(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=5), tick=False):
+        page = browser.get("/accounts/settings").text
+        assert "Set a password" in page and 'name="current_password"' not in page
+        assert 'name="confirm_email"' in page and 'name="delete-password"' not in page
+        answer = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                    "confirm": "lantern oyster violin"})
+        assert answer.status_code == 302
+        assert "Hi, Cleo!" in browser.get("/").text  # this browser stays signed in
+        assert log_in(app.test_client(), email="cleo@example.com",
+                      password="lantern oyster violin").status_code == 302
+        # From now on the account has a password, and changing it needs it.
+        page = browser.get("/accounts/settings").text
+        assert "Change password" in page and 'name="current_password"' in page
+        refused = browser.post("/accounts/settings/password", data={"password": "another fine phrase",
+                                                                     "confirm": "another fine phrase"})
+        assert refused.status_code == 403 and "Enter your current password." in refused.text
+
+
+def test_a_stale_code_session_must_sign_in_again_to_set_a_password_or_delete(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=16), tick=False):
+        page = browser.get("/accounts/settings").text
+        assert "sign in with a new emailed code" in page and "Email me a code" in page
+        refused = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                     "confirm": "lantern oyster violin"})
+        assert refused.status_code == 403 and "For your safety, sign in with a new emailed code" in refused.text
+        refused = browser.post("/accounts/delete", data={"confirm_email": "cleo@example.com"})
+        assert refused.status_code == 403 and "For your safety" in refused.text
+        assert cleo() is not None and cleo().password_hash == "!"
+        # A new code, and the account may set a password (and go) again.
+        browser.post("/accounts/code", data={"email": "cleo@example.com"})
+        browser.post("/accounts/code/verify", data={"email": "cleo@example.com", "code": code_in(outbox.last())})
+        answer = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                    "confirm": "lantern oyster violin"})
+        assert answer.status_code == 302 and cleo().password_hash.startswith("scrypt:")
+
+
+def test_an_account_made_by_a_code_deletes_itself_by_typing_its_address(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        refused = browser.post("/accounts/delete", data={"confirm_email": "someone@example.com"})
+        assert refused.status_code == 403
+        assert re.search(r'id="delete-email-error">\s*<li>Type your email address exactly', refused.text)
+        assert browser.post("/accounts/delete", data={"password": "!"}).status_code == 403
+        assert cleo() is not None
+        answer = browser.post("/accounts/delete", data={"confirm_email": " Cleo@Example.com "})
+        assert answer.status_code == 302
+    assert cleo() is None
+
+
+def test_an_account_without_a_password_is_told_to_set_one_before_changing_its_email(app, outbox):
+    browser = code_made_account(app, outbox, datetime.now(UTC))
+    answer = browser.post("/accounts/settings", data={"display_name": "Cleo", "email": "new@example.com",
+                                                      "timezone": "UTC", "email_password": ""})
+    assert answer.status_code == 403 and "Set a password first" in answer.text
+    assert cleo().pending_email is None

@@ -106,6 +106,10 @@ def _settings_page(settings_form=None, password_form=None, delete_form=None, sta
             password_form=password_form or PasswordChangeForm(formdata=None),
             delete_form=delete_form or DeleteAccountForm(formdata=None),
             everywhere_form=EmptyForm(formdata=None),
+            has_password=service.has_password(current_user),
+            # An account without a password: may it set one (or go) without a new code?
+            fresh_sign_in=service.signed_in_freshly(sessions.signed_in_at()),
+            fresh_minutes=service.FRESH_SIGN_IN.seconds // 60,
         ),
         status,
     )
@@ -165,7 +169,10 @@ def change_password():
     if not form.validate_on_submit():
         return _settings_page(password_form=form, status=422)
     try:
-        service.change_password(current_user, validated(form.current_password.data), validated(form.password.data))
+        service.change_password(
+            current_user, form.current_password.data or "", validated(form.password.data),
+            signed_in_at=sessions.signed_in_at(),
+        )
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)  # beside the current or the new password
@@ -186,10 +193,12 @@ def delete_account():
         return _settings_page(delete_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        service.delete_account(user, validated(form.password.data))
+        service.delete_account(
+            user, form.password.data or "", form.confirm_email.data or "", signed_in_at=sessions.signed_in_at(),
+        )
     except DomainError as error:
         db.session.rollback()
-        form.password.errors = [*form.password.errors, error.message]
+        show_error(form, error)  # beside the password, or the typed address
         return _settings_page(delete_form=form, status=error.status)
     sessions.log_out()  # its other sessions go with the account (ON DELETE CASCADE)
     db.session.commit()

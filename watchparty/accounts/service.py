@@ -265,6 +265,9 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     phone is not enough); the new address proves it is theirs by the link the
     worker mints when it sends (no usable secret is stored). The account keeps its
     address until then."""
+    if not has_password(user):
+        raise WrongPassword("Set a password first (under Settings, below), then change the email address.",
+                            field="email_password")
     if not check_password_hash(user.password_hash, password or ""):
         raise WrongPassword("Enter your current password to change the email address.", field="email_password")
     if user_by_email(new_email) is not None:
@@ -351,10 +354,48 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password after checking the current one."""
-    if not check_password_hash(user.password_hash, current_password):
-        raise WrongPassword("That is not your current password.", field="current_password")
+# ---------------------------------------------------------------- accounts without a password (#22)
+
+# An account made by an emailed code has no password. Instead of one, it proves that
+# its owner holds the inbox by a sign-in through a code (or its link) within this
+# time: the session's own start, kept on the server (models.LoginSession), so there is
+# no second email to wait for, and a phone left signed in for weeks is not enough.
+# A passwordless account can only begin a session by a code: its age says it all.
+FRESH_SIGN_IN = timedelta(minutes=15)
+
+
+class SignInAgain(NotAllowed):
+    pass
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != NO_PASSWORD
+
+
+def signed_in_freshly(signed_in_at: datetime | None, now: datetime | None = None) -> bool:
+    return signed_in_at is not None and signed_in_at > (now or clock.now()) - FRESH_SIGN_IN
+
+
+def _check_fresh(signed_in_at: datetime | None, now: datetime | None, field: str) -> None:
+    if not signed_in_freshly(signed_in_at, now):
+        raise SignInAgain(
+            f"For your safety, sign in with a new emailed code first: this works for "
+            f"{FRESH_SIGN_IN.seconds // 60} minutes after you enter it.",
+            field=field,
+        )
+
+
+def change_password(user: User, current_password: str, new_password: str, signed_in_at: datetime | None = None,
+                    now: datetime | None = None) -> None:
+    """Change the password after checking the current one; an account without one
+    sets its first within FRESH_SIGN_IN of signing in by code."""
+    if has_password(user):
+        if not current_password:
+            raise WrongPassword("Enter your current password.", field="current_password")
+        if not check_password_hash(user.password_hash, current_password):
+            raise WrongPassword("That is not your current password.", field="current_password")
+    else:
+        _check_fresh(signed_in_at, now, field="password")
     set_password(user, new_password)
 
 
@@ -422,10 +463,21 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def delete_account(user: User, password: str) -> None:
-    """Delete the account after the password confirms it."""
-    if not check_password_hash(user.password_hash, password):
-        raise WrongPassword("That is not your password.")
+def delete_account(user: User, password: str = "", typed_email: str = "", signed_in_at: datetime | None = None,
+                   now: datetime | None = None) -> None:
+    """Delete the account after the password confirms it; an account without a
+    password types its email address instead, within FRESH_SIGN_IN of signing in by
+    code (the address typed guards against a slip, the fresh code against a
+    borrowed phone)."""
+    if has_password(user):
+        if not password:
+            raise WrongPassword("Enter your password to confirm.")
+        if not check_password_hash(user.password_hash, password):
+            raise WrongPassword("That is not your password.")
+    else:
+        if (typed_email or "").strip().lower() != user.email:
+            raise WrongPassword("Type your email address exactly as above to confirm.", field="confirm_email")
+        _check_fresh(signed_in_at, now, field="confirm_email")
     # Replies stay with the hosts, anonymised; hosted parties stay, cancelled.
     from watchparty.parties.service import cancel_parties_hosted_by
     from watchparty.rsvp.service import anonymise_replies_of
