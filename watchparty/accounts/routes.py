@@ -1,3 +1,27 @@
+"""The accounts pages: thin views over accounts.service, accounts.codes and parties.drafts.
+
+- `/accounts/register` (fields `email`, `display_name`, `password`, `confirm`,
+  `timezone`): answers the same for a new address and one with an account (#22):
+  the sign-up waits (models.PendingRegistration) and the browser goes to the code
+  page; the emailed code or its link makes the account, address verified. The
+  owner of a taken address gets "someone tried to sign up with your address" (a
+  sign-in code and the reset link) instead, and the account is untouched.
+- `/accounts/login` (`email`, `password`, `remember`; paused per address after ten
+  wrong passwords, throttle.py; code sign-in is never paused), `POST /accounts/logout`,
+  `POST /accounts/logout-everywhere`.
+- `/accounts/settings` (`display_name`, `email`, `email_password`, `timezone`); a new
+  email is confirmed at `/accounts/email/<token>` (GET asks, POST changes).
+- `POST /accounts/settings/password` (`current_password`, `password`, `confirm`): an
+  account made by a code has no password and sets its first without one, within
+  15 minutes of signing in by code (service.FRESH_SIGN_IN).
+- `POST /accounts/delete` (`password`; an account without one types its address in
+  `confirm_email`, within the same 15 minutes of a code sign-in).
+- `/accounts/reset`, `/accounts/reset/<token>`: the emailed reset link.
+- `/accounts/code` (`email`; from the browser that signed up or typed a party, the new
+  code is sent for that sign-up or party), `/accounts/code/verify` (`email`, `code`),
+  `/accounts/code/link/<token>` (GET asks, POST signs in; any browser).
+"""
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
