@@ -265,9 +265,11 @@ def _render_code(address: str) -> EmailMessage | None:
             reset_link=public_url("accounts.reset_request"),
         )
     if registration is not None:
+        # Nothing the sign-up typed goes into it (no name): whoever typed an address cannot
+        # put words of theirs into a stranger's inbox.
         return mail.render_message(
-            row.email, "Confirm your Watchparty account", "registration_code",
-            name=registration.display_name, code=code_of(row), link=link, minutes=minutes,
+            row.email, "Confirm your Watchparty account", "registration_code", code=code_of(row), link=link,
+            minutes=minutes,
         )
     if user is None and (draft is None or not draft.display_name):
         return None

@@ -147,12 +147,17 @@ def finish_registration(registration: PendingRegistration, now: datetime | None 
         password_hash=registration.password_hash, timezone=registration.timezone,
         email_verified_at=now or clock.now(),
     )
+    # In a savepoint: an account made for the address a moment ago (another code) refuses
+    # this one cleanly, and the caller can still commit the spent code.
+    savepoint = db.session.begin_nested()
     db.session.add(user)
     db.session.delete(registration)
     try:
         db.session.flush()
     except IntegrityError:
+        savepoint.rollback()
         raise EmailTaken(_email_taken_message()) from None
+    savepoint.commit()
     return user
 
 
