@@ -67,14 +67,36 @@ def test_register_emails_a_code_and_the_code_makes_the_account_and_signs_in(clie
     assert log_in(client, email="bob@example.com", password="a long enough pass").status_code == 302
 
 
-def test_the_sign_up_link_works_in_another_browser(client, app, outbox):
+def test_the_sign_up_link_works_in_another_browser_and_keeps_the_password_only_in_the_first(client, app, outbox):
+    """Whoever follows the email owns the address; whoever typed the password may be a stranger. In the
+    browser that signed up the typed password is kept; anywhere else the account is made without one,
+    and its owner is told how to set one."""
     register(client)
     other = app.test_client()
     link = first_link(outbox.last(), "/accounts/code/link/")
     page = other.get(link)
     assert page.status_code == 200
     assert other.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
-    assert user_count() == 1 and "Hi, Bob!" in other.get("/").text
+    home = other.get("/").text
+    assert user_count() == 1 and "Hi, Bob!" in home and "set one in Settings" in home
+    assert db.session.scalar(sa.select(User.password_hash)) == "!"
+    assert log_in(app.test_client(), email="bob@example.com", password="a long enough pass").status_code == 403
+    # The same sign-up finished in the browser that typed it keeps the password.
+    mine = app.test_client()
+    register(mine, email="dora@example.com", display_name="Dora")
+    link = first_link(outbox.last(), "/accounts/code/link/")
+    page = mine.get(link)
+    assert mine.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
+    assert log_in(app.test_client(), email="dora@example.com", password="a long enough pass").status_code == 302
+
+
+def test_a_sign_up_code_typed_in_another_browser_makes_the_account_without_the_password(app, client, outbox):
+    register(client, display_name="Mallory", password="quartz tulip harbour", confirm="quartz tulip harbour")
+    owner = app.test_client()
+    answer = owner.post("/accounts/code/verify", data={"email": "bob@example.com", "code": code_in(outbox.last())})
+    assert answer.status_code == 302 and "Hi, Mallory!" in owner.get("/").text
+    assert db.session.scalar(sa.select(User.password_hash)) == "!"
+    assert log_in(app.test_client(), email="bob@example.com", password="quartz tulip harbour").status_code == 403
 
 
 def test_a_wrong_or_expired_sign_up_code_says_so_beside_the_field_and_a_new_code_finishes(client, outbox):

@@ -3,7 +3,8 @@
 - `/accounts/register` (fields `email`, `display_name`, `password`, `confirm`,
   `timezone`): answers the same for a new address and one with an account (#22):
   the sign-up waits (models.PendingRegistration) and the browser goes to the code
-  page; the emailed code or its link makes the account, address verified. The
+  page; the emailed code or its link makes the account, address verified (with
+  the typed password only in the browser that typed it, service.finish_registration). The
   owner of a taken address gets "someone tried to sign up with your address" (a
   sign-in code and the reset link) instead, and the account is untouched.
 - `/accounts/login` (`email`, `password`, `remember`; paused per address after ten
@@ -288,6 +289,9 @@ def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
     after_sign_up = session.pop(AFTER_SIGN_UP, None)
     if result.registered:
         flash(f"Welcome to Watchparty, {result.user.display_name}!", "success")
+        if not service.has_password(result.user):  # finished in another browser than the one that typed it
+            flash("For your safety the password typed at sign-up was not kept here: set one in Settings, "
+                  "or keep signing in with emailed codes.", "info")
         return redirect(after_sign_up if is_safe_redirect(after_sign_up) else url_for("main.index"))
     if result.party is not None:
         session.pop(PARTY_DRAFT, None)
@@ -334,7 +338,9 @@ def verify_code() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _code_page(form, 422)
     try:
-        result = drafts.sign_in_with_code(validated(form.email.data), validated(form.code.data))
+        result = drafts.sign_in_with_code(
+            validated(form.email.data), validated(form.code.data), registration_token=session.get(REGISTRATION)
+        )
     except DomainError as error:
         db.session.commit()  # the wrong try counts
         show_error(form, error)
@@ -350,7 +356,7 @@ def code_link(token: str) -> ResponseReturnValue:
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            result = drafts.sign_in_with_link(token)
+            result = drafts.sign_in_with_link(token, registration_token=session.get(REGISTRATION))
         except DomainError:
             db.session.rollback()
             return render_template("accounts/code_link.html", row=None, form=form), 400

@@ -140,11 +140,19 @@ def registration_for(token: str | None, email: str, now: datetime | None = None)
     return found
 
 
-def finish_registration(registration: PendingRegistration, now: datetime | None = None) -> User:
-    """The code sent for a sign-up was entered: the account, its address verified."""
+def finish_registration(registration: PendingRegistration, token: str | None = None,
+                        now: datetime | None = None) -> User:
+    """The code sent for a sign-up was entered: the account, its address verified.
+
+    The password typed at sign-up is the account's only when the code (or link) is
+    used in the browser that typed it (its `token`). Anywhere else, the account is
+    made without a password: otherwise a stranger who signed up with someone's
+    address, and whose email that someone then followed, would know the password of
+    their new account. The owner sets one in Settings (a code sign-in is fresh)."""
+    typed_here = bool(token) and hmac.compare_digest(registration.token_hash, _token_hash(token or ""))
     user = User(
         email=registration.email, display_name=registration.display_name,
-        password_hash=registration.password_hash, timezone=registration.timezone,
+        password_hash=registration.password_hash if typed_here else NO_PASSWORD, timezone=registration.timezone,
         email_verified_at=now or clock.now(),
     )
     # In a savepoint: an account made for the address a moment ago (another code) refuses

@@ -178,7 +178,7 @@ def _timezone_of(fields: parties.PartyFields) -> str:
     return fields.timezone if is_timezone(fields.timezone) else "UTC"
 
 
-def _finish(row: SignInCode, now: datetime) -> SignIn:
+def _finish(row: SignInCode, now: datetime, registration_token: str | None = None) -> SignIn:
     row_email, draft_id = row.email, row.draft_id
     user = accounts.user_by_email(row_email)
     draft = db.session.get(PartyDraft, draft_id) if draft_id else None
@@ -189,7 +189,8 @@ def _finish(row: SignInCode, now: datetime) -> SignIn:
         # A sign-up with an existing address never touches the account (its password stays).
         accounts.drop_registration(row_email)
     elif registration is not None:
-        return SignIn(accounts.finish_registration(registration, now=now), registered=True)
+        user = accounts.finish_registration(registration, registration_token, now=now)
+        return SignIn(user, registered=True)
     if user is None:
         if draft is None or not draft.display_name:
             # Nobody to sign in: no account, no party waiting (the email was never sent).
@@ -215,16 +216,19 @@ def _finish(row: SignInCode, now: datetime) -> SignIn:
     return SignIn(user, party=party)
 
 
-def sign_in_with_code(email: str, code: str, now: datetime | None = None) -> SignIn:
-    """Sign in by the emailed code, publishing the party it was sent for. A wrong
-    code raises CodeRefused with the try counted: commit before showing it."""
+def sign_in_with_code(email: str, code: str, now: datetime | None = None,
+                      registration_token: str | None = None) -> SignIn:
+    """Sign in by the emailed code, publishing the party it was sent for (or making
+    the account a sign-up waits for: with its password in the browser that typed it,
+    `registration_token`). A wrong code raises CodeRefused with the try counted:
+    commit before showing it."""
     now = now or clock.now()
     row = codes.check(email, code, now)
-    return _finish(row, now)
+    return _finish(row, now, registration_token)
 
 
-def sign_in_with_link(token: str, now: datetime | None = None) -> SignIn:
+def sign_in_with_link(token: str, now: datetime | None = None, registration_token: str | None = None) -> SignIn:
     """The same through the one-click link, which works in any browser."""
     now = now or clock.now()
     row = codes.check_link(token, now)
-    return _finish(row, now)
+    return _finish(row, now, registration_token)
