@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -6,9 +7,16 @@ import time_machine
 
 from tests.conftest import csrf_token_from
 from tests.factories import DEFAULT_PASSWORD, log_in, make_quick_user, make_user
-from tests.mailbox import first_link
+from tests.mailbox import first_link, text_body
 from watchparty.extensions import db
-from watchparty.models import LoginSession, LoginThrottle, User
+from watchparty.models import (
+    LoginSession,
+    LoginThrottle,
+    OutboundEmail,
+    PendingRegistration,
+    SignInCode,
+    User,
+)
 
 
 def register(client, **fields):
@@ -26,30 +34,176 @@ def user_count():
     return db.session.scalar(sa.select(sa.func.count()).select_from(User))
 
 
-def test_register_logs_in_and_home_greets_by_name(client):
+def code_in(message) -> str:
+    match = re.search(r"^\s+(\d{6})\s*$", text_body(message), re.MULTILINE)
+    assert match, "no code in the email"
+    return match.group(1)
+
+
+def finish(client, outbox, email="bob@example.com"):
+    """Enter the code of the newest email, as the person who signed up does."""
+    return client.post("/accounts/code/verify", data={"email": email, "code": code_in(outbox.last())})
+
+
+def test_register_emails_a_code_and_the_code_makes_the_account_and_signs_in(client, outbox):
     response = register(client, display_name="Bobby Tables")
-    assert response.status_code == 302
-    home = client.get("/")
-    assert "Hi, Bobby Tables!" in home.text
+    assert response.status_code == 302 and response.headers["Location"] == "/accounts/code/verify"
+    assert user_count() == 0  # nothing is made before the address answers
+    page = client.get("/accounts/code/verify").text
+    assert "enter the code we sent to bob@example.com" in page and 'value="bob@example.com"' in page
+    assert "Finish signing up" in page
+    message = outbox.last()
+    assert message["To"] == "bob@example.com" and message["Subject"] == "Confirm your Watchparty account"
+    assert "Bobby Tables" not in text_body(message)  # nothing typed reaches the inbox of whoever owns the address
+    response = finish(client, outbox)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Hi, Bobby Tables!" in client.get("/").text
     user = db.session.scalar(sa.select(User))
-    assert user.email == "bob@example.com"
+    assert user.email == "bob@example.com" and user.email_verified_at is not None
     assert user.password_hash.startswith("scrypt:")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingRegistration)) == 0
+    # The password typed at sign-up is the account's.
+    client.post("/accounts/logout")
+    assert log_in(client, email="bob@example.com", password="a long enough pass").status_code == 302
 
 
-def test_register_takes_the_browser_time_zone_or_falls_back_to_utc(client):
+def test_the_sign_up_link_works_in_another_browser_and_keeps_the_password_only_in_the_first(client, app, outbox):
+    """Whoever follows the email owns the address; whoever typed the password may be a stranger. In the
+    browser that signed up the typed password is kept; anywhere else the account is made without one,
+    and its owner is told how to set one."""
+    register(client)
+    other = app.test_client()
+    link = first_link(outbox.last(), "/accounts/code/link/")
+    page = other.get(link)
+    assert page.status_code == 200
+    assert other.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
+    home = other.get("/").text
+    assert user_count() == 1 and "Hi, Bob!" in home and "set one in Settings" in home
+    assert db.session.scalar(sa.select(User.password_hash)) == "!"
+    assert log_in(app.test_client(), email="bob@example.com", password="a long enough pass").status_code == 403
+    # The same sign-up finished in the browser that typed it keeps the password.
+    mine = app.test_client()
+    register(mine, email="dora@example.com", display_name="Dora")
+    link = first_link(outbox.last(), "/accounts/code/link/")
+    page = mine.get(link)
+    assert mine.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
+    assert log_in(app.test_client(), email="dora@example.com", password="a long enough pass").status_code == 302
+
+
+def test_a_sign_up_code_typed_in_another_browser_makes_the_account_without_the_password(app, client, outbox):
+    register(client, display_name="Mallory", password="quartz tulip harbour", confirm="quartz tulip harbour")
+    owner = app.test_client()
+    answer = owner.post("/accounts/code/verify", data={"email": "bob@example.com", "code": code_in(outbox.last())})
+    assert answer.status_code == 302 and "Hi, Mallory!" in owner.get("/").text
+    assert db.session.scalar(sa.select(User.password_hash)) == "!"
+    assert log_in(app.test_client(), email="bob@example.com", password="quartz tulip harbour").status_code == 403
+
+
+def test_a_wrong_or_expired_sign_up_code_says_so_beside_the_field_and_a_new_code_finishes(client, outbox):
+    with time_machine.travel(datetime(2026, 12, 1, 18, 0, tzinfo=UTC), tick=False) as traveller:
+        register(client)
+        code = code_in(outbox.last())
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        refused = client.post("/accounts/code/verify", data={"email": "bob@example.com", "code": wrong})
+        assert refused.status_code == 422 and 'id="code-error"' in refused.text and "not right" in refused.text
+        assert 'value="bob@example.com"' in refused.text
+        traveller.shift(timedelta(minutes=16))
+        late = client.post("/accounts/code/verify", data={"email": "bob@example.com", "code": code})
+        assert late.status_code == 422 and "expired" in late.text and 'id="code-error"' in late.text
+        assert user_count() == 0
+        # "Send a new code" from this browser sends it for the same sign-up: nothing typed is lost.
+        assert client.post("/accounts/code", data={"email": "bob@example.com"}).status_code == 302
+        assert finish(client, outbox).status_code == 302
+    user = db.session.scalar(sa.select(User))
+    assert (user.display_name, user.email_verified_at is not None) == ("Bob", True)
+
+
+def test_register_takes_the_browser_time_zone_or_falls_back_to_utc(client, app, outbox):
     register(client, timezone="America/New_York")
-    register(client.application.test_client(), email="c@example.com", timezone="Mars/Olympus")
+    finish(client, outbox)
+    other = app.test_client()
+    register(other, email="c@example.com", timezone="Mars/Olympus")
+    finish(other, outbox, email="c@example.com")
     zones = dict(db.session.execute(sa.select(User.email, User.timezone)).all())
     assert zones == {"bob@example.com": "America/New_York", "c@example.com": "UTC"}
 
 
-def test_duplicate_email_in_another_case_is_refused(client):
-    make_user(email="bob@example.com")
-    response = register(client, email="BOB@Example.COM", display_name="Other Bob")
-    assert response.status_code == 409
-    assert "already exists" in response.text
-    assert 'value="Other Bob"' in response.text  # the rest of the form stays filled
-    assert user_count() == 1
+def _what_a_sign_up_wrote(address: str) -> list:
+    """Every row a registration wrote, the address taken out: what the request did, not how long."""
+    pending = db.session.scalars(sa.select(PendingRegistration)).all()
+    code_rows = db.session.scalars(sa.select(SignInCode)).all()
+    emails = db.session.scalars(sa.select(OutboundEmail)).all()
+    return [
+        [(row.email.replace(address, "@"), row.display_name, row.password_hash.split("$")[0], row.timezone)
+         for row in pending],
+        [(row.email.replace(address, "@"), row.tries, row.window_sends, row.draft_id, row.registration_id is not None)
+         for row in code_rows],
+        [(row.recipient.replace(address, "@"), row.kind, row.subject, row.message, row.status) for row in emails],
+    ]
+
+
+def _sign_up_and_look(app, address: str) -> tuple:
+    """One sign-up through HTTP: the answer and the page after it, with the address taken out."""
+    browser = app.test_client()
+    answer = register(browser, email=address, display_name="Other Bob")
+    page = browser.get(answer.headers["Location"]).text.replace(address, "@")
+    page = re.sub(r'name="csrf_token" (type="hidden" )?value="[^"]+"', "", page)
+    return answer.status_code, answer.headers["Location"], page
+
+
+def test_registration_answers_the_same_for_a_new_and_an_existing_address(app, outbox):
+    make_user(email="bob@example.com", display_name="Bob")
+    users_before = user_count()
+    existing = _sign_up_and_look(app, "bob@example.com")
+    written_existing = _what_a_sign_up_wrote("bob@example.com")
+    for model in (OutboundEmail, SignInCode, PendingRegistration):
+        db.session.execute(sa.delete(model))
+    db.session.commit()
+    new = _sign_up_and_look(app, "newbie@example.com")
+    written_new = _what_a_sign_up_wrote("newbie@example.com")
+    # Same status, same redirect, same page and flash; the same rows written (and the same hash computed).
+    assert existing == new
+    assert existing[0] == 302 and "enter the code we sent to @ to finish" in existing[2]
+    assert written_existing == written_new
+    assert written_new[0][0][:2] == ("@", "Other Bob") and written_new[0][0][2].startswith("scrypt")
+    assert user_count() == users_before  # no account made or changed yet
+
+
+def test_the_owner_of_an_existing_address_is_told_and_their_account_is_untouched(app, client, outbox):
+    owner = make_user(email="bob@example.com", display_name="Bob")
+    before = (owner.password_hash, owner.display_name, owner.session_token)
+    register(client, email="bob@example.com", display_name="Mallory", password="quartz tulip harbour",
+             confirm="quartz tulip harbour")
+    message = outbox.last()
+    assert message["To"] == "bob@example.com"
+    assert message["Subject"] == "Someone tried to sign up with your address"
+    body = text_body(message)
+    assert "Hi Bob" in body and "Mallory" not in body
+    public = app.config["PUBLIC_URL"]
+    assert f"{public}/accounts/reset" in body and f"{public}/accounts/code/link/" in body
+    # Whoever typed it cannot finish: the code went to the owner. The owner's code signs the owner in,
+    # with the account as it was (the password typed at the sign-up is thrown away).
+    assert finish(client, outbox).status_code == 302
+    db.session.expire_all()
+    owner = db.session.scalar(sa.select(User))
+    assert (owner.password_hash, owner.display_name, owner.session_token) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingRegistration)) == 0
+    assert log_in(app.test_client(), email="bob@example.com", password="quartz tulip harbour").status_code == 403
+
+
+def test_a_strangers_sign_up_never_becomes_the_password_of_an_account_made_by_another_code(app, client, outbox):
+    """A stranger signs up with Bob's address (their own password); Bob later asks for a code of his own
+    in another browser: that code is not the sign-up's, so it finishes nothing."""
+    register(client, display_name="Mallory", password="quartz tulip harbour", confirm="quartz tulip harbour")
+    assert len(outbox) == 1
+    bob = app.test_client()
+    bob.post("/accounts/code", data={"email": "bob@example.com"})  # no account, and not his sign-up: no email
+    assert len(outbox) == 1
+    row = db.session.scalar(sa.select(SignInCode))
+    from watchparty.accounts import codes
+
+    refused = bob.post("/accounts/code/verify", data={"email": "bob@example.com", "code": codes.code_of(row)})
+    assert refused.status_code == 422 and user_count() == 0
 
 
 def test_the_database_refuses_a_second_spelling_of_the_same_email(app):
@@ -320,6 +474,24 @@ def test_reset_for_unknown_address_answers_the_same_and_sends_nothing(client, ou
     assert len(outbox) == 1
 
 
+def test_a_reset_request_does_the_same_work_for_a_known_and_an_unknown_address(app, count_queries):
+    """Timing follows work: the request runs the same statements and writes the same outbox row
+    (no secret, rendered later by the worker) whether or not the address has an account."""
+    make_user()
+
+    def ask(address):
+        browser = app.test_client()
+        browser.get("/accounts/reset")
+        with count_queries() as statements:
+            answer = browser.post("/accounts/reset", data={"email": address})
+        row = db.session.scalars(sa.select(OutboundEmail).order_by(OutboundEmail.id.desc())).first()
+        return answer.status_code, answer.headers["Location"], statements, (
+            row.kind, row.subject, row.message, row.status, row.recipient == address
+        )
+
+    assert ask("alice@example.com") == ask("nobody@example.com")
+
+
 def test_malformed_reset_tokens_are_refused(client):
     for token in ["x", "a" * 500, "eyJhIjoxfQ.abc.def", "%00", "..%2F..%2Fetc"]:
         response = client.get(f"/accounts/reset/{token}")
@@ -521,6 +693,30 @@ def test_ten_wrong_passwords_pause_password_login_for_15_minutes(app):
         assert "Hi, Alice!" in client.get("/").text
 
 
+def test_a_password_pause_never_locks_the_owner_out_of_code_sign_in(app, outbox):
+    """Anyone can pause an address's password login with ten wrong passwords (#22): the owner still
+    signs in with an emailed code, and with its link, at once, and the pause stays for the guesser."""
+    make_quick_user("alice@example.com", "Alice")
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        attacker = app.test_client()
+        assert wrong_logins(attacker, 10) == [403] * 10
+        assert log_in(attacker).status_code == 429
+        owner = app.test_client()
+        assert owner.post("/accounts/code", data={"email": "alice@example.com"}).status_code == 302
+        answer = owner.post("/accounts/code/verify", data={"email": "alice@example.com", "code": code_in(outbox.last())})
+        assert answer.status_code == 302
+        assert "Hi, Alice!" in owner.get("/").text
+        # The link too, from another device of the owner's.
+        owner.post("/accounts/code", data={"email": "alice@example.com"})
+        phone = app.test_client()
+        link = first_link(outbox.last(), "/accounts/code/link/")
+        page = phone.get(link)
+        assert phone.post(link, data={"csrf_token": csrf_token_from(page.text)}).status_code == 302
+        assert "Hi, Alice!" in phone.get("/").text
+        assert log_in(app.test_client()).status_code == 429  # password login stays paused
+
+
 def test_the_count_is_per_15_minutes_and_a_right_password_clears_it(app):
     from datetime import UTC, datetime, timedelta
 
@@ -598,3 +794,88 @@ def test_simultaneous_guesses_are_counted_by_the_database(app_factory):
     assert log_in(app.test_client()).status_code == 429
     with app.app_context():
         assert db.session.scalar(sa.select(LoginThrottle.failures)) == 10
+
+
+# ---------------------------------------------------------------- accounts made by a code have no password (#22)
+
+
+def code_made_account(app, outbox, when):
+    """Cleo's account as a code makes it (no password), and a browser she signed in with a code at `when`."""
+    from watchparty.accounts import service as accounts
+
+    accounts.create_verified_user("cleo@example.com", "Cleo")
+    db.session.commit()
+    browser = app.test_client()
+    with time_machine.travel(when, tick=False):
+        browser.post("/accounts/code", data={"email": "cleo@example.com"})
+        answer = browser.post("/accounts/code/verify", data={"email": "cleo@example.com", "code": code_in(outbox.last())})
+    assert answer.status_code == 302
+    return browser
+
+
+def cleo():
+    db.session.expire_all()
+    return db.session.scalar(sa.select(User).where(User.email == "cleo@example.com"))
+
+
+def test_an_account_made_by_a_code_sets_its_first_password_without_a_current_one(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=5), tick=False):
+        page = browser.get("/accounts/settings").text
+        assert "Set a password" in page and 'name="current_password"' not in page
+        assert 'name="confirm_email"' in page and 'name="delete-password"' not in page
+        answer = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                    "confirm": "lantern oyster violin"})
+        assert answer.status_code == 302
+        assert "Hi, Cleo!" in browser.get("/").text  # this browser stays signed in
+        assert log_in(app.test_client(), email="cleo@example.com",
+                      password="lantern oyster violin").status_code == 302
+        # From now on the account has a password, and changing it needs it.
+        page = browser.get("/accounts/settings").text
+        assert "Change password" in page and 'name="current_password"' in page
+        refused = browser.post("/accounts/settings/password", data={"password": "another fine phrase",
+                                                                     "confirm": "another fine phrase"})
+        assert refused.status_code == 403 and "Enter your current password." in refused.text
+
+
+def test_a_stale_code_session_must_sign_in_again_to_set_a_password_or_delete(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=16), tick=False):
+        page = browser.get("/accounts/settings").text
+        assert "sign in with a new emailed code" in page and "Email me a code" in page
+        refused = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                     "confirm": "lantern oyster violin"})
+        assert refused.status_code == 403 and "For your safety, sign in with a new emailed code" in refused.text
+        refused = browser.post("/accounts/delete", data={"confirm_email": "cleo@example.com"})
+        assert refused.status_code == 403 and "For your safety" in refused.text
+        assert cleo() is not None and cleo().password_hash == "!"
+        # A new code, and the account may set a password (and go) again.
+        browser.post("/accounts/code", data={"email": "cleo@example.com"})
+        browser.post("/accounts/code/verify", data={"email": "cleo@example.com", "code": code_in(outbox.last())})
+        answer = browser.post("/accounts/settings/password", data={"password": "lantern oyster violin",
+                                                                    "confirm": "lantern oyster violin"})
+        assert answer.status_code == 302 and cleo().password_hash.startswith("scrypt:")
+
+
+def test_an_account_made_by_a_code_deletes_itself_by_typing_its_address(app, outbox):
+    start = datetime.now(UTC)
+    browser = code_made_account(app, outbox, start)
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        refused = browser.post("/accounts/delete", data={"confirm_email": "someone@example.com"})
+        assert refused.status_code == 403
+        assert re.search(r'id="delete-email-error">\s*<li>Type your email address exactly', refused.text)
+        assert browser.post("/accounts/delete", data={"password": "!"}).status_code == 403
+        assert cleo() is not None
+        answer = browser.post("/accounts/delete", data={"confirm_email": " Cleo@Example.com "})
+        assert answer.status_code == 302
+    assert cleo() is None
+
+
+def test_an_account_without_a_password_is_told_to_set_one_before_changing_its_email(app, outbox):
+    browser = code_made_account(app, outbox, datetime.now(UTC))
+    answer = browser.post("/accounts/settings", data={"display_name": "Cleo", "email": "new@example.com",
+                                                      "timezone": "UTC", "email_password": ""})
+    assert answer.status_code == 403 and "Set a password first" in answer.text
+    assert cleo().pending_email is None

@@ -91,6 +91,11 @@ def test_a_deleted_guest_account_leaves_its_replies_anonymised_and_its_sign_ups_
     newcomer = app.test_client()
     newcomer.post("/accounts/register", data={"email": "leaver@example.com", "display_name": "New Lena",
                                               "password": "a brand new password", "confirm": "a brand new password"})
+    from watchparty.accounts import codes  # the sign-up finishes with its emailed code (#22)
+
+    newcomer.post("/accounts/code/verify", data={"email": "leaver@example.com",
+                                                 "code": codes.code_of(codes.row_for("leaver@example.com"))})
+    assert "Hi, New Lena!" in newcomer.get("/").text
     page = newcomer.get(f"/p/{world.token}").text
     assert "Are you coming?" in page and "Your reply" not in page
 

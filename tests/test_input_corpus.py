@@ -169,7 +169,11 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("accounts.reset_password", "anonymous", "accounts:ResetPasswordForm", main=False),
     FormSpec("accounts.confirm_email", "anonymous", main=False, writes_on_200=False),
     FormSpec("accounts.change_password", "host", "accounts:PasswordChangeForm", main=False),
-    FormSpec("accounts.delete_account", "host", "accounts:DeleteAccountForm", main=False),
+    # The host's password stays wrong: with it right, an entry in `confirm_email` (which an account
+    # with a password does not use) would delete the world's host. An account without a password,
+    # which does use it, is attacked in its own test below.
+    FormSpec("accounts.delete_account", "host", "accounts:DeleteAccountForm", main=False,
+             data=lambda world: {"password": "not the password at all", "confirm_email": world.host.email}),
     FormSpec("accounts.logout", "host", main=False),
     FormSpec("accounts.request_code", "anonymous", "accounts:CodeRequestForm", main=False),
     FormSpec("accounts.verify_code", "anonymous", "accounts:CodeForm", main=False),
@@ -761,9 +765,14 @@ def test_a_next_with_a_line_break_is_ignored_not_a_server_error(module_app):
     assert (answer.status_code, answer.headers["Location"]) == (302, "/")
     assert "stolen" not in str(answer.headers)
     visitor = module_app.test_client()
+    address = f"w{world.n}-crlf@example.com"
     answer = visitor.post("/accounts/register?next=/films/%0a", data={
-        "email": f"w{world.n}-crlf@example.com", "display_name": "Cr Lf",
+        "email": address, "display_name": "Cr Lf",
         "password": "a long enough password", "confirm": "a long enough password"})
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/accounts/code/verify")
+    from watchparty.accounts import codes  # the sign-up finishes with the emailed code (#22)
+
+    answer = visitor.post("/accounts/code/verify", data={"email": address, "code": codes.code_of(codes.row_for(address))})
     assert (answer.status_code, answer.headers["Location"]) == (302, "/")
     guest = client_as(module_app, world, "guest")
     answer = guest.post(f"/p/{world.token}/items/{world.crisps.id}/claim",
@@ -793,3 +802,44 @@ def test_a_rating_that_is_not_a_finite_number_is_a_form_error(module_app, value)
     assert answer.status_code == 422
     assert "Enter a number, like 4 or 8.5." in answer.text
     assert snapshot() == before
+
+
+def test_an_account_without_a_password_takes_hostile_input_in_its_own_settings_forms(module_app):
+    """An account made by a code sees other fields (#22): the first password (no current one) and the
+    deletion by typed address. Every corpus entry, one field at a time: never a 5xx, never shown
+    unescaped, and a refusal changes nothing."""
+    from watchparty.accounts import codes
+    from watchparty.accounts import service as accounts
+    from watchparty.models import User
+
+    fresh_world()
+    accounts.create_verified_user("nopass@example.com", "No Pass")
+    codes.issue("nopass@example.com")
+    db.session.commit()
+    browser = module_app.test_client()
+    code = codes.code_of(codes.row_for("nopass@example.com"))
+    assert browser.post("/accounts/code/verify", data={"email": "nopass@example.com", "code": code}).status_code == 302
+    forms = [
+        ("/accounts/settings/password", {"password": "lantern oyster violin", "confirm": "lantern oyster violin"},
+         ("password", "confirm", "current_password")),
+        # (A password sent with the right address is ignored, and the account goes: not attacked here.)
+        ("/accounts/delete", {"confirm_email": "nopass@example.com"}, ("confirm_email",)),
+    ]
+    for path, valid, fields in forms:
+        for field in fields:
+            for label, payload in CORPUS:
+                if (path, field, payload) == ("/accounts/delete", "confirm_email", "nopass@example.com"):
+                    continue
+                data = {**valid, field: payload}
+                before = snapshot()
+                answer = browser.post(path, data=data)
+                assert answer.status_code < 500, (path, field, label)
+                assert not dangerous_in(answer.text), (path, field, label)
+                if answer.status_code >= 400:
+                    assert snapshot() == before, (path, field, label)
+                else:
+                    # A valid new password (the payload went to a field the form ignores), and this
+                    # browser signed in anew: back to no password for the next entry.
+                    assert path.endswith("password"), (path, field, label)
+                    db.session.execute(sa.update(User).where(User.email == "nopass@example.com").values(password_hash="!"))
+                    db.session.commit()

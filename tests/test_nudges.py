@@ -138,3 +138,26 @@ def test_an_unverified_host_cannot_nudge(app, host, host_client, party):
     response = host_client.post(f"/parties/{party.id}/nudges/unreplied")
     assert response.status_code == 403
     assert "Confirm your email address" in response.text
+
+
+def test_an_account_nudges_at_most_its_daily_cap_across_all_its_parties(app, host, film, party, host_client, outbox):
+    """NUDGES_PER_ACCOUNT_PER_DAY counts every party of the host (#22): a second party is no way around it."""
+    from tests.factories import make_party
+
+    app.config["NUDGES_PER_ACCOUNT_PER_DAY"] = 1
+    with time_machine.travel(T0 - timedelta(days=1), tick=False):
+        second = make_party(host, film, title="Second night", capacity=4)
+    with time_machine.travel(T0 - timedelta(hours=5), tick=False):
+        notifications.invite(party, "ann@example.com")
+        notifications.invite(second, "bob@example.com")
+        db.session.commit()
+    outbox.messages()
+    assert nudge(host_client, party, "unreplied").status_code == 302
+    refused = nudge(host_client, second, "unreplied", T0 + timedelta(minutes=5))
+    assert refused.status_code == 429
+    assert "Your account can send 1 nudge a day across all your parties" in refused.text
+    assert subjects_to(outbox, "Still coming?") == ["ann@example.com"]
+    db.session.expire_all()
+    assert db.session.get(Party, second.id).nudged_unreplied_at is None, "a refused nudge does not count"
+    # A day later the account may nudge again.
+    assert nudge(host_client, second, "unreplied", T0 + timedelta(days=1, minutes=1)).status_code == 302

@@ -262,6 +262,21 @@ def test_a_visitor_creates_a_party_and_publishes_it_with_the_emailed_code(client
     assert 'value="Anora night"' not in client.get("/parties/new").text  # the next party starts blank
 
 
+def test_send_a_new_code_keeps_the_party_waiting_for_it(client, outbox):
+    """The code page's "Send a new code" from the browser that typed the party sends the code for that
+    party (it used to send a bare sign-in code, which a visitor with no account never got)."""
+    make_film("Anora", 2024, runtime_minutes=139)
+    client.post("/parties/new", data=party_form())
+    client.post("/parties/new/confirm", data={"display_name": "Hana", "email": "hana@example.com"})
+    first = outbox.last()
+    assert client.post("/accounts/code", data={"email": "hana@example.com"}).status_code == 302
+    again = outbox.last()
+    assert again is not first and len(outbox) == 2 and "Anora night" in text_body(again)
+    done = verify(client, code_in(again), "hana@example.com")
+    party = db.session.scalar(sa.select(Party))
+    assert party is not None and done.headers["Location"] == f"/parties/{party.id}"
+
+
 def test_an_existing_account_gets_the_party_and_keeps_its_name(client, outbox):
     make_film("Anora", 2024)
     owner = make_user(email="hana@example.com", display_name="Hana Host", email_verified_at=None)

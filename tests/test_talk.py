@@ -197,6 +197,56 @@ def test_the_eleventh_announcement_of_the_day_is_refused(app, party, host_client
         assert announce(host_client, party, "A new day").status_code == 302
 
 
+def test_an_unverified_host_cannot_announce_and_nothing_is_written(app, host, party, host_client):
+    """Announcements reach guests' inboxes: only from a host whose address is verified (#22)."""
+    guest(app, party, "Gus", "going")
+    host.email_verified_at = None
+    db.session.commit()
+    emails_before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboundEmail))
+    response = announce(host_client, party, "Buy my pills")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert re.search(r'id="message-error">\s*<li>Confirm your email address before sending announcements', text)
+    assert "Buy my pills" in text, "the form comes back filled"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboundEmail)) == emails_before
+
+
+def test_a_scheduled_announcement_waits_while_its_host_is_unverified(app, host, party, host_client, outbox):
+    guest(app, party, "Gus", "going")
+    later = utcnow() + timedelta(hours=2)
+    assert announce(host_client, party, "Doors at eight", send_at=local(party, later)).status_code == 302
+    host.email_verified_at = None  # e.g. the email changed since
+    db.session.commit()
+    assert service.send_due_announcements(later + timedelta(minutes=1)) == 0
+    assert db.session.scalar(sa.select(Announcement.sent_at)) is None
+
+
+def test_an_account_announces_at_most_its_daily_cap_across_all_its_parties(app, host, film, party, host_client):
+    app.config["ANNOUNCEMENTS_PER_ACCOUNT_PER_DAY"] = 3
+    other = make_party(host, film, title="Second night")
+    guest(app, party, "Gus", "going")
+    guest(app, other, "Ola", "going")
+    assert announce(host_client, party, "One").status_code == 302
+    assert announce(host_client, party, "Two").status_code == 302
+    assert announce(host_client, other, "Three").status_code == 302
+    response = announce(host_client, other, "Four")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert re.search(r'id="message-error">\s*<li>Your account can send 3 announcements a day across all your parties', text)
+    assert "Four" in text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 3
+    # Another host's parties are not counted against this one.
+    stranger = make_user(email="sam@example.com", display_name="Sam")
+    theirs = make_party(stranger, film, title="Sam's night")
+    guest(app, theirs, "Pat", "going")
+    sam = app.test_client()
+    log_in(sam, email="sam@example.com")
+    assert announce(sam, theirs, "Hello").status_code == 302
+    with time_machine.travel(utcnow() + timedelta(days=1, minutes=1)):
+        assert announce(host_client, other, "A new day").status_code == 302
+
+
 @pytest.mark.parametrize(
     "fields, status, words",
     [

@@ -111,6 +111,11 @@ class Config:
         # Invitations one account may send in a day, across all its parties (each
         # party also has its own cap): a new account cannot become a spam cannon.
         self.INVITATIONS_PER_ACCOUNT_PER_DAY = int(env("INVITATIONS_PER_ACCOUNT_PER_DAY", "300"))
+        # The same across all of an account's parties for announcements (each party
+        # also sends at most 10 a day) and the dashboard's nudges (each at most once
+        # a day per party), counted from their rows in the database.
+        self.ANNOUNCEMENTS_PER_ACCOUNT_PER_DAY = int(env("ANNOUNCEMENTS_PER_ACCOUNT_PER_DAY", "30"))
+        self.NUDGES_PER_ACCOUNT_PER_DAY = int(env("NUDGES_PER_ACCOUNT_PER_DAY", "10"))
         self.RATELIMIT_COMMENT = env("RATELIMIT_COMMENT", "5 per minute;60 per hour")
         self.RATELIMIT_ANNOUNCE = env("RATELIMIT_ANNOUNCE", "10 per minute;30 per hour")
 

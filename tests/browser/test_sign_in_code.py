@@ -112,3 +112,15 @@ def test_a_new_visitor_hosts_and_publishes_with_the_emailed_code(open_context, l
     expect(other.locator(".flashes")).to_contain_text("Hi, Hana!")
     other.goto(base + "/accounts/code")
     accessible(other, f"signin-{size}-10-code-request")
+    # Hana's account was made by the code: no password. Settings let her set one now (#22), without a
+    # current password, since she signed in by code a moment ago.
+    other.goto(base + "/accounts/settings")
+    expect(other.get_by_role("heading", name="Set a password")).to_be_visible()
+    expect(other.locator("input[name=current_password]")).to_have_count(0)
+    expect(other.get_by_label("Type your email address to confirm")).to_be_visible()
+    accessible(other, f"signin-{size}-11-settings-no-password")
+    other.fill("input[name=password]", "lantern oyster violin")
+    other.fill("input[name=confirm]", "lantern oyster violin")
+    other.get_by_role("button", name="Set password").click()
+    expect(other.locator(".flashes")).to_contain_text("Password changed")
+    expect(other.get_by_role("heading", name="Change password")).to_be_visible()

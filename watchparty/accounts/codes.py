@@ -32,7 +32,7 @@ from watchparty import clock, mail
 from watchparty.errors import DomainError
 from watchparty.extensions import changed_rows, db
 from watchparty.links import public_url
-from watchparty.models import PartyDraft, SignInCode, User, UTCDateTime
+from watchparty.models import PartyDraft, PendingRegistration, SignInCode, User, UTCDateTime
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_TRIES = 5
@@ -42,6 +42,9 @@ MAX_SENDS = 5
 
 CODE_KIND = "sign_in_code"
 CODE_SUBJECT = "Your Watchparty sign-in code"
+# A sign-up's code, queued alike whether or not the address has an account (the
+# worker writes either the confirmation or the owner's warning, `_render_code`).
+REGISTRATION_SUBJECT = "Your Watchparty sign-up"
 
 
 class CodeRefused(DomainError):
@@ -80,9 +83,11 @@ def _timestamp(value: datetime):
     return sa.literal(value, UTCDateTime())
 
 
-def issue(email: str, draft_id: int | None = None, now: datetime | None = None) -> SignInCode:
-    """A new code for `email` (the old one stops working), for the party draft if
-    given; TooManyCodes past MAX_SENDS in the window (the latest email stays good)."""
+def issue(email: str, draft_id: int | None = None, now: datetime | None = None,
+          registration_id: int | None = None) -> SignInCode:
+    """A new code for `email` (the old one stops working), for the party draft or the
+    sign-up (models.PendingRegistration) if given; TooManyCodes past MAX_SENDS in the
+    window (the latest email stays good)."""
     now = now or clock.now()
     email = email.strip().lower()
     table = SignInCode.__table__
@@ -90,14 +95,14 @@ def issue(email: str, draft_id: int | None = None, now: datetime | None = None) 
     nonce = secrets.token_hex(16)
     statement = insert(table).values(
         email=email, nonce=nonce, issued_at=now, expires_at=now + CODE_LIFETIME, used_at=None, tries=0,
-        window_start=now, window_failures=0, window_sends=1, draft_id=draft_id,
+        window_start=now, window_failures=0, window_sends=1, draft_id=draft_id, registration_id=registration_id,
     )
     window_over = table.c.window_start <= _timestamp(now - WINDOW)
     statement = statement.on_conflict_do_update(
         index_elements=["email"],
         set_={
             "nonce": nonce, "issued_at": now, "expires_at": now + CODE_LIFETIME, "used_at": None, "tries": 0,
-            "draft_id": draft_id,
+            "draft_id": draft_id, "registration_id": registration_id,
             "window_start": sa.case((window_over, _timestamp(now)), else_=table.c.window_start),
             "window_failures": sa.case((window_over, 0), else_=table.c.window_failures),
             "window_sends": sa.case((window_over, 1), else_=table.c.window_sends + 1),
@@ -110,7 +115,7 @@ def issue(email: str, draft_id: int | None = None, now: datetime | None = None) 
             f"We have sent {MAX_SENDS} codes to this address in the last hour: use the newest email, "
             "or ask again later."
         )
-    mail.queue_kind(CODE_KIND, email, CODE_SUBJECT)
+    mail.queue_kind(CODE_KIND, email, REGISTRATION_SUBJECT if registration_id is not None else CODE_SUBJECT)
     row = db.session.get(SignInCode, row_id, populate_existing=True)
     assert row is not None
     return row
@@ -223,25 +228,54 @@ def peek_link(token: str, now: datetime | None = None) -> SignInCode | None:
     return row
 
 
+def live_registration(row: SignInCode, now: datetime) -> PendingRegistration | None:
+    """The unexpired sign-up the row's current code was sent for, if any."""
+    if row.registration_id is None:
+        return None
+    registration = db.session.get(PendingRegistration, row.registration_id)
+    if registration is None or registration.expires_at <= now or registration.email != row.email:
+        return None
+    return registration
+
+
 @mail.render_when_sent(CODE_KIND)
 def _render_code(address: str) -> EmailMessage | None:
     """The address's current code and link, computed now (nothing usable was stored).
     Dropped when the code is spent or expired, or when it would sign nobody in (no
-    account and no party waiting for this address). A code out of tries still goes:
-    its link works, so guessing cannot keep the owner out."""
+    account, no party and no sign-up waiting for this address). A code out of tries
+    still goes: its link works, so guessing cannot keep the owner out.
+
+    A sign-up's code becomes one of two emails: for a new address, the code that
+    finishes the sign-up; for an address with an account, a word to its owner that
+    someone tried to sign up with it, with the code (it signs the owner in, and
+    changes nothing) and the way to a new password."""
     now = clock.now()
     row = row_for(address)
     if row is None or not live(row, now):
         return None
     user = db.session.scalar(sa.select(User).where(User.email == row.email))
     draft = db.session.get(PartyDraft, row.draft_id) if row.draft_id else None
+    registration = live_registration(row, now)
+    minutes = max(1, int((row.expires_at - now).total_seconds() // 60))
+    link = public_url("accounts.code_link", token=link_token_of(row))
+    if registration is not None and user is not None:
+        return mail.render_message(
+            row.email, "Someone tried to sign up with your address", "registration_attempt",
+            name=user.display_name, code=code_of(row), link=link, minutes=minutes,
+            reset_link=public_url("accounts.reset_request"),
+        )
+    if registration is not None:
+        # Nothing the sign-up typed goes into it (no name): whoever typed an address cannot
+        # put words of theirs into a stranger's inbox.
+        return mail.render_message(
+            row.email, "Confirm your Watchparty account", "registration_code", code=code_of(row), link=link,
+            minutes=minutes,
+        )
     if user is None and (draft is None or not draft.display_name):
         return None
     party_title = str(json.loads(draft.form_data)["fields"].get("title") or "") if draft is not None else ""
-    minutes = max(1, int((row.expires_at - now).total_seconds() // 60))
     return mail.render_message(
         row.email, CODE_SUBJECT, "sign_in_code",
         name=user.display_name if user is not None else (draft.display_name if draft is not None else ""),
-        code=code_of(row), link=public_url("accounts.code_link", token=link_token_of(row)),
-        minutes=minutes, party_title=party_title,
+        code=code_of(row), link=link, minutes=minutes, party_title=party_title,
     )

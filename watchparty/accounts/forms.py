@@ -100,9 +100,11 @@ class SettingsForm(BaseForm):
 
 
 class PasswordChangeForm(BaseForm):
+    # Required by the service for an account that has a password; an account made
+    # by a code has none to give (accounts.service.change_password).
     current_password = PasswordField(
         "Current password",
-        validators=[InputRequired("Enter your current password."), Length(max=200)],
+        validators=[Optional(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
     password, confirm = new_password_fields("New password")
@@ -118,11 +120,20 @@ class ResetPasswordForm(BaseForm):
 
 class DeleteAccountForm(BaseForm):
     # Its own id: the settings page also shows the password change form's `password`.
+    # The service asks for one or the other: the password, or (an account without
+    # one) the email address typed out (accounts.service.delete_account).
     password = PasswordField(
         "Your password",
         id="delete-password",
-        validators=[InputRequired("Enter your password to confirm."), Length(max=200)],
+        validators=[Optional(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
+    )
+    confirm_email = StringField(
+        "Type your email address to confirm",
+        id="delete-email",
+        filters=[strip],
+        validators=[Optional(), Length(max=254)],
+        render_kw={"autocomplete": "off", "inputmode": "email"},
     )
 
 

@@ -1,3 +1,28 @@
+"""The accounts pages: thin views over accounts.service, accounts.codes and parties.drafts.
+
+- `/accounts/register` (fields `email`, `display_name`, `password`, `confirm`,
+  `timezone`): answers the same for a new address and one with an account (#22):
+  the sign-up waits (models.PendingRegistration) and the browser goes to the code
+  page; the emailed code or its link makes the account, address verified (with
+  the typed password only in the browser that typed it, service.finish_registration). The
+  owner of a taken address gets "someone tried to sign up with your address" (a
+  sign-in code and the reset link) instead, and the account is untouched.
+- `/accounts/login` (`email`, `password`, `remember`; paused per address after ten
+  wrong passwords, throttle.py; code sign-in is never paused), `POST /accounts/logout`,
+  `POST /accounts/logout-everywhere`.
+- `/accounts/settings` (`display_name`, `email`, `email_password`, `timezone`); a new
+  email is confirmed at `/accounts/email/<token>` (GET asks, POST changes).
+- `POST /accounts/settings/password` (`current_password`, `password`, `confirm`): an
+  account made by a code has no password and sets its first without one, within
+  15 minutes of signing in by code (service.FRESH_SIGN_IN).
+- `POST /accounts/delete` (`password`; an account without one types its address in
+  `confirm_email`, within the same 15 minutes of a code sign-in).
+- `/accounts/reset`, `/accounts/reset/<token>`: the emailed reset link.
+- `/accounts/code` (`email`; from the browser that signed up or typed a party, the new
+  code is sent for that sign-up or party), `/accounts/code/verify` (`email`, `code`),
+  `/accounts/code/link/<token>` (GET asks, POST signs in; any browser).
+"""
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -19,10 +44,13 @@ from watchparty.extensions import db, limiter, login_manager
 from watchparty.forms import EmptyForm, validated
 from watchparty.models import PartyDraft
 from watchparty.parties import drafts
-from watchparty.security import next_url
+from watchparty.security import is_safe_redirect, next_url
 from watchparty.views import refuse, render_form, show_error
 
 bp = Blueprint("accounts", __name__)
+CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill the code form
+REGISTRATION = "registration"  # session: the token of this browser's sign-up waiting for its code (#22)
+AFTER_SIGN_UP = "after_sign_up"  # session: the safe `next` the sign-up form was given
 login_manager.user_loader(sessions.load_user)
 
 
@@ -38,17 +66,21 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
+        email = validated(form.email.data)
         try:
-            user = service.register_user(
-                form.email.data, form.display_name.data, form.password.data,
+            token = service.start_registration(
+                email, validated(form.display_name.data), validated(form.password.data),
                 timezone=request.form.get("timezone", "UTC"),
             )
         except DomainError as error:
             return refuse("accounts/register.html", form, error)
-        sessions.log_in(user)
         db.session.commit()
-        flash(f"Welcome to Watchparty, {user.display_name}!", "success")
-        return redirect(next_url(url_for("main.index")))
+        # The same answer for a new address and one with an account: its owner gets the email.
+        session[REGISTRATION] = token
+        session[CODE_EMAIL] = email
+        session[AFTER_SIGN_UP] = next_url(url_for("main.index"))  # checked now, used after the code
+        flash(f"Almost there: enter the code we sent to {email} to finish.", "info")
+        return redirect(url_for("accounts.verify_code"))
     return render_form("accounts/register.html", form)
 
 
@@ -99,6 +131,10 @@ def _settings_page(settings_form=None, password_form=None, delete_form=None, sta
             password_form=password_form or PasswordChangeForm(formdata=None),
             delete_form=delete_form or DeleteAccountForm(formdata=None),
             everywhere_form=EmptyForm(formdata=None),
+            has_password=service.has_password(current_user),
+            # An account without a password: may it set one (or go) without a new code?
+            fresh_sign_in=service.signed_in_freshly(sessions.signed_in_at()),
+            fresh_minutes=service.FRESH_SIGN_IN.seconds // 60,
         ),
         status,
     )
@@ -158,7 +194,10 @@ def change_password():
     if not form.validate_on_submit():
         return _settings_page(password_form=form, status=422)
     try:
-        service.change_password(current_user, validated(form.current_password.data), validated(form.password.data))
+        service.change_password(
+            current_user, form.current_password.data or "", validated(form.password.data),
+            signed_in_at=sessions.signed_in_at(),
+        )
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)  # beside the current or the new password
@@ -179,10 +218,12 @@ def delete_account():
         return _settings_page(delete_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        service.delete_account(user, validated(form.password.data))
+        service.delete_account(
+            user, form.password.data or "", form.confirm_email.data or "", signed_in_at=sessions.signed_in_at(),
+        )
     except DomainError as error:
         db.session.rollback()
-        form.password.errors = [*form.password.errors, error.message]
+        show_error(form, error)  # beside the password, or the typed address
         return _settings_page(delete_form=form, status=error.status)
     sessions.log_out()  # its other sessions go with the account (ON DELETE CASCADE)
     db.session.commit()
@@ -227,7 +268,6 @@ def reset_password(token):
 
 # ---------------------------------------------------------------- emailed sign-in codes (#19)
 
-CODE_EMAIL = "code_email"  # session: the address the last code went to, to fill the code form
 PARTY_DRAFT = "party_draft"  # session: the token of the party waiting for its host's code (parties.drafts)
 
 
@@ -236,6 +276,7 @@ def _code_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "accounts/code.html", form=form, again_form=CodeRequestForm(formdata=None, email=form.email.data),
         draft_title=drafts.title_of(draft) if draft is not None else None,
+        signing_up=draft is None and bool(session.get(REGISTRATION)),
     ), status
 
 
@@ -244,6 +285,14 @@ def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
     sessions.log_in(result.user)
     db.session.commit()
     session.pop(CODE_EMAIL, None)
+    session.pop(REGISTRATION, None)
+    after_sign_up = session.pop(AFTER_SIGN_UP, None)
+    if result.registered:
+        flash(f"Welcome to Watchparty, {result.user.display_name}!", "success")
+        if not service.has_password(result.user):  # finished in another browser than the one that typed it
+            flash("For your safety the password typed at sign-up was not kept here: set one in Settings, "
+                  "or keep signing in with emailed codes.", "info")
+        return redirect(after_sign_up if is_safe_redirect(after_sign_up) else url_for("main.index"))
     if result.party is not None:
         session.pop(PARTY_DRAFT, None)
         flash("Your party is ready. Share the link below with your guests.", "success")
@@ -264,12 +313,17 @@ def request_code() -> ResponseReturnValue:
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
     if form.validate_on_submit():
+        email = validated(form.email.data)
+        draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
         try:
-            service.request_sign_in_code(form.email.data)
+            service.request_sign_in_code(
+                email, registration_token=session.get(REGISTRATION),
+                draft_id=draft.id if draft is not None and draft.email == email else None,
+            )
         except DomainError as error:
             return refuse("accounts/code_request.html", form, error)
         db.session.commit()
-        session[CODE_EMAIL] = form.email.data
+        session[CODE_EMAIL] = email
         return redirect(url_for("accounts.verify_code"))
     return render_form("accounts/code_request.html", form)
 
@@ -284,7 +338,9 @@ def verify_code() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _code_page(form, 422)
     try:
-        result = drafts.sign_in_with_code(validated(form.email.data), validated(form.code.data))
+        result = drafts.sign_in_with_code(
+            validated(form.email.data), validated(form.code.data), registration_token=session.get(REGISTRATION)
+        )
     except DomainError as error:
         db.session.commit()  # the wrong try counts
         show_error(form, error)
@@ -300,7 +356,7 @@ def code_link(token: str) -> ResponseReturnValue:
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            result = drafts.sign_in_with_link(token)
+            result = drafts.sign_in_with_link(token, registration_token=session.get(REGISTRATION))
         except DomainError:
             db.session.rollback()
             return render_template("accounts/code_link.html", row=None, form=form), 400

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
@@ -9,6 +10,8 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +20,7 @@ from watchparty.accounts import codes, passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
 from watchparty.links import public_url
-from watchparty.models import User
+from watchparty.models import PendingRegistration, User, UTCDateTime
 from watchparty.models.user import new_session_token
 from watchparty.timezones import canonical_timezone
 
@@ -85,8 +88,103 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+# ---------------------------------------------------------------- signing up (#22)
+
+REGISTRATION_LIFETIME = timedelta(days=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_registration(email: str, display_name: str, password: str, timezone: str = "UTC",
+                       now: datetime | None = None) -> str:
+    """The registration form, answered the same whether or not the address has an
+    account: the same rule checked, the same hash computed, the same rows written
+    (the sign-up kept in `pending_registration`, a code issued for it, one outbox
+    row of the same kind and subject). The worker then writes either the code that
+    finishes the sign-up or, to an existing account's owner, "someone tried to sign
+    up with your address" (codes._render_code); the code creates the account
+    (finish_registration). Returns the token that lets this browser ask for a new
+    code; TooManyCodes when the address has had its codes for the hour."""
+    now = now or clock.now()
+    email = email.strip().lower()
+    check_password_rule(password, email, display_name)
+    token = secrets.token_urlsafe(32)
+    values = {
+        "display_name": display_name, "password_hash": _hash(password),
+        "timezone": canonical_timezone(timezone) or "UTC", "token_hash": _token_hash(token),
+        "created_at": now, "expires_at": now + REGISTRATION_LIFETIME,
+    }
+    table = PendingRegistration.__table__
+    db.session.execute(sa.delete(table).where(table.c.expires_at <= _at(now)))
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    registration_id = db.session.scalar(
+        insert(table).values(email=email, **values)
+        .on_conflict_do_update(index_elements=["email"], set_=values)
+        .returning(table.c.id)
+    )
+    codes.issue(email, now=now, registration_id=registration_id)
+    return token
+
+
+def registration_for(token: str | None, email: str, now: datetime | None = None) -> PendingRegistration | None:
+    """The unexpired sign-up of `email` that this browser's token names (to send a new code for it)."""
+    if not token or not isinstance(token, str) or len(token) > 64:
+        return None
+    found = db.session.scalar(sa.select(PendingRegistration).where(
+        PendingRegistration.email == email.strip().lower(), PendingRegistration.expires_at > (now or clock.now()),
+    ))
+    if found is None or not hmac.compare_digest(found.token_hash, _token_hash(token)):
+        return None
+    return found
+
+
+def finish_registration(registration: PendingRegistration, token: str | None = None,
+                        now: datetime | None = None) -> User:
+    """The code sent for a sign-up was entered: the account, its address verified.
+
+    The password typed at sign-up is the account's only when the code (or link) is
+    used in the browser that typed it (its `token`). Anywhere else, the account is
+    made without a password: otherwise a stranger who signed up with someone's
+    address, and whose email that someone then followed, would know the password of
+    their new account. The owner sets one in Settings (a code sign-in is fresh)."""
+    typed_here = bool(token) and hmac.compare_digest(registration.token_hash, _token_hash(token or ""))
+    user = User(
+        email=registration.email, display_name=registration.display_name,
+        password_hash=registration.password_hash if typed_here else NO_PASSWORD, timezone=registration.timezone,
+        email_verified_at=now or clock.now(),
+    )
+    # In a savepoint: an account made for the address a moment ago (another code) refuses
+    # this one cleanly, and the caller can still commit the spent code.
+    savepoint = db.session.begin_nested()
+    db.session.add(user)
+    db.session.delete(registration)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        raise EmailTaken(_email_taken_message()) from None
+    savepoint.commit()
+    return user
+
+
+def drop_registration(email: str) -> None:
+    """The address is signed in to (its account exists): a sign-up waiting for it is void."""
+    db.session.execute(
+        sa.delete(PendingRegistration).where(PendingRegistration.email == email.strip().lower())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _at(value: datetime):
+    return sa.literal(value, UTCDateTime())
+
+
 def register_user(email: str, display_name: str, password: str, timezone: str = "UTC") -> User:
-    """Create an account; the unique constraint on email decides duplicates."""
+    """Create an account at once (the demo, the benchmark, tests); the unique
+    constraint on email decides duplicates. The registration form goes through
+    start_registration instead."""
     check_password_rule(password, email, display_name)
     user = User(
         email=email.strip().lower(),
@@ -125,10 +223,14 @@ def mark_verified(user: User, now: datetime | None = None) -> None:
         db.session.flush()
 
 
-def request_sign_in_code(email: str, now: datetime | None = None) -> None:
+def request_sign_in_code(email: str, now: datetime | None = None, registration_token: str | None = None,
+                         draft_id: int | None = None) -> None:
     """Email a sign-in code to the address, account or not: the same work and the
-    same answer either way (the worker drops it when nobody would be signed in)."""
-    codes.issue(email, now=now)
+    same answer either way (the worker drops it when nobody would be signed in).
+    From the browser that signed up (its token) or typed a party (the draft's id),
+    the new code is sent for that sign-up or party, so asking again loses nothing."""
+    registration = registration_for(registration_token, email, now) if draft_id is None else None
+    codes.issue(email, now=now, draft_id=draft_id, registration_id=registration.id if registration else None)
 
 
 def authenticate(email: str, password: str) -> User:
@@ -176,6 +278,9 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     phone is not enough); the new address proves it is theirs by the link the
     worker mints when it sends (no usable secret is stored). The account keeps its
     address until then."""
+    if not has_password(user):
+        raise WrongPassword("Set a password first (under Settings, below), then change the email address.",
+                            field="email_password")
     if not check_password_hash(user.password_hash, password or ""):
         raise WrongPassword("Enter your current password to change the email address.", field="email_password")
     if user_by_email(new_email) is not None:
@@ -262,10 +367,48 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password after checking the current one."""
-    if not check_password_hash(user.password_hash, current_password):
-        raise WrongPassword("That is not your current password.", field="current_password")
+# ---------------------------------------------------------------- accounts without a password (#22)
+
+# An account made by an emailed code has no password. Instead of one, it proves that
+# its owner holds the inbox by a sign-in through a code (or its link) within this
+# time: the session's own start, kept on the server (models.LoginSession), so there is
+# no second email to wait for, and a phone left signed in for weeks is not enough.
+# A passwordless account can only begin a session by a code: its age says it all.
+FRESH_SIGN_IN = timedelta(minutes=15)
+
+
+class SignInAgain(NotAllowed):
+    pass
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != NO_PASSWORD
+
+
+def signed_in_freshly(signed_in_at: datetime | None, now: datetime | None = None) -> bool:
+    return signed_in_at is not None and signed_in_at > (now or clock.now()) - FRESH_SIGN_IN
+
+
+def _check_fresh(signed_in_at: datetime | None, now: datetime | None, field: str) -> None:
+    if not signed_in_freshly(signed_in_at, now):
+        raise SignInAgain(
+            f"For your safety, sign in with a new emailed code first: this works for "
+            f"{FRESH_SIGN_IN.seconds // 60} minutes after you enter it.",
+            field=field,
+        )
+
+
+def change_password(user: User, current_password: str, new_password: str, signed_in_at: datetime | None = None,
+                    now: datetime | None = None) -> None:
+    """Change the password after checking the current one; an account without one
+    sets its first within FRESH_SIGN_IN of signing in by code."""
+    if has_password(user):
+        if not current_password:
+            raise WrongPassword("Enter your current password.", field="current_password")
+        if not check_password_hash(user.password_hash, current_password):
+            raise WrongPassword("That is not your current password.", field="current_password")
+    else:
+        _check_fresh(signed_in_at, now, field="password")
     set_password(user, new_password)
 
 
@@ -333,10 +476,21 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def delete_account(user: User, password: str) -> None:
-    """Delete the account after the password confirms it."""
-    if not check_password_hash(user.password_hash, password):
-        raise WrongPassword("That is not your password.")
+def delete_account(user: User, password: str = "", typed_email: str = "", signed_in_at: datetime | None = None,
+                   now: datetime | None = None) -> None:
+    """Delete the account after the password confirms it; an account without a
+    password types its email address instead, within FRESH_SIGN_IN of signing in by
+    code (the address typed guards against a slip, the fresh code against a
+    borrowed phone)."""
+    if has_password(user):
+        if not password:
+            raise WrongPassword("Enter your password to confirm.")
+        if not check_password_hash(user.password_hash, password):
+            raise WrongPassword("That is not your password.")
+    else:
+        if (typed_email or "").strip().lower() != user.email:
+            raise WrongPassword("Type your email address exactly as above to confirm.", field="confirm_email")
+        _check_fresh(signed_in_at, now, field="confirm_email")
     # Replies stay with the hosts, anonymised; hosted parties stay, cancelled.
     from watchparty.parties.service import cancel_parties_hosted_by
     from watchparty.rsvp.service import anonymise_replies_of

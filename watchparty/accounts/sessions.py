@@ -13,7 +13,7 @@ view commits.
 
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -66,6 +66,15 @@ def log_in(user: User, remember: bool = False) -> None:
     db.session.flush()
     user.login_session_id = session_id
     login_user(user, remember=remember, duration=lifetime())
+
+
+def signed_in_at() -> datetime | None:
+    """When this browser's session began (a passwordless account's only way in is a code)."""
+    if not current_user.is_authenticated or not current_user.login_session_id:
+        return None
+    return db.session.scalar(
+        sa.select(LoginSession.created_at).where(LoginSession.id == current_user.login_session_id)
+    )
 
 
 def log_out() -> None:

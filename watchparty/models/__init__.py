@@ -9,6 +9,7 @@ from watchparty.models.outbox import OutboundEmail, SuppressedAddress
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.party_draft import PartyDraft
+from watchparty.models.pending_registration import PendingRegistration
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.sign_in_code import SignInCode
@@ -38,6 +39,7 @@ __all__ = [
     "PartyActivity",
     "PartyDraft",
     "PartyReview",
+    "PendingRegistration",
     "Person",
     "PosterImage",
     "Review",

@@ -33,6 +33,10 @@ class SignInCode(Base):
     window_sends: Mapped[int] = mapped_column(default=0)
     # The party waiting for this confirmation, if the code was sent for one.
     draft_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party_draft.id", ondelete="SET NULL"), index=True)
+    # The sign-up waiting for this confirmation, if the code was sent for one (a newer code replaces it).
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pending_registration.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

@@ -10,19 +10,21 @@
 The once a day is the database's: one guarded UPDATE of the party's
 `nudged_*_at` column (NULL or a day old) decides, so two presses, in two tabs
 or two processes, send one nudge. A nudge nobody would receive is refused and
-does not count. Only a host whose address is verified nudges (as for invitations).
+does not count. Only a host whose address is verified nudges (as for invitations),
+and an account sends at most NUDGES_PER_ACCOUNT_PER_DAY across all its parties.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from watchparty import clock, mail
 from watchparty.errors import DomainError
 from watchparty.extensions import changed_rows, db
 from watchparty.models import Claim, Invitation, Party, Rsvp, SignupItem
-from watchparty.notifications.service import check_sender, invitation_stop_url, subject_title
+from watchparty.notifications.service import check_sender, invitation_stop_url, lock_sender, subject_title
 from watchparty.party_clock import party_phase
 from watchparty.rsvp.service import Viewer, email_guest, film_url, share_url
 
@@ -32,6 +34,10 @@ NUDGES = ("unreplied", "unclaimed")
 
 class NudgeRefused(DomainError):
     status = 409
+
+
+class TooManyNudges(NudgeRefused):
+    status = 429
 
 
 # ---------------------------------------------------------------- who would get one
@@ -98,6 +104,27 @@ def _take_todays_nudge(party: Party, which: str, now: datetime) -> None:
     db.session.expire(party, [column.key])
 
 
+def _check_account_allowance(party: Party, now: datetime) -> None:
+    """At most NUDGES_PER_ACCOUNT_PER_DAY nudges a day across all the host's parties,
+    counted from the parties' own `nudged_*_at` (each kind goes once a day per party)."""
+    if party.host_id is None:
+        return
+    lock_sender(party)
+    since = now - NUDGE_EVERY
+    per_account = current_app.config["NUDGES_PER_ACCOUNT_PER_DAY"]
+    sent = db.session.scalar(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((_party.c.nudged_unreplied_at > since, 1), else_=0)), 0)
+            + sa.func.coalesce(sa.func.sum(sa.case((_party.c.nudged_unclaimed_at > since, 1), else_=0)), 0)
+        ).where(_party.c.host_id == party.host_id)
+    ) or 0
+    if sent >= per_account:
+        raise TooManyNudges(
+            f"Your account can send {per_account} {'nudge' if per_account == 1 else 'nudges'} a day across all "
+            "your parties: none left today. Try again tomorrow."
+        )
+
+
 def _check_open(party: Party, which: str, now: datetime) -> None:
     reason = party_phase(party, now).closed_reason("replies" if which == "unreplied" else "signups", is_host=True)
     if reason:
@@ -113,8 +140,9 @@ def nudge(party: Party, which: str, now: datetime | None = None) -> int:
     now = now or clock.now()
     if which not in NUDGES:
         raise NudgeRefused("No such nudge.")
-    check_sender(party)
+    check_sender(party, "nudges")
     _check_open(party, which, now)
+    _check_account_allowance(party, now)
     if which == "unreplied":
         invitations = unreplied_invitations(party)
         if not invitations:

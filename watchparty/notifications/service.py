@@ -19,7 +19,7 @@ from watchparty import mail
 from watchparty.errors import DomainError
 from watchparty.extensions import db, writing_transactions
 from watchparty.links import public_url
-from watchparty.models import Invitation, Party, Rsvp, utcnow
+from watchparty.models import Invitation, Party, Rsvp, User, utcnow
 from watchparty.rsvp.calendar import calendar_attachment
 from watchparty.rsvp.service import Viewer, address_of, email_guest, film_url, manage_url, share_url, stop_emails_url
 
@@ -49,15 +49,29 @@ class UnverifiedSender(DomainError):
 
 
 UNVERIFIED_MESSAGE = (
-    "Confirm your email address before sending invitations: ask for a sign-in code at "
+    "Confirm your email address before sending {what}: ask for a sign-in code at "
     "/accounts/code and enter it. (It keeps this site from being used to send spam.)"
 )
 
 
-def check_sender(party: Party) -> None:
-    """Email to people who never replied goes out only from a host whose address is verified (#22)."""
+def check_sender(party: Party, what: str = "invitations", field: str = "emails") -> None:
+    """Invitations, nudges and announcements go out only from a host whose address
+    is verified (#22); the refusal is shown beside `field`."""
     if party.host is None or party.host.email_verified_at is None:
-        raise UnverifiedSender(UNVERIFIED_MESSAGE)
+        raise UnverifiedSender(UNVERIFIED_MESSAGE.format(what=what), field=field)
+
+
+def lock_sender(party: Party) -> None:
+    """Hold the host's account row until the transaction ends, so that two of their
+    parties sending at once count each other's sends against the account's daily cap
+    (PostgreSQL; SQLite's write transaction does already)."""
+    if party.host_id is not None:
+        db.session.execute(sa.select(User.id).where(User.id == party.host_id).with_for_update())
+
+
+def hosted_by(party: Party) -> sa.Select:
+    """The ids of every party of this party's host (a daily cap per account counts them all)."""
+    return sa.select(Party.id).where(Party.host_id == party.host_id)
 
 
 # ---------------------------------------------------------------- who hears

@@ -29,7 +29,7 @@ from watchparty.accounts import codes
 from watchparty.accounts import service as accounts
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.models import Party, PartyDraft, User
+from watchparty.models import Party, PartyDraft, SignInCode, User
 from watchparty.parties import service as parties
 from watchparty.signups import service as signups
 from watchparty.timezones import is_timezone
@@ -163,24 +163,34 @@ def ask_for_code(draft: PartyDraft, display_name: str, email: str, now: datetime
 
 @dataclass
 class SignIn:
-    """What a code or link did: who is signed in; the party published, or the
-    draft kept (with a fresh token for this browser) and why it was not."""
+    """What a code or link did: who is signed in (and whether a sign-up made the
+    account); the party published, or the draft kept (with a fresh token for this
+    browser) and why it was not."""
 
     user: User
     party: Party | None = None
     draft_token: str | None = None
     error: DomainError | None = None
+    registered: bool = False  # the account was made just now, by a sign-up's code
 
 
 def _timezone_of(fields: parties.PartyFields) -> str:
     return fields.timezone if is_timezone(fields.timezone) else "UTC"
 
 
-def _finish(row_email: str, draft_id: int | None, now: datetime) -> SignIn:
+def _finish(row: SignInCode, now: datetime, registration_token: str | None = None) -> SignIn:
+    row_email, draft_id = row.email, row.draft_id
     user = accounts.user_by_email(row_email)
     draft = db.session.get(PartyDraft, draft_id) if draft_id else None
     if draft is not None and (draft.expires_at <= now or draft.email != row_email):
         draft = None
+    registration = codes.live_registration(row, now)
+    if user is not None:
+        # A sign-up with an existing address never touches the account (its password stays).
+        accounts.drop_registration(row_email)
+    elif registration is not None:
+        user = accounts.finish_registration(registration, registration_token, now=now)
+        return SignIn(user, registered=True)
     if user is None:
         if draft is None or not draft.display_name:
             # Nobody to sign in: no account, no party waiting (the email was never sent).
@@ -206,16 +216,19 @@ def _finish(row_email: str, draft_id: int | None, now: datetime) -> SignIn:
     return SignIn(user, party=party)
 
 
-def sign_in_with_code(email: str, code: str, now: datetime | None = None) -> SignIn:
-    """Sign in by the emailed code, publishing the party it was sent for. A wrong
-    code raises CodeRefused with the try counted: commit before showing it."""
+def sign_in_with_code(email: str, code: str, now: datetime | None = None,
+                      registration_token: str | None = None) -> SignIn:
+    """Sign in by the emailed code, publishing the party it was sent for (or making
+    the account a sign-up waits for: with its password in the browser that typed it,
+    `registration_token`). A wrong code raises CodeRefused with the try counted:
+    commit before showing it."""
     now = now or clock.now()
     row = codes.check(email, code, now)
-    return _finish(row.email, row.draft_id, now)
+    return _finish(row, now, registration_token)
 
 
-def sign_in_with_link(token: str, now: datetime | None = None) -> SignIn:
+def sign_in_with_link(token: str, now: datetime | None = None, registration_token: str | None = None) -> SignIn:
     """The same through the one-click link, which works in any browser."""
     now = now or clock.now()
     row = codes.check_link(token, now)
-    return _finish(row.email, row.draft_id, now)
+    return _finish(row, now, registration_token)

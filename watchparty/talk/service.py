@@ -14,6 +14,8 @@ Announcements
     the page only (the emails said what they said). A delete hides it
     everywhere and drops its emails still waiting in the outbox; it still
     counts in the day's allowance, so deleting is no way around the limit.
+    Only a host whose address is verified writes one, and an account writes at
+    most ANNOUNCEMENTS_PER_ACCOUNT_PER_DAY across all its parties (#22).
 
 Comments
     Guests who replied (any answer) and the host read them; anonymous visitors
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from watchparty import activity, mail
 from watchparty.cache import page_rows
@@ -37,7 +40,7 @@ from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import changed_rows, db
 from watchparty.models import Announcement, Comment, Invitation, OutboundEmail, Party, Rsvp
 from watchparty.models.talk import ANNOUNCEMENT_MAX, AUDIENCES, COMMENT_MAX
-from watchparty.notifications.service import invitation_stop_url
+from watchparty.notifications.service import check_sender, hosted_by, invitation_stop_url, lock_sender
 from watchparty.reviews.service import spoilers_open
 from watchparty.rsvp.service import Viewer, email_guest, film_url, share_url
 
@@ -144,7 +147,11 @@ def _describe(audience: tuple[str, ...]) -> str:
 
 
 def _check_announcement(party: Party, fields: AnnouncementFields, now: datetime, *, schedule: bool) -> datetime | None:
-    """The fields' problems as a refusal; returns the send time to keep (None: at once)."""
+    """The fields' problems as a refusal; returns the send time to keep (None: at once).
+    Only a host whose address is verified writes to guests (#22, as for invitations);
+    an edit of one already sent changes the page only, and needs no email proved."""
+    if schedule:
+        check_sender(party, "announcements", field="message")
     message = fields.message.strip()
     if not message:
         raise AnnouncementRefused("Write a message first.")
@@ -180,15 +187,18 @@ def post_announcement(party: Party, fields: AnnouncementFields, now: datetime) -
     """Write an announcement; it goes out at once (its emails queued now) or at its time."""
     send_at = _check_announcement(party, fields, now, schedule=True)
     _lock_party(party.id)
-    today = _count(
-        sa.select(sa.func.count())
-        .select_from(Announcement)
-        .where(Announcement.party_id == party.id, Announcement.created_at > now - timedelta(days=1))
-    )
-    if today >= ANNOUNCEMENTS_PER_DAY:
+    lock_sender(party)
+    todays = sa.select(sa.func.count()).select_from(Announcement).where(Announcement.created_at > now - timedelta(days=1))
+    if _count(todays.where(Announcement.party_id == party.id)) >= ANNOUNCEMENTS_PER_DAY:
         raise TooManyAnnouncements(
             f"A party can send {ANNOUNCEMENTS_PER_DAY} announcements a day. Try again tomorrow, "
             "or edit one you sent."
+        )
+    per_account = current_app.config["ANNOUNCEMENTS_PER_ACCOUNT_PER_DAY"]
+    if party.host_id is not None and _count(todays.where(Announcement.party_id.in_(hosted_by(party)))) >= per_account:
+        raise TooManyAnnouncements(
+            f"Your account can send {per_account} announcements a day across all your parties: none left "
+            "today. Try again tomorrow, or edit one you sent."
         )
     announcement = Announcement(
         party_id=party.id, message=fields.message.strip(), send_at=send_at, created_at=now, updated_at=now,
@@ -293,8 +303,8 @@ def send_due_announcements(now: datetime) -> int:
     queued = 0
     for announcement in due:
         party = db.session.get(Party, announcement.party_id)
-        if party is None or party.is_cancelled:
-            continue
+        if party is None or party.is_cancelled or party.host is None or not party.host.email_verified:
+            continue  # a host whose address is no longer verified (changed since) sends nothing
         queued += send_announcement(party, announcement, now)
     return queued
 
