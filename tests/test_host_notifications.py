@@ -257,6 +257,7 @@ def test_cant_make_it_asks_first_naming_claims_and_items_then_releases_them_and_
     text = re.sub(r"\s+", " ", confirm.text)
     assert "2 × Popcorn" in text
     assert "Cheesecake" in text and "leaves the list" in text
+    assert "1 × Cheesecake" not in text, "not also said to go back on the list it leaves"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim)) == 2, "asking changes nothing"
     with time_machine.travel(at(20), tick=False):
         assert client.post(f"{manage}/withdraw").status_code == 302

@@ -641,3 +641,20 @@ def test_two_mail_workers_send_a_scheduled_announcement_once(app_factory, smtp_s
     announced = sorted(recipients[0] for recipients, message in smtp_server.messages()
                        if str(message["Subject"]).startswith("From the host"))
     assert announced == ["ann@example.com", "bea@example.com", "gus@example.com"]
+
+
+def test_an_announcement_is_marked_edited_only_once_the_host_edits_it(app, party, host_client):
+    _, gus = guest(app, party, "Gus", "going")
+    assert announce(host_client, party, "Doors at 8").status_code == 302
+    send_at = local(party, utcnow() + timedelta(hours=5))
+    assert announce(host_client, party, "Later news", send_at=send_at).status_code == 302
+    with time_machine.travel(utcnow() + timedelta(hours=5, minutes=1)):
+        mail.run_timed_jobs()
+    shown = page(gus, party)
+    assert "Doors at 8" in shown and "Later news" in shown
+    assert "edited" not in shown, "going out, at once or at its time, is not an edit"
+    [first, _later] = db.session.scalars(sa.select(Announcement).order_by(Announcement.id)).all()
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert host_client.post(f"/parties/{party.id}/announcements/{first.id}/edit", data={
+            "message": "Doors at 8.30", "audience": ["going"], "send_at": ""}).status_code == 302
+    assert page(gus, party).count("· edited") == 1
