@@ -4,8 +4,8 @@ clock moved through the days and every timed job run by the mail worker (`mail.w
 as `flask mail work` runs it), counted per person and kind."""
 
 from collections import Counter
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 import time_machine
@@ -99,7 +99,7 @@ def test_the_emails_a_host_and_a_guest_receive_over_a_whole_party(app, host, fil
 
     received = Counter((str(m["To"]), KINDS.get(str(m["Subject"]), str(m["Subject"]))) for m in outbox.messages())
     assert received == Counter({
-        # Gus is going, Gus will bring 2 × Popcorn (a minute apart);
+        # Gus is going, Gus will bring 2 Popcorn (a minute apart);
         ("host@example.com", "host: update (2 lines)"): 2,  # + Dee can't make it, Sid is going
         ("host@example.com", "host: update (1 line)"): 1,  # Gus commented
         ("gus@example.com", "invitation"): 1,

@@ -9,6 +9,7 @@ move it), to look at."""
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,11 @@ from playwright.sync_api import expect
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_phone import phone_problems
 
-SHOTS = Path(os.environ.get("TALK_SHOTS", "/tmp/talk-shots"))
+SHOTS = Path(os.environ.get("TALK_SHOTS") or Path(tempfile.gettempdir()) / "talk-shots")
 
 
 def seed_a_talking_party(live_server) -> dict:
-    """Anora night a week ahead, capacity 4: Ana going (+1) brings 2 × Popcorn and added
+    """Anora night a week ahead, capacity 4: Ana going (+1) brings 2 Popcorn and added
     Cheesecake; Ben going; Cy waitlisted; May maybe. Three comments (one a spoiler, one a
     reply), two announcements (to going; to everyone who replied), a removed guest."""
     import sqlalchemy as sa
