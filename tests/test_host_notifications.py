@@ -257,6 +257,7 @@ def test_cant_make_it_asks_first_naming_claims_and_items_then_releases_them_and_
     text = re.sub(r"\s+", " ", confirm.text)
     assert "2 × Popcorn" in text
     assert "Cheesecake" in text and "leaves the list" in text
+    assert "1 × Cheesecake" not in text, "not also said to go back on the list it leaves"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim)) == 2, "asking changes nothing"
     with time_machine.travel(at(20), tick=False):
         assert client.post(f"{manage}/withdraw").status_code == 302
@@ -299,3 +300,95 @@ def test_a_deleted_guest_account_leaves_its_activity_lines_anonymised(app, party
     page = host_client.get(f"/parties/{party.id}").text
     section = page[page.index('id="activity"'):]
     assert "Lena Leaver" not in section and "Former guest is going" in section
+
+
+# ---------------------------------------------------------------- a guest removed, a capacity lowered
+
+
+@pytest.fixture
+def host_then(app, host):
+    """The host's browser, logged in on the day before T0 (a login from the real
+    present would be from the future at T0, and refused)."""
+    from tests.factories import log_in
+
+    client = app.test_client()
+    with time_machine.travel(T0 - timedelta(days=1), tick=False):
+        log_in(client, email="host@example.com")
+    return client
+
+
+def test_the_host_removing_a_guest_is_on_the_dashboard_and_says_why_a_seat_changed_hands(
+    app, party, host_then, outbox
+):
+    """The host's own act is no email on its own; it comes with the news it causes
+    (the waitlisted guest seated), so that news carries its reason."""
+    ana = reply_at(0, party, "Ana", plus_ones=2)  # 3 of 3 seats
+    reply_at(1, party, "Ben")  # waitlisted
+    (popcorn,) = make_items(party, ("Popcorn", 4))
+    with time_machine.travel(at(2), tick=False):
+        make_claim(party, popcorn, 2, rsvp=ana)
+    run_jobs(10)
+    told_before = len(host_mail(outbox))
+    with time_machine.travel(at(20), tick=False):
+        assert host_then.post(f"/parties/{party.id}/guests/{ana.id}/remove").status_code == 302
+    db.session.commit()
+    kinds = db.session.execute(
+        sa.select(PartyActivity.kind, PartyActivity.actor, PartyActivity.rsvp_id).order_by(PartyActivity.id)
+    ).all()[-2:]
+    assert [(kind, actor) for kind, actor, _ in kinds] == [("removed", "Ana"), ("promotion", "Ben")]
+    page = host_then.get(f"/parties/{party.id}").text
+    section = re.sub(r"\s+", " ", page[page.index('id="activity"'):])
+    assert "You removed Ana from the guest list; released 2 × Popcorn" in section
+    assert section.index("Ben got a seat from the waitlist") < section.index("You removed Ana")
+    run_jobs(25)
+    told = host_mail(outbox)[told_before:]
+    assert len(told) == 1 and told[0]["Subject"] == "2 updates: Anora night"
+    body = text_body(told[0])
+    assert body.index("You removed Ana from the guest list") < body.index("Ben got a seat from the waitlist")
+
+
+def test_a_removal_alone_sends_the_host_no_email_until_there_is_news(app, party, host_then, outbox):
+    ana = reply_at(0, party, "Ana")
+    run_jobs(10)
+    told_before = len(host_mail(outbox))
+    with time_machine.travel(at(20), tick=False):
+        assert host_then.post(f"/parties/{party.id}/guests/{ana.id}/remove").status_code == 302
+    run_jobs(30)
+    run_jobs(120)
+    assert len(host_mail(outbox)) == told_before, "the host did it: nothing to tell them yet"
+    assert "You removed Ana" in host_then.get(f"/parties/{party.id}").text
+    reply_at(130, party, "Cy", response="maybe")
+    run_jobs(140)
+    (message,) = host_mail(outbox)[told_before:]
+    body = text_body(message)
+    assert "You removed Ana from the guest list" in body and "Cy might come" in body
+
+
+def test_lowering_the_capacity_moves_nobody_out_and_only_new_replies_wait(app, party, host_then, outbox):
+    """Least surprise for guests: a seat once confirmed is never taken back by a settings
+    edit. The dashboard says the party is over capacity; new going replies join the
+    waitlist until seats free up; no guest is emailed, and no line says anyone lost a seat."""
+    from tests.test_parties import party_form
+    from watchparty.parties.service import to_local
+
+    ana = reply_at(0, party, "Ana", plus_ones=1)
+    ben = reply_at(1, party, "Ben")
+    run_jobs(10)
+    mail_before = len(outbox.messages())
+    lines_before = db.session.scalar(sa.select(sa.func.count()).select_from(PartyActivity))
+    starts = to_local(party.starts_at, party.timezone).strftime("%Y-%m-%dT%H:%M")
+    with time_machine.travel(at(20), tick=False):
+        response = host_then.post(f"/parties/{party.id}/edit", data=party_form(
+            title="Anora night", film=party.film.slug, starts_at=starts, timezone=party.timezone,
+            area=party.area, address=party.address, screening_notes="", description="", capacity="1"))
+    assert response.status_code == 302, response.text[:2000]
+    db.session.expire_all()
+    assert db.session.get(Party, party.id).capacity == 1
+    assert {db.session.get(type(ana), r.id).state for r in (ana, ben)} == {"confirmed"}
+    assert db.session.get(Party, party.id).seats_taken == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PartyActivity)) == lines_before
+    assert len(outbox.messages()) == mail_before, "nobody moved, nobody told"
+    dashboard = host_then.get(f"/parties/{party.id}").text
+    assert "Nobody was moved out" in dashboard
+    cy = reply_at(30, party, "Cy")
+    assert cy.state == "waitlisted"

@@ -538,11 +538,12 @@ def test_one_guest_posts_at_most_five_comments_a_minute_whatever_their_address(a
 
 
 def test_the_party_page_runs_the_same_few_queries_with_200_comments(app, host, film, count_queries):
+    """No talk at all, a little (2 comments, 2 announcements), a lot (200 and 10)."""
     from watchparty.cache import fragments
 
     app.config["VERIFY_PAGE_CACHE"] = False
     counts = {}
-    for size in (2, 200):
+    for size in (0, 2, 200):
         party = make_party(host, film, title=f"Party of {size}")
         rsvp, client = guest(app, party, f"Gus{size}", "going")
         now = utcnow() - timedelta(hours=1)
@@ -567,7 +568,7 @@ def test_the_party_page_runs_the_same_few_queries_with_200_comments(app, host, f
             every = client.get(f"/p/{party.share_token}/comments").get_data(as_text=True)
             assert every.count('<article class="comment') == size
         counts[size] = [s for s in statements if s.strip().upper() != "BEGIN"]
-    assert len(counts[2]) == len(counts[200]) <= 10, {k: len(v) for k, v in counts.items()}
+    assert len(counts[0]) == len(counts[2]) == len(counts[200]) <= 10, {k: len(v) for k, v in counts.items()}
 
 
 def test_simultaneous_announcements_never_pass_ten_a_day(app_factory):
@@ -596,3 +597,114 @@ def test_simultaneous_announcements_never_pass_ten_a_day(app_factory):
     assert sorted(statuses) == [302] * 10 + [429] * 2
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 10
+
+
+# ---------------------------------------------------------------- added by the audit of #20's lists
+
+
+def test_script_and_markup_in_an_announcement_are_plain_text_on_the_page_and_in_the_email(
+    app, party, host_client, outbox
+):
+    _, gus = guest(app, party, "Gus", "going")
+    message = '<script>alert(1)</script> <b>Doors</b> <a href="javascript:alert(2)">here</a> https://example.com/map'
+    assert announce(host_client, party, message).status_code == 302
+    html = page(gus, party)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>Doors</b>" not in html and 'href="javascript' not in html
+    [email] = from_host(outbox)
+    assert message in text_body(email), "the plain-text part says exactly what the host wrote"
+    rich = email.get_body(("html",)).get_content()
+    assert "<script>alert(1)" not in rich and "&lt;script&gt;" in rich
+    assert "<b>Doors</b>" not in rich and 'href="javascript' not in rich
+
+
+def test_an_address_that_asked_never_to_be_emailed_gets_no_announcement(app, party, host_client, outbox):
+    guest(app, party, "Gus", "going")
+    guest(app, party, "Ann", "going")
+    mail.suppress("ann@example.com")  # the footer's "never email me from Watchparty"
+    db.session.add(Invitation(party_id=party.id, email="ivy@example.com"))
+    mail.suppress("ivy@example.com")
+    db.session.commit()
+    assert announce(host_client, party, "Doors at 8", ("going", "invited")).status_code == 302
+    assert [str(m["To"]) for m in from_host(outbox)] == ["gus@example.com"]
+
+
+def test_a_refused_edit_keeps_the_announcement_as_it_was(app, party, host_client):
+    guest(app, party, "Gus", "going")
+    send_at = local(party, utcnow() + timedelta(hours=5))
+    announce(host_client, party, "Original words", ("going",), send_at=send_at)
+    [announcement] = db.session.scalars(sa.select(Announcement)).all()
+    for fields, words in [({"message": ""}, "Write a message first."), ({"message": "x" * 10_000}, "under 2,000"),
+                          ({"audience": []}, "Choose who it is for."), ({"send_at": "soon"}, "Enter a date and time")]:
+        data = {"message": "Edited", "audience": ["going"], "send_at": send_at, **fields}
+        response = host_client.post(f"/parties/{party.id}/announcements/{announcement.id}/edit", data=data)
+        assert response.status_code == 422 and words in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(Announcement, announcement.id).message == "Original words"
+
+
+def test_announcement_edits_are_rate_limited_per_client(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_ANNOUNCE="10 per minute")
+    with app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, title="Busy night")
+        make_reply(party, "Gus", "going")
+        client = app.test_client()
+        log_in(client, email="host@example.com")
+        send_at = local(party, utcnow() + timedelta(hours=5))
+        assert announce(client, party, "Draft 0", send_at=send_at).status_code == 302
+        [announcement] = db.session.scalars(sa.select(Announcement)).all()
+        answers = [
+            client.post(f"/parties/{party.id}/announcements/{announcement.id}/edit",
+                        data={"message": f"Draft {n}", "audience": ["going"], "send_at": send_at}).status_code
+            for n in range(1, 13)
+        ]
+        assert answers == [302] * 10 + [429] * 2
+        db.session.expire_all()
+        assert db.session.get(Announcement, announcement.id).message == "Draft 10"
+
+
+def test_two_mail_workers_send_a_scheduled_announcement_once(app_factory, smtp_server):
+    from tests.smtp import smtp_config
+    from tests.test_rsvp_concurrency import run_together
+
+    app = app_factory(**smtp_config(smtp_server.port))
+    with app.app_context():
+        host = make_user(email="host@example.com", display_name="Hana Host")
+        party = make_party(host, title="Race night", host_updates="off")
+        for name in ("Gus", "Ann", "Bea"):
+            make_reply(party, name, "going", email=f"{name.lower()}@example.com")
+        send_at = (utcnow() + timedelta(hours=3)).replace(second=0, microsecond=0)
+        client = app.test_client()
+        log_in(client, email="host@example.com")
+        assert announce(client, party, "Doors at 8", ("going",), send_at=local(party, send_at)).status_code == 302
+        db.session.remove()
+
+    def worker(_):
+        with app.app_context():
+            mail.run_timed_jobs(send_at)
+            while mail.send_due(send_at, limit=1):
+                pass
+
+    with time_machine.travel(send_at, tick=False):
+        run_together(2, worker)
+    announced = sorted(recipients[0] for recipients, message in smtp_server.messages()
+                       if str(message["Subject"]).startswith("From the host"))
+    assert announced == ["ann@example.com", "bea@example.com", "gus@example.com"]
+
+
+def test_an_announcement_is_marked_edited_only_once_the_host_edits_it(app, party, host_client):
+    _, gus = guest(app, party, "Gus", "going")
+    assert announce(host_client, party, "Doors at 8").status_code == 302
+    send_at = local(party, utcnow() + timedelta(hours=5))
+    assert announce(host_client, party, "Later news", send_at=send_at).status_code == 302
+    with time_machine.travel(utcnow() + timedelta(hours=5, minutes=1)):
+        mail.run_timed_jobs()
+    shown = page(gus, party)
+    assert "Doors at 8" in shown and "Later news" in shown
+    assert "edited" not in shown, "going out, at once or at its time, is not an edit"
+    [first, _later] = db.session.scalars(sa.select(Announcement).order_by(Announcement.id)).all()
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert host_client.post(f"/parties/{party.id}/announcements/{first.id}/edit", data={
+            "message": "Doors at 8.30", "audience": ["going"], "send_at": ""}).status_code == 302
+    assert page(gus, party).count("· edited") == 1

@@ -2,9 +2,9 @@
 
 Every service that changes something a host cares about (a reply, a change of
 response or plus-ones, a withdrawal, a seat from the waitlist, a claim or its
-release, an item a guest added, a comment, a guest removed by a capacity
-change) calls `record` in the same transaction as the change: a rolled-back
-change leaves no line. The dashboard lists the lines; the host's update emails
+release, an item a guest added, a comment, a guest the host removed) calls
+`record` in the same transaction as the change: a rolled-back change leaves no
+line. The dashboard lists the lines; the host's update emails
 (watchparty.notifications.host) tell each line once.
 
 Low in the layers (models and the clock only), so that every service can call it.
@@ -114,7 +114,9 @@ def describe(kind: str, actor: str, detail: dict[str, Any]) -> str:
     if kind == "comment":
         return f"{who} commented"
     if kind == "removed":
-        return f"{who} lost their seat when the capacity changed"
+        released = detail.get("released") or []
+        line = f"You removed {who} from the guest list"
+        return line + (f"; released {', '.join(released)}" if released else "")
     return f"{who}: {kind}"
 
 

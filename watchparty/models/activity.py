@@ -10,8 +10,8 @@ from watchparty.models.base import Base, UTCDateTime, utcnow
 
 # reply: a new reply; change: its response or plus-ones changed; withdrawal: "can't make it
 # after all"; promotion: seated from the waitlist; claim / release: a sign-up taken or given
-# back; item: a guest added an item; comment: a guest wrote one; removed: a guest lost their
-# seat when the host changed the capacity.
+# back; item: a guest added an item; comment: a guest wrote one; removed: the host took a
+# guest off the list (a lowered capacity moves nobody: see parties.service.update_party).
 ACTIVITY_KINDS = ("reply", "change", "withdrawal", "promotion", "claim", "release", "item", "comment", "removed")
 ACTOR_MAX = 80
 

@@ -33,6 +33,8 @@ DIGEST_EVERY = timedelta(hours=1)
 AUTO_EACH_REPLIES = 10
 # How many lines one email lists (the rest: "and 12 more").
 EMAIL_LINES = 30
+# Lines of the host's own doing: on the dashboard, and in the next email about something else.
+HOSTS_OWN = ("removed",)
 
 
 _activity = PartyActivity.__table__
@@ -117,10 +119,12 @@ def _take_turn(party: Party, now: datetime) -> bool:
 
 def tell_hosts(now: datetime) -> list[int]:
     """Email every host whose party's activity is due (see the module's rules);
-    returns the ids of the parties whose host was emailed."""
+    returns the ids of the parties whose host was emailed. A line of the host's own
+    doing (HOSTS_OWN) is no news on its own: it waits for the next email, where it
+    says why a seat changed hands."""
     pending = db.session.execute(
         sa.select(_activity.c.party_id, sa.func.min(_activity.c.created_at), sa.func.max(_activity.c.created_at))
-        .where(_activity.c.told_at.is_(None), _activity.c.created_at <= now)
+        .where(_activity.c.told_at.is_(None), _activity.c.created_at <= now, _activity.c.kind.not_in(HOSTS_OWN))
         .group_by(_activity.c.party_id)
         .order_by(_activity.c.party_id)
     ).all()
@@ -180,7 +184,7 @@ def _tell(party: Party, mode: str, now: datetime) -> bool:
 _SUBJECTS = {
     "reply": "New reply", "change": "Reply changed", "withdrawal": "A guest can't come", "promotion": "Seat filled",
     "claim": "New sign-up", "release": "Sign-up released", "item": "Item added", "comment": "New comment",
-    "removed": "A guest lost their seat",
+    "removed": "Guest removed",
 }
 
 

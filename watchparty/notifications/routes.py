@@ -1,4 +1,21 @@
-"""Inviting guests from the dashboard, and the "stop emails" links in every email."""
+"""Inviting guests from the dashboard, how the host hears, the nudges, and the
+"stop emails" links in every email.
+
+Routes and who may use them (tests/test_authorisation.py holds the same table):
+
+    POST      /parties/<id>/invitations                      host (a verified address)
+    POST      /parties/<id>/updates                          host: each change / digest / nothing
+    POST      /parties/<id>/nudges/<which>                   host (which: unreplied, unclaimed)
+    GET, POST /p/<token>/rsvp/<manage_token>/emails          whoever holds the guest's manage link
+    GET, POST /p/<token>/invitations/<invitation_token>/stop whoever holds the invitation's link
+    GET, POST /parties/<id>/updates/stop/<signed token>      whoever holds the host's email (signed link)
+    GET, POST /emails/never/<signed token>                   whoever holds the email (signed link)
+
+The host's routes send visitors to log in and give any other account a 404. The
+stop links are bearer links: no sign-in and no CSRF token (a mail client's
+one-click unsubscribe posts them); a GET only asks, so a mail scanner that
+follows links stops nothing.
+"""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required

@@ -1,4 +1,4 @@
-"""Hosting: create, edit and cancel a party; its dashboard and guest export.
+"""Hosting: create, edit and cancel a party; its dashboard and guest export; host again.
 
 Every route here is the host's alone: anonymous visitors are sent to log in,
 and any other account gets a 404, so a party's id reveals nothing. The form
@@ -10,6 +10,10 @@ whose email is not verified) gives a name and an email at "Create"
 The two steps that cannot be undone answer GET with a page that says what will
 happen and POST with the change: `/parties/<id>/share-link` (a new share link;
 the old one then answers "link not found") and `/parties/<id>/cancel`.
+`GET, POST /parties/<id>/again` (the host's alone, as the rest) is a new party
+form filled from this one, with "invite the same guests"; `POST
+/parties/<id>/guests/<rsvp_id>/remove` takes a guest off the list (the
+activity says so; see watchparty.activity).
 """
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for

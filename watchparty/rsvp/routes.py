@@ -1,4 +1,9 @@
-"""The party page behind the share link, replies, and the guest's manage link."""
+"""The party page behind the share link, replies, and the guest's manage link.
+
+"Can't make it after all" asks first: `GET /p/<token>/rsvp/<manage_token>/withdraw`
+names the claims and items it releases, and `POST` on the same path withdraws —
+both for whoever holds the manage link (a bearer link, as the manage page).
+"""
 
 import io
 from datetime import timedelta

@@ -310,7 +310,9 @@ def withdraw_reply(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
 
 def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     """The host removes a reply; its seats go to the waitlist, whose guests seated
-    by it are told. Returns those; None if no such guest."""
+    by it are told, and its sign-ups go back on the list. The activity says so
+    (a "removed" line: the reason for the seats that follow). Returns those
+    seated; None if no such guest."""
     # Party row first, reply rows second: the order every seat change locks in,
     # so a guest editing their reply at this moment cannot deadlock with us.
     seats.lock_party(party.id)
@@ -322,6 +324,10 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     if rsvp is None:
         return None
     held = rsvp.seats
+    released = claims.release_preview(rsvp).labels
+    # By name, not by reply: the reply row goes below, and the line stays on the dashboard.
+    activity.record(party, "removed", rsvp.name, {"response": rsvp.response, "seats": held, "released": released},
+                    clock.now())
     _release_signups(rsvp)
     db.session.delete(rsvp)
     db.session.flush()

@@ -81,6 +81,11 @@ class Releasing:
     removed_items: list[str]
 
     @property
+    def returned(self) -> list[tuple[int, str]]:
+        """The claims whose items stay on the list for someone else (not the ones in removed_items)."""
+        return [(quantity, name) for quantity, name in self.claims if name not in self.removed_items]
+
+    @property
     def labels(self) -> list[str]:
         return [f"{quantity} × {name}" for quantity, name in self.claims]
 

@@ -1,9 +1,20 @@
-"""The talk's views.
+"""The talk's views: the host's announcements and the guests' comments.
 
-The host's announcements: /parties/<id>/announcements (compose and list),
-…/<aid>/edit, …/<aid>/delete — the host's alone: anyone else gets a 404.
-Comments, from the party page: POST /p/<token>/comments, …/<id>/delete (its
-author or the host), …/<id>/hide (the host).
+Routes and who may use them (tests/test_authorisation.py holds the same table):
+
+    GET, POST /parties/<id>/announcements                  host (compose, list; POST writes one)
+    GET, POST /parties/<id>/announcements/<aid>/edit       host
+    POST      /parties/<id>/announcements/<aid>/delete     host
+    GET       /p/<token>/comments                          the crew: every conversation
+    GET       /p/<token>/comments/<cid>/reply              the crew: one thread, with the reply form
+    POST      /p/<token>/comments                          the crew who may post (declined guests: 403)
+    POST      /p/<token>/comments/<cid>/delete             its author, or the host
+    POST      /p/<token>/comments/<cid>/hide               host (a guest: 403)
+
+"The crew": the host, and guests who replied to this party (known by their reply
+cookie, manage link or account). Anyone else, signed in or not, gets a 404 from
+the crew's pages (a 403 when posting), and the host's routes send visitors to
+log in and give any other account a 404.
 """
 
 from collections.abc import Callable

@@ -261,7 +261,8 @@ def send_announcement(party: Party, announcement: Announcement, now: datetime) -
     marked = db.session.execute(
         sa.update(Announcement)
         .where(Announcement.id == announcement.id, Announcement.sent_at.is_(None), Announcement.deleted_at.is_(None))
-        .values(sent_at=now)
+        # updated_at stays: going out is not an edit (its onupdate would mark every one "edited").
+        .values(sent_at=now, updated_at=Announcement.updated_at)
         .execution_options(synchronize_session=False)
     )
     if changed_rows(marked) != 1:
