@@ -74,6 +74,7 @@ def test_an_admin_sees_the_waiting_films_and_approves_one(app, admin_client, add
     assert db.session.get(Film, added.id).approved_at is not None
     assert "Paddington 2" in everyone.get("/films/").text
     assert "waits for your approval" not in admin_client.get("/films/").text
+    assert "No film waits for approval" in admin_client.get("/films/?unlisted=1").text
     assert "Approve" not in admin_client.get("/films/?q=paddington").text
 
 

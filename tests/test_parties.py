@@ -237,7 +237,7 @@ BAD_INPUT = [
     ({"area": "Hackney\x1b[31m"}, "area", "Remove control characters"),
     ({"description": "a\x00b"}, "description", "Remove control characters"),
     ({"description": "x" * 10_000}, "description", "Keep it under 5000 characters."),
-    ({"film": ""}, "film", "Choose the film from the catalogue."),
+    ({"film": ""}, "film", "Type the title of the film, or pick it from the list."),
     ({"starts_at": ""}, "starts_at", "Enter the date and time the film starts."),
     ({"starts_at": "next friday"}, "starts_at", "Enter a date and time like 2026-03-14T20:00."),
     ({"starts_at": "2027-02-30T20:00"}, "starts_at", "Enter a date and time like"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, screenshot, seed_demo
+from tests.browser.conftest import axe_violations, log_in_as_demo_host, screenshot, seed_demo
 from tests.browser.test_journeys import next_week_at_eight
 from tests.browser.test_sign_in_code import code_from
 from tests.mailbox import Outbox
@@ -118,3 +118,38 @@ def test_the_film_page_leads_to_the_form_with_its_film_chosen(open_context, live
     page.get_by_role("button", name="Create the party").click()  # no date yet: the error beside it
     expect(page.locator("#starts_at-error")).to_be_visible()
     checked(page, f"journey-film-{size}-02-form-errors")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_film_form_asks_first_and_an_admin_approves_a_hosts_film(open_context, live_server, size):
+    from watchparty.cli import DEMO_HOST_EMAIL
+    from watchparty.extensions import db
+    from watchparty.films import service
+    from watchparty.models import User
+
+    seed_demo(live_server)
+    with live_server.app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.email == DEMO_HOST_EMAIL))
+        admin.is_admin = True
+        service.create_film(service.FilmData(title="Paddington 2", year=2017), created_by=None, added_for_party=True)
+        db.session.commit()
+    base = live_server.url
+    page = open_context(size).new_page()
+    log_in_as_demo_host(page, base)
+
+    page.goto(base + "/films/new")
+    page.fill("input[name=title]", "Anora")
+    page.fill("input[name=year]", "2023")
+    page.get_by_role("button", name="Add the film").click()
+    expect(page.locator("#title-error")).to_contain_text("Did you mean Anora (2024)?")
+    expect(page.get_by_role("link", name="Anora (2024)", exact=True)).to_be_visible()
+    checked(page, f"films-{size}-01-did-you-mean")
+
+    page.goto(base + "/films/")
+    page.get_by_role("link", name="Show it").click()
+    expect(page.locator("main")).to_contain_text("waiting for your approval")
+    checked(page, f"films-{size}-02-approval-queue")
+    page.get_by_role("button", name="Approve Paddington 2 (2017)").click()
+    expect(page.locator("main")).to_contain_text("Paddington 2 (2017) is in the public catalogue now.")
+    expect(page.locator("main")).to_contain_text("No film waits for approval: every film hosts added is listed.")
+    checked(page, f"films-{size}-03-approved")
