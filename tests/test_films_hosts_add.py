@@ -131,6 +131,7 @@ def test_a_typo_is_caught_too(host_client, catalogue):
     response = host_client.post("/films/new", data={"title": "Parasit", "year": "2019"})
     assert response.status_code == 422
     assert "Did you mean Parasite (2019)?" in response.text
+    assert "is it this one?" in response.text
 
 
 def test_a_title_nothing_is_close_to_is_added_at_once(host_client, catalogue):

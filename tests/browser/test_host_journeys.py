@@ -91,6 +91,13 @@ def test_a_new_visitor_hosts_a_film_the_catalogue_lacks(open_context, live_serve
     expect(page).to_have_url(re.compile(r"/parties/\d+$"))
     expect(page.locator("h1")).to_have_text("Paddington 2 night")
     checked(page, f"journey-b-{size}-05-dashboard")
+    # The screenshots showed sections touching on the dashboard: one below another keeps a gap.
+    gaps = page.evaluate("""() => {
+        const panels = [...document.querySelectorAll("main .panel")].filter(p => !p.parentElement.closest(".panel"));
+        const boxes = panels.map(p => p.getBoundingClientRect());
+        return boxes.slice(1).map((box, i) => box.top - boxes[i].bottom).filter(gap => gap > -1);
+    }""")
+    assert len(gaps) >= 6 and min(gaps) >= 16, gaps
     copy = page.locator("button[data-copy=share-link]")
     visitor.tap(copy)
     expect(copy).to_have_text("Copied!")
