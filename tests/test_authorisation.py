@@ -210,7 +210,12 @@ ROUTES: dict[str, Route] = {
     "films.index": Route(lambda w: "/films/?q=world"),
     "films.search": Route(lambda w: "/films/search?q=world"),
     "films.detail": Route(lambda w: f"/films/{w.film.slug}"),
-    "films.new": Route(lambda w: "/films/new", lambda w, role: {"title": f"Brand new film {w.n}", "year": "2020"}),
+    # Ticked "a different film": the worlds' earlier "Brand new film"s are close matches.
+    "films.new": Route(
+        lambda w: "/films/new",
+        lambda w, role: {"title": f"Brand new film {w.n} {role}", "year": "2020", "different_film": "y"},
+    ),
+    "films.approve": Route(lambda w: f"/films/{w.film.slug}/approve"),
     "films.edit": Route(
         lambda w: f"/films/{w.film.slug}/edit",
         lambda w, role: {"title": w.film.title, "year": "2024", "runtime_minutes": "100"},
@@ -344,6 +349,9 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("films.new", "POST"): accounts_only(GO),
     ("films.edit", "GET"): film_editors(200),
     ("films.edit", "POST"): film_editors(GO),
+    # Listing a film a host added is an admin's call, not its creator's.
+    ("films.approve", "POST"): {"anonymous": LOGIN, "other_user": 403, "guest": LOGIN, "other_guest": LOGIN,
+                                "host": 403, "admin": GO},
     ("reviews.detail", "GET"): everyone(200),
     ("reviews.import_article", "GET"): film_editors(200),
     ("reviews.import_article", "POST"): film_editors(200),  # the preview, nothing saved yet

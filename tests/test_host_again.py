@@ -187,7 +187,7 @@ def test_a_refused_form_comes_back_filled_with_the_tick_and_sends_nothing(app, h
     page = host_client.get(f"/parties/{old.id}/again").text
     response = host_client.post(f"/parties/{old.id}/again", data=form_data(page, film="", invite_same_guests="y"))
     assert response.status_code == 422
-    assert "Choose the film from the catalogue." in response.text
+    assert "Type the title of the film, or pick it from the list." in response.text
     values = FormValues(response.text).values
     assert values["invite_same_guests"] == "y" and values["title"] == "Anora night, again"
     assert invitations(outbox) == []

@@ -189,7 +189,7 @@ def test_every_error_is_listed_at_the_top_with_a_link_to_its_field(host_client, 
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group(1))
     assert [target for target, _ in links] == ["film", "starts_at", "capacity"]
     assert "3 things to fix" in summary.group(1)
-    assert "Film: Choose the film from the catalogue." in unescape(summary.group(1))
+    assert "Film: Type the title of the film, or pick it from the list." in unescape(summary.group(1))
     # Each also beside its field, the field marked invalid and tied to its message.
     for field in ("film", "starts_at", "capacity"):
         assert f'<ul class="errors" id="{field}-error">' in page

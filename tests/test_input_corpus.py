@@ -182,6 +182,7 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("accounts.logout_everywhere", "host", main=False),
     FormSpec("films.new", "host", "films:FilmForm", files=("poster",), multipart=True),
     FormSpec("films.edit", "host", "films:FilmForm", files=("poster",), multipart=True, main=False),
+    FormSpec("films.approve", "admin", main=False),
     FormSpec("reviews.import_article", "host", "reviews:ImportForm", files=("file",), multipart=True,
              takes_a_megabyte=True),
     FormSpec("reviews.create", "host", "reviews:ReviewForm"),
@@ -571,7 +572,7 @@ def test_malformed_query_strings_never_cause_a_server_error_and_next_stays_on_th
              {"email": world.other_user.email, "password": world.password, "next": value}),
             (guest, f"/p/{world.token}/items/{world.crisps.id}/claim", {"quantity": "1", "next": value}),
             # Adding a missing film goes back to the party form only on this site.
-            (host, f"/films/new?next={quote(value)}", {"title": f"Corpus film {len(value)} {value[:20]!r}", "year": "2017"}),
+            (host, f"/films/new?next={quote(value)}", {"title": f"Corpus film {len(value)} {value[:20]!r}", "year": "2017", "different_film": "y"}),
         ]:
             response = submit(client, "POST", path, data, False)
             tally.submissions += 1

@@ -33,7 +33,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+# SCREENSHOT_DIR=/tmp/host-shots keeps them elsewhere (to look at one run's pages together).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).parent / "screenshots")
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {
@@ -147,7 +148,7 @@ def screenshot(page, name: str) -> None:
     """Keep what the test saw: tests/browser/screenshots/<name>.png (git-ignored);
     its HTML goes to the session's HTML check."""
     html_check.keep_page_state(page, f"screenshot {name}")
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, scale=SCREENSHOT_SCALE)
 
 

@@ -151,7 +151,7 @@ def test_errors_are_summarised_the_summary_takes_the_focus_and_its_links_lead_to
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_count(2)  # the film and the start, both at once
-    expect(summary.get_by_role("link").first).to_have_text("Film: Choose the film from the catalogue.")
+    expect(summary.get_by_role("link").first).to_have_text("Film: Type the title of the film, or pick it from the list.")
     expect(page.locator("#film-error")).to_be_visible()
     expect(page.locator("#starts_at-error")).to_be_visible()
     screenshot(page, "hosting-phone-06-form-errors")

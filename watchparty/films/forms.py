@@ -117,6 +117,8 @@ class FilmForm(BaseForm):
         render_kw={"rows": 4},
     )
     spoiler_turns = lines_field("Key turns", SPOILER_TURNS_HELP)
+    # Shown on a new film's form once "Did you mean …?" was asked (service.FilmMayBeThere).
+    different_film = BooleanField("None of these: mine is a different film")
 
     # Each line field is parsed by the service's rules; a bad line is named.
     def _parse(self, field, parser):

@@ -27,6 +27,7 @@ from watchparty.films import page as film_pages
 from watchparty.films.forms import FilmForm
 from watchparty.limits import per_client_and_account
 from watchparty.links import public_url
+from watchparty.models import Film
 from watchparty.security import is_safe_redirect
 from watchparty.views import refuse, render_form
 
@@ -79,8 +80,19 @@ def index():
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
-    pagination = db.paginate(service.search_films(q, current_user), page=page, per_page=service.PER_PAGE, max_per_page=None)
-    return render_template("films/index.html", pagination=pagination, q=q)
+    is_admin = bool(current_user.is_authenticated and current_user.is_admin)
+    # Admins see every film; `?unlisted=1` narrows it to those hosts added that wait for approval.
+    unlisted = is_admin and request.args.get("unlisted") == "1"
+    pagination = db.paginate(
+        service.search_films(q, current_user, unlisted_only=unlisted),
+        page=page,
+        per_page=service.PER_PAGE,
+        max_per_page=None,
+    )
+    waiting = service.count_unlisted_films() if is_admin else 0
+    return render_template(
+        "films/index.html", pagination=pagination, q=q, is_admin=is_admin, unlisted=unlisted, waiting=waiting
+    )
 
 
 SEARCH_MIN_CHARS = 2
@@ -184,15 +196,47 @@ def new():
         form.title.data = request.args.get("title", "").strip()[: service.TITLE_MAX]
     if form.validate_on_submit():
         try:
-            film = service.create_film(
-                form.film_data(), created_by=current_user, poster=form.poster_bytes(), added_for_party=_for_a_party()
+            film = service.add_film(
+                form.film_data(),
+                created_by=current_user,
+                poster=form.poster_bytes(),
+                added_for_party=_for_a_party(),
+                different_film=form.different_film.data,
             )
+        except service.FilmMayBeThere as maybe:
+            # Each choice leads where the new film would have: back to the party form with it chosen.
+            choices = [FilmChoice(match.label, match.film, _after_new_film(match.film)) for match in maybe.matches]
+            form.different_film.data = False
+            return refuse("films/form.html", form, maybe, film=None, film_choices=choices, exact_match=maybe.exact)
         except DomainError as error:
             return refuse("films/form.html", form, error, film=None)
         db.session.commit()
         flash(f"{film.title} is in the catalogue.", "success")
         return redirect(_after_new_film(film))
     return render_form("films/form.html", form, film=None)
+
+
+@dataclass(frozen=True)
+class FilmChoice:
+    """A film already there that the film form offers instead of a new one."""
+
+    label: str
+    film: Film
+    url: str
+
+
+@bp.post("/<slug>/approve")
+@login_required
+def approve(slug: str) -> ResponseReturnValue:
+    """An admin lists a film a host added for a party in the public catalogue."""
+    if not current_user.is_admin:
+        abort(403)
+    film = film_or_404(slug)  # CSRFProtect has checked the form's token already
+    service.approve_film(film)
+    db.session.commit()
+    flash(f"{film.title} ({film.year}) is in the public catalogue now.", "success")
+    target = request.args.get("next")
+    return redirect(target if target and is_safe_redirect(target) else url_for("films.index", unlisted=1))
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])

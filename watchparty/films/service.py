@@ -8,6 +8,7 @@ from: the web form, a JSON file or the demo catalogue), `flush()` but never
 commit, and raise `FilmDataError` with a message a person can act on.
 """
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
-from watchparty.films import posters
+from watchparty.films import matching, posters
 from watchparty.films.naming import slugify
 from watchparty.models import CREDIT_ROLES, WATCH_FORMATS, Award, Credit, Film, Person, Trivia
 from watchparty.models.film import search_key
@@ -466,6 +467,62 @@ def create_film(
     return film
 
 
+class FilmMayBeThere(DomainError):
+    """The film form's title is, or may be, a film already in the catalogue: `matches` to pick
+    from (best first). `exact`: the same title and year, which is never added twice."""
+
+    status = 422
+    field = "title"
+
+    def __init__(self, message: str, matches: list[matching.Match], exact: bool = False):
+        super().__init__(message)
+        self.matches = matches
+        self.exact = exact
+
+
+def _one_at_a_time(title: str, year: int) -> None:
+    """Two people adding the same film at once: the database lets one look and add at a time.
+    SQLite's writer already holds the database's write lock from the request's first read
+    (extensions._begin_sqlite); PostgreSQL takes a lock on the folded title and year until
+    the transaction ends, and the second request's look then sees the first one's film."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    folded = matching.Forms.of(title)
+    digest = hashlib.blake2b(f"film:{folded.stripped or folded.full}:{year}".encode(), digest_size=8).digest()
+    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, signed=True)})
+
+
+def add_film(
+    data: FilmData,
+    created_by=None,
+    poster: bytes | None = None,
+    *,
+    added_for_party: bool = False,
+    different_film: bool = False,
+) -> Film:
+    """A film someone adds on the film form, never as a duplicate: a film with the same
+    title (ignoring case, accents, punctuation and a leading article) and year is refused,
+    and while films close to it exist (`matching.close_matches`, those the person may find)
+    it is added only once they said it is a `different_film`."""
+    data = validate_film_data(data)
+    _one_at_a_time(data.title, data.year)
+    # Any film, even one a host added that the catalogue does not list yet: one film, one row.
+    same = matching.same_film(data.title, data.year, sa.true())
+    if same is not None:
+        raise FilmMayBeThere(
+            f"{matching.film_label(same)} is already in the catalogue: pick it below.",
+            [matching.Match(same, 100.0)],
+            exact=True,
+        )
+    if not different_film:
+        close = matching.close_matches(f"{data.title} ({data.year})", visible_films(created_by))
+        if close:
+            raise FilmMayBeThere(
+                f"Did you mean {close[0].label}? Pick it below, or tick that yours is a different film.", close
+            )
+    return create_film(data, created_by=created_by, poster=poster, added_for_party=added_for_party)
+
+
 def update_film(film: Film, data: FilmData, poster: bytes | None = None, remove_poster: bool = False) -> None:
     """Change a film. Its slug stays: links to it have been shared. A replaced
     or removed poster is dropped in the same transaction."""
@@ -525,14 +582,22 @@ def unlisted_films() -> list[Film]:
     return list(db.session.scalars(sa.select(Film).where(sa.not_(Film.is_listed)).order_by(Film.created_at, Film.id)))
 
 
-def search_films(q: str | None, user: Any = None) -> sa.Select:
+def count_unlisted_films() -> int:
+    """How many films hosts added wait for a synopsis or an admin's approval."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Film).where(sa.not_(Film.is_listed))) or 0
+
+
+def search_films(q: str | None, user: Any = None, unlisted_only: bool = False) -> sa.Select:
     """Films whose title, cast or crew name, or character matches `q`,
     ignoring case and accents ("amelie" finds "Amélie"); all films when empty.
-    Only the films `user` may find (`visible_films`).
+    Only the films `user` may find (`visible_films`); with `unlisted_only`, only
+    those of them the public catalogue does not list yet (an admin's queue).
 
     Returns a select for `db.paginate`.
     """
     statement = sa.select(Film).where(visible_films(user)).order_by(Film.search_title, Film.year, Film.id)
+    if unlisted_only:
+        statement = statement.where(sa.not_(Film.is_listed))
     q = clean_query(q)
     if not q:
         return statement

@@ -1,7 +1,9 @@
 """Films as JSON: the catalogue file the demo loads and `flask films import` reads,
 checked line by line, and the export that writes it back."""
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal, overload
 
 import sqlalchemy as sa
@@ -30,7 +32,57 @@ from watchparty.models import Film
 FILM_KEYS = (
     "slug", "title", "year", "runtime_minutes", "tagline", "synopsis", "genres", "formats",
     "streaming_services", "cast", "crew", "awards", "trivia", "poster", "spoiler_ending", "spoiler_turns",
+    "added_for_party", "approved_at",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Whether the public catalogue lists a film (`Film.is_listed`): a film a host added for a
+    party waits for a synopsis or an admin's approval. Travels with the film in the JSON."""
+
+    added_for_party: bool = False
+    approved_at: datetime | None = None
+
+    @classmethod
+    def of(cls, film: Film) -> "Listing":
+        return cls(film.added_for_party, film.approved_at)
+
+    def apply_to(self, film: Film) -> bool:
+        """Set it on `film`; True when that changed something."""
+        if (film.added_for_party, film.approved_at) == (self.added_for_party, self.approved_at):
+            return False
+        film.added_for_party, film.approved_at = self.added_for_party, self.approved_at
+        return True
+
+
+# What fromisoformat reads, and only that: it lets odd characters through (a NUL before the offset).
+_ISO_INSTANT = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?\Z")
+
+
+def _json_time(obj: dict, key: str) -> datetime | None:
+    """An ISO 8601 instant with its offset ("2026-12-05T06:00:00Z"), as UTC; null for none."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
+        raise _Bad(key, "must be a date and time like 2026-12-05T06:00:00Z, or null")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(key, "must be a date and time like 2026-12-05T06:00:00Z, or null") from None
+    if moment.tzinfo is None:
+        raise _Bad(key, "needs its offset from UTC, like 2026-12-05T06:00:00Z")
+    if not 1900 <= moment.year <= 9000:
+        raise _Bad(key, "must be a date and time like 2026-12-05T06:00:00Z, or null")
+    return moment.astimezone(UTC)
+
+
+def _json_bool(obj: dict, key: str) -> bool:
+    value = obj.get(key, False)
+    if not isinstance(value, bool):
+        raise _Bad(key, "must be true or false")
+    return value
 
 
 @dataclass
@@ -96,7 +148,7 @@ def _json_entries(obj: dict, key: str, allowed: set[str], required: set[str]) ->
     return entries
 
 
-def _film_from_json(obj: dict) -> tuple[str, FilmData, str | None]:
+def _film_from_json(obj: dict) -> tuple[str, FilmData, str | None, Listing]:
     unknown = set(obj) - set(FILM_KEYS)
     if unknown:
         raise _Bad(sorted(unknown)[0], f"is not a film field (known: {', '.join(FILM_KEYS)})")
@@ -139,10 +191,13 @@ def _film_from_json(obj: dict) -> tuple[str, FilmData, str | None]:
     poster = obj.get("poster")
     if poster is not None and (not isinstance(poster, str) or not posters.is_poster_filename(poster)):
         raise _Bad("poster", "must be the file name of a stored poster, like 3f…9a.webp, or null")
-    return slug, data, poster
+    listing = Listing(_json_bool(obj, "added_for_party"), _json_time(obj, "approved_at"))
+    if listing.approved_at is not None and not listing.added_for_party:
+        raise _Bad("approved_at", "is only for a film with \"added_for_party\": true")
+    return slug, data, poster, listing
 
 
-def read_films_payload(payload) -> list[tuple[str, FilmData, str | None]]:
+def read_films_payload(payload) -> list[tuple[str, FilmData, str | None, Listing]]:
     """Check a whole import file; the first problem raises FilmDataError naming film and field."""
     if not isinstance(payload, dict) or not isinstance(payload.get("films"), list):
         raise FilmDataError(None, 'The file must be a JSON object with a "films" list.')
@@ -159,7 +214,7 @@ def read_films_payload(payload) -> list[tuple[str, FilmData, str | None]]:
         if not isinstance(obj, dict):
             raise FilmDataError(None, f"{name}: must be a JSON object.")
         try:
-            slug, data, poster = _film_from_json(obj)
+            slug, data, poster, listing = _film_from_json(obj)
         except _Bad as error:
             key, message = error.args
             raise FilmDataError(None, f'{name}, field "{key}": {message}.', key) from None
@@ -168,7 +223,7 @@ def read_films_payload(payload) -> list[tuple[str, FilmData, str | None]]:
         if slug in seen:
             raise FilmDataError(None, f'{name}, field "slug": “{slug}” is also film {seen[slug]} in this file.', "slug")
         seen[slug] = number
-        films.append((slug, data, poster))
+        films.append((slug, data, poster, listing))
     return films
 
 
@@ -183,13 +238,13 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
     films = read_films_payload(payload)
     result = ImportResult()
     replaced: list[str | None] = []  # posters the import took off films: dropped if no film shows them
-    slugs = [slug for slug, _, _ in films]
+    slugs = [slug for slug, _, _, _ in films]
     existing = (
         {film.slug: film for film in db.session.scalars(with_details(sa.select(Film).where(Film.slug.in_(slugs))))}
         if slugs
         else {}
     )
-    for slug, data, poster in films:
+    for slug, data, poster, listing in films:
         if poster is not None and not posters.has_poster(poster, lock=True):
             result.notes.append(f"{slug}: poster {poster} is not stored on this site; using a generated one.")
             poster = None
@@ -202,11 +257,13 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
             if film is None:
                 film = Film(slug=slug, title=data.title, year=data.year, poster_filename=poster)
                 film.created_by_id = created_by.id if created_by is not None else None
+                listing.apply_to(film)
                 db.session.add(film)
                 apply_film_data(film, data)
                 result.created.append(slug)
             else:
                 changed = apply_film_data(film, data)
+                changed = listing.apply_to(film) or changed
                 if film.poster_filename != poster:
                     replaced.append(film.poster_filename)
                     film.poster_filename = poster
@@ -220,6 +277,10 @@ def import_films(payload, created_by=None, skip_existing: bool = False) -> Impor
     for name in replaced:
         posters.delete_poster(name)
     return result
+
+
+def _time_json(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def export_films() -> dict:
@@ -249,5 +310,8 @@ def export_films() -> dict:
         }
         if film.poster_filename:
             item["poster"] = film.poster_filename
+        if film.added_for_party:  # catalogue films leave both out (the defaults)
+            item["added_for_party"] = True
+            item["approved_at"] = _time_json(film.approved_at)
         out.append(item)
     return {"version": 1, "films": out}

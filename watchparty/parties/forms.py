@@ -75,7 +75,7 @@ class PartyForm(BaseForm):
     film = StringField(
         "Film",
         filters=[strip],
-        validators=[DataRequired("Choose the film from the catalogue."), Length(max=200)],
+        validators=[DataRequired("Type the title of the film, or pick it from the list."), Length(max=200)],
         description="Type its title; if it could be more than one film, we ask which.",
         render_kw={"autocomplete": "off"},
     )
