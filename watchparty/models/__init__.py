@@ -9,6 +9,7 @@ from watchparty.models.outbox import OutboundEmail, SuppressedAddress
 from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.party_draft import PartyDraft
+from watchparty.models.poll import Poll, PollDate, PollDateAnswer, PollFilm, PollFilmAnswer, PollVote
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.sign_in_code import SignInCode
@@ -39,6 +40,12 @@ __all__ = [
     "PartyDraft",
     "PartyReview",
     "Person",
+    "Poll",
+    "PollDate",
+    "PollDateAnswer",
+    "PollFilm",
+    "PollFilmAnswer",
+    "PollVote",
     "PosterImage",
     "Review",
     "ReviewSection",
