@@ -27,6 +27,7 @@ from watchparty.party_page import (
     remember,
     remember_vote,
     remembered_vote,
+    render_party_page,
     render_poll_page,
     vote_by_token,
 )
@@ -58,6 +59,11 @@ def vote(token: str):
         return render_poll_page(party, viewer, poll=poll, vote=earlier, form=form, status=422)
     try:
         ballot = service.cast_vote(poll, form.ballot(), vote=earlier, now=clock.now())
+    except service.PollClosed as error:
+        # Decided meanwhile: the party page (with the result) says why the answers were not counted.
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_party_page(party, current_viewer(party), status=error.status)
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)
