@@ -319,3 +319,20 @@ def test_an_undecided_party_gets_no_reminder_or_morning_after(app, host_client, 
     queued = mail.run_timed_jobs(now=party.starts_at - timedelta(hours=12))
     assert queued.get("reminders", 0) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rsvp)) == 0
+
+
+def test_no_page_card_or_email_presents_a_candidate_as_the_decided_film_or_date(app, host_client, films, outbox):
+    party = create_poll_party(host_client, films_text="Parasite\nAnora", dates=(3, 4))
+    placeholder_date = party.starts_at.astimezone(ZoneInfo("Europe/London")).strftime("%-d %b %Y, %H:%M")
+    dashboard = host_client.get(f"/parties/{party.id}").text
+    assert "Your guests are voting on the film and the date." in dashboard
+    assert "Parasite" not in dashboard and placeholder_date not in dashboard
+    assert host_client.get(f"/parties/{party.id}/edit").status_code == 302
+    home = host_client.get("/").text
+    assert "Film and date up to a vote" in home and "Parasite" not in home
+    assert host_client.post(f"/parties/{party.id}/invitations", data={"emails": "ines@example.com"}).status_code == 302
+    (invitation,) = outbox.messages()
+    body = invitation.get_body(("plain",)).get_content()
+    assert "When and film: up to a vote of the guests" in body
+    assert "Parasite" not in body and placeholder_date not in body
+    assert not [part for part in invitation.iter_attachments() if part.get_content_type() == "text/calendar"]
