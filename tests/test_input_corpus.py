@@ -209,6 +209,9 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("notifications.stop_host", "anonymous", main=False, writes_on_200=True),
     FormSpec("notifications.host_updates", "host", "notifications:HostUpdatesForm", main=False),
     FormSpec("notifications.nudge", "host", main=False),
+    FormSpec("polls.vote", "anonymous", "polls:VoteForm", extra_fields=("approve", "seen")),
+    FormSpec("polls.close", "host", main=False),
+    FormSpec("polls.confirm", "anonymous", main=False),
     FormSpec("talk.comment", "guest", "talk:CommentForm"),
     FormSpec("talk.delete_comment", "guest", main=False),
     FormSpec("talk.hide_comment", "host", main=False),
@@ -349,8 +352,8 @@ def attack_form(app, spec: FormSpec, corpus, tally: Tally) -> None:
         if world is None or before != start:
             world = fresh_world(started=route.started)
             client = client_as(app, world, spec.role)
+            path = route.path(world)  # before the snapshot: a path may make the rows it names (a poll)
             before = start = snapshot()
-        path = route.path(world)
         accepted = False
         entries = list(corpus)
         if index == 0:  # the 1 MB entry once per form: a 4xx or a clean form error
@@ -491,6 +494,11 @@ def valid_url_values(world: World, rule) -> dict:
             from tests.test_authorisation import guest_comment
 
             values[name] = str(guest_comment(world))
+        elif name == "vote_token":
+            from tests.test_authorisation import world_poll
+
+            world_poll(world)
+            values[name] = world.vote_token
         elif name == "announcement_id":
             from tests.test_authorisation import announcement
 

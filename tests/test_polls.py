@@ -336,3 +336,52 @@ def test_no_page_card_or_email_presents_a_candidate_as_the_decided_film_or_date(
     assert "When and film: up to a vote of the guests" in body
     assert "Parasite" not in body and placeholder_date not in body
     assert not [part for part in invitation.iter_attachments() if part.get_content_type() == "text/calendar"]
+
+
+# ---------------------------------------------------------------- times across a change of the clocks
+
+
+def next_clock_change(zone: str) -> datetime:
+    """The first local day (at noon) after the clocks in `zone` next change, at least two days ahead."""
+    tz = ZoneInfo(zone)
+    day = datetime.now(tz).replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    for _ in range(400):
+        if (day + timedelta(days=1)).utcoffset() != day.utcoffset():
+            return day + timedelta(days=1)
+        day += timedelta(days=1)
+    raise AssertionError(f"no change of the clocks in {zone} within a year")
+
+
+@pytest.mark.parametrize(("party_zone", "viewer_zone"), [("America/New_York", "Europe/London"),
+                                                         ("Europe/Berlin", "America/Los_Angeles")])
+def test_a_date_poll_across_a_clock_change_is_shown_right_in_two_zones(app, films, party_zone, viewer_zone):
+    host = make_user(email="dst@example.com", display_name="Dana", timezone=viewer_zone)
+    client = app.test_client()
+    client.post("/accounts/login", data={"email": host.email, "password": "correct horse battery"})
+    after = next_clock_change(party_zone)
+    before = after - timedelta(days=2)
+    response = client.post("/parties/new", data=poll_form(
+        client, timezone=party_zone, starts_at="", film="Anora",
+        **{"poll_dates-0": f"{before:%Y-%m-%d}T20:00", "poll_dates-1": f"{after:%Y-%m-%d}T20:00"}))
+    assert response.status_code == 302, response.text
+    party = db.session.scalar(sa.select(Party).where(Party.host_id == host.id))
+    poll = polls.poll_of(party)
+    zone = ZoneInfo(party_zone)
+    stored = sorted(date.starts_at for date in poll.dates)
+    # Stored in UTC: 20:00 local on each side of the change, an hour apart in offset.
+    expected = [datetime.combine(day.date(), datetime.min.time().replace(hour=20), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+                for day in (before, after)]
+    assert stored == expected
+    assert expected[0].astimezone(zone).utcoffset() != expected[1].astimezone(zone).utcoffset()
+    page = client.get(f"/p/{party.share_token}").text
+    for when in expected:
+        assert when.astimezone(zone).strftime("%a %-d %b %Y, 20:00 %Z") in page  # the party's zone
+        assert when.astimezone(ZoneInfo(viewer_zone)).strftime("%a %-d %b %Y, %H:%M %Z") + " your time" in page
+        assert when.strftime("%Y-%m-%dT%H:%M:%SZ") in page  # for the browser's own zone (site.js)
+    # The later date wins; the party starts at 20:00 local after the change.
+    vote(app.test_client(), party, "Gita", dates={1: "yes"})
+    assert client.post(f"/p/{party.share_token}/poll/close").status_code == 302
+    db.session.expire_all()
+    decided = db.session.get(Party, party.id)
+    assert decided.starts_at.astimezone(zone).strftime("%H:%M") == "20:00"
+    assert decided.starts_at == expected[1] and decided.film.title == "Anora"
