@@ -212,6 +212,9 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("polls.vote", "anonymous", "polls:VoteForm", extra_fields=("approve", "seen")),
     FormSpec("polls.close", "host", main=False),
     FormSpec("polls.confirm", "anonymous", main=False),
+    FormSpec("polls.add_option", "host", "polls:OptionForm", main=False),
+    FormSpec("polls.remove_option", "host", main=False),
+    FormSpec("polls.change_closing", "host", "polls:ClosingForm", main=False),
     FormSpec("talk.comment", "guest", "talk:CommentForm"),
     FormSpec("talk.delete_comment", "guest", main=False),
     FormSpec("talk.hide_comment", "host", main=False),
@@ -478,7 +481,7 @@ def valid_url_values(world: World, rule) -> dict:
         "token": world.token, "manage_token": world.guest_manage_token, "party_id": str(world.party.id),
         "item_id": str(world.popcorn.id), "claim_id": str(world.claim.id), "rsvp_id": str(world.guest_id),
         "slug": world.film.slug, "review_id": str(world.review.id), "filename": world.film.poster_filename,
-        "invitation_token": world.invitation.token, "which": "unreplied",
+        "invitation_token": world.invitation.token, "which": "unreplied", "kind": "date",
     }
     values = {}
     for name in rule.arguments:
@@ -499,6 +502,10 @@ def valid_url_values(world: World, rule) -> dict:
 
             world_poll(world)
             values[name] = world.vote_token
+        elif name == "candidate_id":
+            from tests.test_authorisation import world_poll
+
+            values[name] = str(world_poll(world).dates[0].id)
         elif name == "announcement_id":
             from tests.test_authorisation import announcement
 

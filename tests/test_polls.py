@@ -385,3 +385,69 @@ def test_a_date_poll_across_a_clock_change_is_shown_right_in_two_zones(app, film
     decided = db.session.get(Party, party.id)
     assert decided.starts_at.astimezone(zone).strftime("%H:%M") == "20:00"
     assert decided.starts_at == expected[1] and decided.film.title == "Anora"
+
+
+# ---------------------------------------------------------------- the host's changes while open
+
+
+def test_the_host_adds_and_removes_options_and_voters_who_picked_a_removed_one_are_told(
+    app, host_client, films, outbox
+):
+    make_film("Paddington 2", 2017)
+    party = create_poll_party(host_client)
+    vote(app.test_client(), party, "Gita", dates={0: "yes"}, approve=(2,), email="gita@example.com")
+    vote(app.test_client(), party, "Kim", dates={0: "no"}, approve=(0,), email="kim@example.com")
+    token = party.share_token
+    assert host_client.post(f"/p/{token}/poll/options", data={"film": "Paddington 2", "starts_at": local(9)}).status_code == 302
+    poll = polls.poll_of(party)
+    assert [c.film.title for c in poll.films][-1] == "Paddington 2" and len(poll.dates) == 4
+    spirited = poll.films[2]
+    first_date = min(poll.dates, key=lambda date: date.position)
+    assert host_client.post(f"/p/{token}/poll/options/film/{spirited.id}/remove").status_code == 302
+    assert host_client.post(f"/p/{token}/poll/options/date/{first_date.id}/remove").status_code == 302
+    db.session.expire_all()
+    results = polls.poll_results(polls.poll_of(party))
+    assert [tally.film.title for tally in results.films] == ["Anora", "Parasite", "Paddington 2"]
+    assert [tally.approvals for tally in results.films] == [1, 0, 0]  # Gita's tick went with the film
+    assert all(tally.counts["yes"] == 0 for tally in results.dates)  # so did her yes
+    # Gita picked both removed options: two emails; Kim picked neither (her "no" is no pick).
+    assert [message["To"] for message in outbox.messages()] == ["gita@example.com", "gita@example.com"]
+    # Refused: a duplicate, a date gone by, an unknown film, and one option too few; nothing changes.
+    assert host_client.post(f"/p/{token}/poll/options", data={"film": "Anora"}).status_code == 422
+    assert host_client.post(f"/p/{token}/poll/options", data={"starts_at": local(-1)}).status_code == 422
+    assert host_client.post(f"/p/{token}/poll/options", data={"film": "Nothing Like It"}).status_code == 422
+    dates = polls.poll_of(party).dates
+    assert host_client.post(f"/p/{token}/poll/options/date/{dates[0].id}/remove").status_code == 302
+    db.session.expire_all()
+    dates = polls.poll_of(party).dates
+    response = host_client.post(f"/p/{token}/poll/options/date/{dates[0].id}/remove", follow_redirects=True)
+    assert "A vote needs at least 2 options" in response.text
+    assert len(polls.poll_of(party).dates) == 2
+    # A guest may do none of it.
+    assert app.test_client().post(f"/p/{token}/poll/options", data={"film": "Parasite"}).status_code == 403
+
+
+def test_the_host_extends_the_vote_and_a_closing_time_after_a_date_is_refused(app, host_client, films):
+    party = create_poll_party(host_client, poll_closes_at=local(1))
+    token = party.share_token
+    assert host_client.post(f"/p/{token}/poll/closing", data={"closes_at": local(2)}).status_code == 302
+    db.session.expire_all()
+    closes = polls.poll_of(party).closes_at.astimezone(ZoneInfo("Europe/London"))
+    assert closes.strftime("%Y-%m-%dT%H:%M") == local(2)
+    response = host_client.post(f"/p/{token}/poll/closing", data={"closes_at": local(4)})
+    assert response.status_code == 422 and "Close the vote before the first date." in response.text
+    assert host_client.post(f"/p/{token}/poll/closing", data={"closes_at": ""}).status_code == 302
+    db.session.expire_all()
+    assert polls.poll_of(party).closes_at is None
+
+
+def test_the_votes_are_in_the_guests_csv_with_formula_cells_neutralised(app, host_client, films):
+    party = create_poll_party(host_client, dates=(3, 4))
+    vote(app.test_client(), party, "=SUM(1)", dates={0: "yes", 1: "maybe"}, approve=(1,), seen=(1,), email="s@example.com")
+    vote(app.test_client(), party, "Kim", dates={0: "no", 1: "yes"}, approve=(0, 2))
+    text = host_client.get(f"/parties/{party.id}/guests.csv").data.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[2].startswith('"Voter","Email","') and '"Parasite (2019)"' in lines[2]
+    assert lines[3] == '''"'=SUM(1)","s@example.com","Yes","If need be","","would watch · seen it",""'''
+    assert lines[4] == '"Kim","","No","Yes","would watch","","would watch"'
+    assert app.test_client().get(f"/parties/{party.id}/guests.csv").status_code == 302  # the host's alone

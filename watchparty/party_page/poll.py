@@ -8,6 +8,7 @@ viewer voted); it reads the same few rows whatever the number of votes.
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_login import current_user
@@ -17,7 +18,7 @@ from watchparty.forms import EmptyForm
 from watchparty.models import Party, Poll, PollVote
 from watchparty.party_page.visitors import remembered_vote
 from watchparty.polls import service as polls
-from watchparty.polls.forms import VoteForm
+from watchparty.polls.forms import ClosingForm, OptionForm, VoteForm
 from watchparty.rsvp import service as rsvp_service
 from watchparty.templating import local_time
 
@@ -69,6 +70,8 @@ def render_poll_page(
     poll: Poll | None = None,
     vote: PollVote | None = None,
     form: VoteForm | None = None,
+    option_form: OptionForm | None = None,
+    closing_form: ClosingForm | None = None,
     status: int = 200,
 ):
     """The poll page for this viewer: their ballot (filled when they voted), the counts
@@ -94,4 +97,8 @@ def render_poll_page(
         share_link=rsvp_service.share_url(party), button_form=EmptyForm(formdata=None),
         manage_link=polls.vote_url(party, vote) if vote is not None else None,
         now=clock.now(),
+        option_form=option_form or OptionForm(formdata=None),
+        closing_form=closing_form or ClosingForm(
+            formdata=None, closes_at=poll.closes_at.astimezone(ZoneInfo(party.timezone)).replace(tzinfo=None)
+            if poll.closes_at else None),
     ), status

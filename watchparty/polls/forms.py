@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from watchparty.forms import BaseForm, lower, strip
 from watchparty.models import Poll
 from watchparty.models.poll import DATE_ANSWERS, VOTER_NAME_MAX
+from watchparty.parties.forms import LocalDateTimeField
 from watchparty.polls.service import Ballot
 
 
@@ -70,3 +71,24 @@ class VoteForm(BaseForm):
         for key, message in self.answer_errors.items():
             problems.append((key if key != "films" else "poll-films", "Films" if key == "films" else "Date", message))
         return problems
+
+
+class OptionForm(BaseForm):
+    """The host adds a film and/or a date to an open vote."""
+
+    film = StringField("Add a film", filters=[strip], validators=[Optional(), Length(max=200)],
+                       description="A title from the catalogue, or “Title (Year)”.")
+    starts_at = LocalDateTimeField("Add a date", validators=[Optional()],
+                                   description="In the party's time zone.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.film.data and self.starts_at.data is None:
+            self.film.errors = [*self.film.errors, "Give a film or a date to add."]
+            return False
+        return valid
+
+
+class ClosingForm(BaseForm):
+    closes_at = LocalDateTimeField("Vote closes at", validators=[Optional()],
+                                   description="In the party's time zone; empty: you close it yourself.")

@@ -7,6 +7,9 @@
 | `/p/<share_token>/vote/<vote_token>` | GET | — | that voter (the personal link): this browser remembers the ballot, then the poll |
 | `/p/<share_token>/poll/close` | POST | — | host |
 | `/p/<share_token>/poll/going/<vote_token>` | GET, POST | — | that voter, once decided: "I'm going" in one tap (a page with one button; the POST replies going) |
+| `/p/<share_token>/poll/options` | POST | `film` (title or slug) and/or `starts_at` (local `YYYY-MM-DDTHH:MM`) | host, while open: add a candidate |
+| `/p/<share_token>/poll/options/<kind>/<id>/remove` | POST | — (`kind`: `film` or `date`) | host, while open: its answers go, voters who had answered for it are emailed |
+| `/p/<share_token>/poll/closing` | POST | `closes_at` (local; empty: the host closes it) | host, while open: extend or bring forward |
 
 A wrong token is a 404. A vote after the close is refused (409) with the result
 shown; a vote naming a removed or another party's candidate is refused (422)
@@ -19,6 +22,7 @@ from watchparty import clock
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.forms import EmptyForm
+from watchparty.parties import service as parties_service
 from watchparty.party_page import (
     current_viewer,
     guest_rate_limit,
@@ -32,7 +36,7 @@ from watchparty.party_page import (
     vote_by_token,
 )
 from watchparty.polls import service
-from watchparty.polls.forms import VoteForm
+from watchparty.polls.forms import ClosingForm, OptionForm, VoteForm
 from watchparty.views import show_error
 
 bp = Blueprint("polls", __name__)
@@ -130,3 +134,67 @@ def confirm(token: str, vote_token: str):
                   "success")
             return response
     return render_template("polls/confirm.html", party=party, vote=ballot, form=form, error=error), 409 if error else 200
+
+
+# ---------------------------------------------------------------- the host's changes while the vote is open
+
+
+def _host_party(token: str):
+    party = party_by_token(token)
+    if not is_host(party):
+        abort(403)
+    return party, _poll_or_404(party)
+
+
+def _refused(party, poll, error: DomainError, **forms):
+    db.session.rollback()
+    return render_poll_page(party, current_viewer(party), poll=poll, status=error.status, **forms)
+
+
+@bp.post("/<token>/poll/options")
+def add_option(token: str):
+    party, poll = _host_party(token)
+    form = OptionForm()
+    if not form.validate_on_submit():
+        return render_poll_page(party, current_viewer(party), poll=poll, option_form=form, status=422)
+    try:
+        parties_service.add_poll_options(party, form.film.data or "", form.starts_at.data, now=clock.now())
+    except DomainError as error:
+        show_error(form, error)
+        return _refused(party, poll, error, option_form=form)
+    db.session.commit()
+    flash("Added to the vote.", "success")
+    return redirect(url_for("rsvp.party", token=party.share_token) + "#poll-host")
+
+
+@bp.post("/<token>/poll/options/<any(film, date):kind>/<int:candidate_id>/remove")
+def remove_option(token: str, kind: str, candidate_id: int):
+    party, poll = _host_party(token)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        told = service.remove_candidate(poll, party, kind, candidate_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("rsvp.party", token=party.share_token) + "#poll-host")
+    db.session.commit()
+    flash(f"Removed from the vote; its answers are gone. We emailed {told} voter{'s' if told != 1 else ''} who had picked it.",
+          "success")
+    return redirect(url_for("rsvp.party", token=party.share_token) + "#poll-host")
+
+
+@bp.post("/<token>/poll/closing")
+def change_closing(token: str):
+    party, poll = _host_party(token)
+    form = ClosingForm()
+    if not form.validate_on_submit():
+        return render_poll_page(party, current_viewer(party), poll=poll, closing_form=form, status=422)
+    try:
+        service.change_closing(poll, party, form.closes_at.data, now=clock.now())
+    except DomainError as error:
+        show_error(form, error)
+        return _refused(party, poll, error, closing_form=form)
+    db.session.commit()
+    flash("Saved the closing time.", "success")
+    return redirect(url_for("rsvp.party", token=party.share_token) + "#poll-host")

@@ -155,21 +155,30 @@ def check_poll(
         if len(given) > DATES_MAX:
             problems.append(InvalidPoll(f"At most {DATES_MAX} dates.", f"poll_dates-{given[-1][0]}"))
         for index, local in given:
-            name = f"poll_dates-{index}"
-            utc = _utc(local, zone)
-            if utc is None:
-                problems.append(InvalidPoll(f"{local:%H:%M} does not exist on {local:%-d %b %Y} here: the clocks go forward.", name))
-            elif utc <= now:
-                problems.append(InvalidPoll("This date has passed. Pick one in the future.", name))
-            elif utc > now + timedelta(days=MAX_DAYS_AHEAD):
-                problems.append(InvalidPoll("Pick a date within the next three years.", name))
-            elif utc in dates:
-                problems.append(InvalidPoll("This date is already on the list.", name))
-            elif closes_at is not None and closes_at > now and utc <= closes_at:
-                problems.append(InvalidPoll("This date is before the vote closes: close the vote earlier, or drop it.", name))
-            else:
+            utc, problem = _check_date(local, zone, now, closes_at, dates, f"poll_dates-{index}")
+            if problem is not None:
+                problems.append(problem)
+            elif utc is not None:
                 dates.append(utc)
     return CheckedPoll(films, dates, closes_at, fields.yes_means_going), problems
+
+
+def _check_date(
+    local: datetime, zone: ZoneInfo, now: datetime, closes_at: datetime | None, taken: list[datetime], name: str
+) -> tuple[datetime | None, InvalidPoll | None]:
+    """One candidate start: in UTC, or the problem with it (beside the field `name`)."""
+    utc = _utc(local, zone)
+    if utc is None:
+        return None, InvalidPoll(f"{local:%H:%M} does not exist on {local:%-d %b %Y} here: the clocks go forward.", name)
+    if utc <= now:
+        return None, InvalidPoll("This date has passed. Pick one in the future.", name)
+    if utc > now + timedelta(days=MAX_DAYS_AHEAD):
+        return None, InvalidPoll("Pick a date within the next three years.", name)
+    if utc in taken:
+        return None, InvalidPoll("This date is already on the list.", name)
+    if closes_at is not None and closes_at > now and utc <= closes_at:
+        return None, InvalidPoll("This date is before the vote closes: close the vote earlier, or drop it.", name)
+    return utc, None
 
 
 def open_poll(party: Party, checked: CheckedPoll, now: datetime) -> Poll:
@@ -530,3 +539,131 @@ def decided_note(party: Party) -> str | None:
     if votes is None:
         return None
     return f"Film and date decided by {votes} vote{'s' if votes != 1 else ''}."
+
+
+# ---------------------------------------------------------------- the host's changes while open
+
+
+def _open_for_changes(poll: Poll) -> None:
+    """The host's changes take the same guard as a vote: none lands after the close."""
+    _claim_open(poll)
+    db.session.refresh(poll)
+
+
+def add_film(poll: Poll, film: Film) -> PollFilm:
+    """One more candidate film (at most FILMS_MAX); votes so far did not approve it."""
+    if not poll.decides_film:
+        raise InvalidPoll("This vote is about the date only.", "film")
+    _open_for_changes(poll)
+    if len(poll.films) >= FILMS_MAX:
+        raise InvalidPoll(f"At most {FILMS_MAX} films: remove one first.", "film")
+    if any(candidate.film_id == film.id for candidate in poll.films):
+        raise InvalidPoll(f"{film.title} is already on the list.", "film")
+    candidate = PollFilm(poll_id=poll.id, film_id=film.id, position=max(c.position for c in poll.films) + 1)
+    db.session.add(candidate)
+    db.session.flush()
+    return candidate
+
+
+def add_date(poll: Poll, party: Party, local: datetime, now: datetime) -> PollDate:
+    """One more candidate start (at most DATES_MAX), checked as those on the party form."""
+    if not poll.decides_date:
+        raise InvalidPoll("This vote is about the film only.", "starts_at")
+    _open_for_changes(poll)
+    if len(poll.dates) >= DATES_MAX:
+        raise InvalidPoll(f"At most {DATES_MAX} dates: remove one first.", "starts_at")
+    when, problem = _check_date(local, ZoneInfo(party.timezone), now, poll.closes_at,
+                                [date.starts_at for date in poll.dates], "starts_at")
+    if problem is not None or when is None:
+        raise problem or InvalidPoll("Pick another time.", "starts_at")
+    date = PollDate(poll_id=poll.id, starts_at=when, position=max(d.position for d in poll.dates) + 1)
+    db.session.add(date)
+    db.session.flush()
+    party.starts_at = max(party.starts_at, when)  # the placeholder stays the latest candidate
+    return date
+
+
+def remove_candidate(poll: Poll, party: Party, kind: str, candidate_id: int) -> int:
+    """Take a film or a date off the vote (at least two stay): its answers go with it, and
+    each voter with an address who had answered for it is told once. Returns how many."""
+    _open_for_changes(poll)
+    candidates: list = poll.films if kind == "film" else poll.dates
+    candidate = next((c for c in candidates if c.id == candidate_id), None)
+    if candidate is None:
+        raise InvalidPoll("That option is no longer in the vote.")
+    minimum = FILMS_MIN if kind == "film" else DATES_MIN
+    if len(candidates) <= minimum:
+        raise InvalidPoll(f"A vote needs at least {minimum} options: add one before removing this.")
+    if kind == "film":
+        label = f"{candidate.film.title} ({candidate.film.year})"
+        answered = sa.select(PollFilmAnswer.vote_id).where(PollFilmAnswer.film_id == candidate.id, PollFilmAnswer.approves)
+    else:
+        label = local_time(candidate.starts_at, party.timezone, "%a %-d %b %Y, %H:%M %Z")
+        answered = sa.select(PollDateAnswer.vote_id).where(PollDateAnswer.date_id == candidate.id,
+                                                           PollDateAnswer.answer != "no")
+    voters = db.session.scalars(
+        sa.select(PollVote).where(PollVote.id.in_(answered), PollVote.email.is_not(None)).order_by(PollVote.id)
+    ).all()
+    db.session.delete(candidate)  # its answers go with it (ON DELETE CASCADE)
+    db.session.flush()
+    db.session.expire(poll)
+    if kind == "film":
+        party.film_id = db.session.scalar(
+            sa.select(PollFilm.film_id).where(PollFilm.poll_id == poll.id).order_by(PollFilm.position).limit(1)
+        ) or party.film_id
+    else:
+        party.starts_at = db.session.scalar(sa.select(sa.func.max(PollDate.starts_at)).where(PollDate.poll_id == poll.id)) \
+            or party.starts_at
+    for vote in voters:
+        mail.queue_template(
+            vote.email or "", f"{label} is out of the vote for {party.title}", "poll_option_removed",
+            party_id=party.id, party=party, vote=vote, label=label, vote_link=vote_url(party, vote),
+        )
+    return len(voters)
+
+
+def change_closing(poll: Poll, party: Party, local: datetime | None, now: datetime) -> None:
+    """Extend (or bring forward, or clear) the closing time: still in the future, before every date."""
+    _open_for_changes(poll)
+    when = None
+    if local is not None:
+        when = _utc(local, ZoneInfo(party.timezone))
+        if when is None or when <= now:
+            raise InvalidPoll("Pick a closing time in the future.", "closes_at")
+        if any(date.starts_at <= when for date in poll.dates) or (not poll.decides_date and when >= party.starts_at):
+            raise InvalidPoll("Close the vote before the first date.", "closes_at")
+    poll.closes_at = when
+    db.session.flush()
+
+
+def vote_rows(party: Party) -> list[tuple]:
+    """The votes for the guests CSV (below the guests, after a blank row): a header naming
+    each candidate, then one row per voter in vote order. Empty without a poll."""
+    poll = poll_of(party)
+    if poll is None:
+        return []
+    results = poll_results(poll)
+    answers = db.session.execute(
+        sa.select(PollDateAnswer.vote_id, PollDateAnswer.date_id, PollDateAnswer.answer)
+        .join(PollVote, PollVote.id == PollDateAnswer.vote_id).where(PollVote.poll_id == poll.id)
+    ).all()
+    by_date = {(vote_id, date_id): answer for vote_id, date_id, answer in answers}
+    films = db.session.execute(
+        sa.select(PollFilmAnswer.vote_id, PollFilmAnswer.film_id, PollFilmAnswer.approves, PollFilmAnswer.seen_it)
+        .join(PollVote, PollVote.id == PollFilmAnswer.vote_id).where(PollVote.poll_id == poll.id)
+    ).all()
+    by_film = {(vote_id, film_id): (approves, seen) for vote_id, film_id, approves, seen in films}
+    header = (
+        "Voter", "Email",
+        *(local_time(tally.starts_at, party.timezone, "%Y-%m-%d %H:%M") for tally in results.dates),
+        *(f"{tally.film.title} ({tally.film.year})" for tally in results.films),
+    )
+    rows: list[tuple] = [(), header]
+    for vote in results.votes:
+        dates = (ANSWER_LABELS.get(by_date.get((vote.id, tally.candidate.id), ""), "") for tally in results.dates)
+        film_cells = []
+        for tally in results.films:
+            approves, seen = by_film.get((vote.id, tally.candidate.id), (False, False))
+            film_cells.append(" · ".join(part for part in ("would watch" if approves else "", "seen it" if seen else "") if part))
+        rows.append((vote.name, vote.email or "", *dates, *film_cells))
+    return rows
