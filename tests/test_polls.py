@@ -276,12 +276,15 @@ def test_a_tie_in_approvals_goes_to_the_film_fewer_have_seen_then_to_the_host_or
 def test_yes_voters_become_going_replies_in_vote_order_under_capacity(app, host_client, films, outbox):
     party = create_poll_party(host_client, capacity="2", poll_yes_going="y")
     for name in ("First", "Second", "Third"):
-        vote(app.test_client(), party, name, dates={0: "yes"}, approve=(0,), email=f"{name.lower()}@example.com")
+        vote(app.test_client(), party, name, dates={0: "yes"}, approve=(0,), email=f"{name.lower()}@example.com",
+             seen=(0,) if name == "Second" else ())
     vote(app.test_client(), party, "Nope", dates={0: "no", 1: "yes"}, email="nope@example.com")
     assert host_client.post(f"/p/{party.share_token}/poll/close").status_code == 302
     replies = db.session.scalars(sa.select(Rsvp).order_by(Rsvp.id)).all()
     assert [(r.name, r.response, r.state) for r in replies] == [
         ("First", "going", "confirmed"), ("Second", "going", "confirmed"), ("Third", "going", "waitlisted")]
+    # The vote's "I've seen it" for the decided film is the reply's (the spoiler guard reads it).
+    assert [r.seen_it for r in replies] == [False, True, False]
     # Each voter with an address gets one email: the seated their reply's, the others the result.
     assert sorted(message["To"] for message in outbox.messages()) == [
         "first@example.com", "nope@example.com", "second@example.com", "third@example.com"]
