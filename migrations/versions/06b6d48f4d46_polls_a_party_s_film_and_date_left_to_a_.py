@@ -41,7 +41,6 @@ def upgrade():
     sa.Column('closes_at', watchparty.models.base.UTCDateTime(), nullable=True),
     sa.Column('closed_at', watchparty.models.base.UTCDateTime(), nullable=True),
     sa.Column('votes_version', sa.Integer(), nullable=False),
-    sa.Column('decided_votes', sa.Integer(), nullable=True),
     sa.Column('created_at', watchparty.models.base.UTCDateTime(), nullable=False),
     sa.CheckConstraint('decides_film OR decides_date', name=op.f('ck_poll_decides_something')),
     sa.CheckConstraint('votes_version >= 0', name=op.f('ck_poll_votes_version_not_negative')),
@@ -119,6 +118,7 @@ def upgrade():
     # A plain ADD COLUMN (no batch): SQLite would otherwise rebuild the party table,
     # which the page-version triggers of other tables name.
     op.add_column('party', sa.Column('undecided', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('party', sa.Column('decided_by_votes', sa.Integer(), nullable=True))
 
     for statement in trigger_statements(op.get_bind().dialect.name, STAMPED_BY):
         op.execute(statement)
@@ -132,6 +132,7 @@ def downgrade():
     for statement in statements:
         op.execute(statement)
     # SQLite 3.35+ drops a column in place (no rebuild, so the triggers naming party stay).
+    op.execute("ALTER TABLE party DROP COLUMN decided_by_votes")
     op.execute("ALTER TABLE party DROP COLUMN undecided")
 
     with op.batch_alter_table('poll_film_answer', schema=None) as batch_op:

@@ -41,7 +41,6 @@ class Poll(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every vote under the same guard, so a vote and a close meet on this row.
     votes_version: Mapped[int] = mapped_column(default=0)
-    decided_votes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     films: Mapped[list["PollFilm"]] = relationship(

@@ -431,7 +431,7 @@ def close_poll(poll: Poll, now: datetime | None = None) -> Decision:
             party.rsvp_deadline = None
     party.undecided = False
     party.sequence = Party.sequence + 1
-    poll.decided_votes = results.voters
+    party.decided_by_votes = results.voters
     db.session.flush()
     db.session.refresh(party)
     decision = Decision(poll, results.voters, film_tally.film if film_tally else None,
@@ -533,9 +533,7 @@ def vote_url(party: Party, vote: PollVote) -> str:
 
 def decided_note(party: Party) -> str | None:
     """"Decided by 7 votes": what the party page keeps saying once a poll decided it."""
-    votes = db.session.scalar(
-        sa.select(Poll.decided_votes).where(Poll.party_id == party.id, Poll.closed_at.is_not(None))
-    )
+    votes = party.decided_by_votes
     if votes is None:
         return None
     return f"Film and date decided by {votes} vote{'s' if votes != 1 else ''}."
