@@ -66,7 +66,7 @@ def test_a_party_decided_by_a_vote_on_a_phone(open_context, live_server):
     host_wide = host_desktop.new_page()
     host.goto(base + "/parties/new")
     host.locator("#poll > summary").click()
-    host.get_by_label("Films to vote on").fill("Parasite\nSpirited Away\nCasablanca")
+    host.get_by_label("Titles to vote on").fill("Parasite\nSpirited Away\nCasablanca")
     for index, days in enumerate((5, 6, 7)):
         host.locator(f"#poll_dates-{index}").fill(local(days))
     look(host, "01-host-form")

@@ -52,6 +52,17 @@ def optional_text(label, max_length, area=False, **kwargs):
     )
 
 
+class MarkedRequired:
+    """Marks a field required on the page (most hosts fill it) while validate() decides:
+    the film and the start may instead be left to a vote of the guests (#23). The form
+    is `novalidate`, so the browser does not refuse it empty."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class PartyForm(BaseForm):
     """The party form: the film and the start first (the only required fields, marked),
     everything else in optional sections (SECTIONS) that open when they hold something."""
@@ -78,7 +89,7 @@ class PartyForm(BaseForm):
         "Film",
         filters=[strip],
         # Required unless the guests vote on the film (validate, below).
-        validators=[Length(max=200)],
+        validators=[MarkedRequired(), Length(max=200)],
         description="Type its title; if it could be more than one film, we ask which.",
         render_kw={"autocomplete": "off"},
     )
@@ -96,7 +107,7 @@ class PartyForm(BaseForm):
         render_kw={"inputmode": "numeric", "min": 1888},
     )
     # Required unless the guests vote on the date (validate, below).
-    starts_at = LocalDateTimeField("Starts at", validators=[Optional()])
+    starts_at = LocalDateTimeField("Starts at", validators=[MarkedRequired(), Optional()])
     # No zone chosen by the server (a host without settings): static/js/forms.js picks the browser's.
     timezone = SelectField(
         "Time zone", choices=timezone_choices, validate_choice=True, filters=[canonical_or_same],
@@ -161,7 +172,7 @@ class PartyForm(BaseForm):
 
     # "Not decided yet?": the film and/or the date left to a vote of the guests (watchparty.polls).
     poll_films = TextAreaField(
-        "Films to vote on",
+        "Titles to vote on",
         filters=[strip, lambda value: value or ""],
         validators=[Length(max=2000, message="Keep the list under 2,000 characters.")],
         description="2 to 8 films from the catalogue, one per line (a title, or “Title (Year)”). "
