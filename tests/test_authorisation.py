@@ -157,6 +157,31 @@ def announcement(world: World) -> int:
     return world.announcement_id
 
 
+def world_poll(world: World):
+    """An open poll on the world's party (two films, two dates) with one vote (made on first use)."""
+    if "poll" not in world.__dict__:
+        from tests.factories import make_film
+        from watchparty.models import Poll, PollDate, PollFilm, PollVote
+
+        second = make_film(f"World {world.n} Other Film", 2020)
+        poll = Poll(party_id=world.party.id, decides_film=True, decides_date=True)
+        poll.films = [PollFilm(film_id=world.film.id, position=0), PollFilm(film_id=second.id, position=1)]
+        poll.dates = [PollDate(starts_at=world.party.starts_at + timedelta(days=day), position=day) for day in (0, 1)]
+        db.session.add(poll)
+        world.party.undecided = True
+        db.session.flush()
+        vote = PollVote(poll_id=poll.id, name="Vera Voter")
+        db.session.add(vote)
+        db.session.commit()
+        world.poll, world.vote_token = poll, vote.manage_token
+    return world.poll
+
+
+def ballot(world: World) -> dict:
+    poll = world_poll(world)
+    return {"name": "Vic", **{f"date-{date.id}": "yes" for date in poll.dates}, "approve": str(poll.films[0].id)}
+
+
 @dataclass
 class Route:
     """How to call one endpoint in a world: its path, and for POST a valid form."""
@@ -288,6 +313,15 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/parties/{w.party.id}/reviews", lambda w, role: {"shown": [str(w.review.id)]}
     ),
     "parties.regenerate_link": Route(lambda w: f"/parties/{w.party.id}/share-link"),
+    "polls.vote": Route(lambda w: f"/p/{w.token}/vote" if world_poll(w) else "", lambda w, role: ballot(w)),
+    "polls.manage": Route(lambda w: f"/p/{w.token}/vote/{world_poll(w) and w.vote_token}"),
+    "polls.close": Route(lambda w: f"/p/{w.token}/poll/close" if world_poll(w) else ""),
+    "polls.confirm": Route(lambda w: f"/p/{w.token}/poll/going/{world_poll(w) and w.vote_token}"),
+    "polls.add_option": Route(lambda w: f"/p/{w.token}/poll/options" if world_poll(w) else "",
+                              lambda w, role: {"starts_at": future_local(days=20)}),
+    "polls.remove_option": Route(lambda w: f"/p/{w.token}/poll/options/date/{world_poll(w).dates[0].id}/remove"),
+    "polls.change_closing": Route(lambda w: f"/p/{w.token}/poll/closing" if world_poll(w) else "",
+                                  lambda w, role: {"closes_at": future_local(days=2)}),
     "talk.comment": Route(lambda w: f"/p/{w.token}/comments", lambda w, role: {"body": "Hello all"}),
     "talk.delete_comment": Route(lambda w: f"/p/{w.token}/comments/{guest_comment(w)}/delete"),
     "talk.all_comments": Route(lambda w: f"/p/{w.token}/comments"),
@@ -416,6 +450,16 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("signups.starter", "POST"): host_only(GO),
     # The talk: guests who replied and the host post; a comment's author or the host deletes
     # it, the host hides it; to anyone who cannot read the comments, one looks like no comment.
+    # Polls: the ballot and the voter's personal link are for anyone with the share link;
+    # only the host closes. "I'm going" from the result email answers 409 while the vote is open.
+    ("polls.vote", "POST"): everyone(GO),
+    ("polls.manage", "GET"): everyone(GO),
+    ("polls.close", "POST"): {**everyone(403), "host": GO},
+    ("polls.confirm", "GET"): everyone(200),
+    ("polls.confirm", "POST"): everyone(409),
+    ("polls.add_option", "POST"): {**everyone(403), "host": GO},
+    ("polls.remove_option", "POST"): {**everyone(403), "host": GO},
+    ("polls.change_closing", "POST"): {**everyone(403), "host": GO},
     ("talk.comment", "POST"): crew(GO, refused=403),
     ("talk.delete_comment", "POST"): crew(GO, refused=404),
     ("talk.reply", "GET"): crew(200, refused=404),
@@ -762,6 +806,8 @@ CACHING: dict[str, dict[str, str]] = {
     "talk.edit_announcement": personal(),
     "talk.reply": personal(),
     "talk.all_comments": personal(),
+    "polls.manage": personal(),
+    "polls.confirm": personal(),
 }
 
 

@@ -214,6 +214,12 @@ FORM_SPECS: dict[str, FormSpec] = {spec.endpoint: spec for spec in [
     FormSpec("notifications.stop_host", "anonymous", main=False, writes_on_200=True),
     FormSpec("notifications.host_updates", "host", "notifications:HostUpdatesForm", main=False),
     FormSpec("notifications.nudge", "host", main=False),
+    FormSpec("polls.vote", "anonymous", "polls:VoteForm", extra_fields=("approve", "seen")),
+    FormSpec("polls.close", "host", main=False),
+    FormSpec("polls.confirm", "anonymous", main=False),
+    FormSpec("polls.add_option", "host", "polls:OptionForm", main=False),
+    FormSpec("polls.remove_option", "host", main=False),
+    FormSpec("polls.change_closing", "host", "polls:ClosingForm", main=False),
     FormSpec("talk.comment", "guest", "talk:CommentForm"),
     FormSpec("talk.delete_comment", "guest", main=False),
     FormSpec("talk.hide_comment", "host", main=False),
@@ -354,8 +360,8 @@ def attack_form(app, spec: FormSpec, corpus, tally: Tally) -> None:
         if world is None or before != start:
             world = fresh_world(started=route.started)
             client = client_as(app, world, spec.role)
+            path = route.path(world)  # before the snapshot: a path may make the rows it names (a poll)
             before = start = snapshot()
-        path = route.path(world)
         accepted = False
         entries = list(corpus)
         if index == 0:  # the 1 MB entry once per form: a 4xx or a clean form error
@@ -480,7 +486,7 @@ def valid_url_values(world: World, rule) -> dict:
         "token": world.token, "manage_token": world.guest_manage_token, "party_id": str(world.party.id),
         "item_id": str(world.popcorn.id), "claim_id": str(world.claim.id), "rsvp_id": str(world.guest_id),
         "slug": world.film.slug, "review_id": str(world.review.id), "filename": world.film.poster_filename,
-        "invitation_token": world.invitation.token, "which": "unreplied",
+        "invitation_token": world.invitation.token, "which": "unreplied", "kind": "date",
     }
     values = {}
     for name in rule.arguments:
@@ -496,6 +502,15 @@ def valid_url_values(world: World, rule) -> dict:
             from tests.test_authorisation import guest_comment
 
             values[name] = str(guest_comment(world))
+        elif name == "vote_token":
+            from tests.test_authorisation import world_poll
+
+            world_poll(world)
+            values[name] = world.vote_token
+        elif name == "candidate_id":
+            from tests.test_authorisation import world_poll
+
+            values[name] = str(world_poll(world).dates[0].id)
         elif name == "announcement_id":
             from tests.test_authorisation import announcement
 

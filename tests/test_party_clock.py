@@ -15,17 +15,17 @@ def test_each_moment_passes_once_and_in_order(app):
     assert party.ends_at == start + timedelta(minutes=139)
 
     before = party_phase(party, deadline - timedelta(seconds=1))
-    assert before.moments == (False, False, False, False)
+    assert before.moments == (False, False, False, False, False)
     assert before.closed_reason("replies") is None and before.closed_reason("signups") is None
 
     after_deadline = party_phase(party, deadline)
-    assert after_deadline.moments == (False, True, False, False)
+    assert after_deadline.moments == (False, True, False, False, False)
     assert after_deadline.closed_reason("replies").startswith("Replies closed at the RSVP deadline (")
     assert after_deadline.closed_reason("signups").startswith("Sign-ups closed with replies at the RSVP deadline")
     assert after_deadline.closed_reason("signups", is_host=True) is None, "the host tidies the list until the start"
 
     started = party_phase(party, start)
-    assert started.moments == (False, True, True, False) and started.rating_open
+    assert started.moments == (False, True, True, False, False) and started.rating_open
     assert started.closed_reason("replies") == "The party has started, so replies are closed."
     assert started.closed_reason("signups", is_host=True) == "The party has started, so the sign-up list is closed."
 

@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from watchparty.main.routes import bp as main_bp
     from watchparty.notifications.routes import bp as notifications_bp
     from watchparty.parties.routes import bp as parties_bp
+    from watchparty.polls.routes import bp as polls_bp
     from watchparty.reviews.routes import bp as reviews_bp
     from watchparty.rsvp.routes import bp as rsvp_bp
     from watchparty.signups.routes import bp as signups_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp, url_prefix="/films")
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(rsvp_bp, url_prefix="/p")
+    app.register_blueprint(polls_bp, url_prefix="/p")
     app.register_blueprint(signups_bp)  # full paths: /p/<token>/items…, /parties/<id>/items…
     app.register_blueprint(talk_bp)  # full paths: /parties/<id>/announcements…, /p/<token>/comments…
 

@@ -98,6 +98,12 @@ def party_card(party: Party) -> Card:
     film = party.film
     when = party.starts_at.astimezone(ZoneInfo(party.timezone))
     where = party.area or ("Online" if party.online_url else "")
+    if party.undecided:
+        # The guests are voting (watchparty.polls): the film and start are placeholders.
+        return Card(
+            kicker="Help decide", title=party.title, details=tuple(line for line in ("Up to a vote", where) if line),
+            footer="Vote in a tap, no account needed", art_title=party.title, art_year=None, poster=None,
+        )
     return Card(
         kicker="Cancelled" if party.is_cancelled else "Watch party",
         title=party.title,

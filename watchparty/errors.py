@@ -13,6 +13,8 @@ class DomainError(Exception):
 
     status = 409
     field: str | None = None
+    # Further problems found at the same time (a form checked as a whole): each shown beside its field.
+    others: tuple["DomainError", ...] = ()
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)

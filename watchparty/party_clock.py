@@ -27,6 +27,8 @@ Closing = Literal["replies", "signups"]
 
 _CLOSED = {
     ("replies", "cancelled"): "The host cancelled this party, so replies are closed.",
+    ("replies", "undecided"): "Replies open once the vote has decided the party.",
+    ("signups", "undecided"): "The sign-up list opens once the vote has decided the party.",
     ("replies", "started"): "The party has started, so replies are closed.",
     ("replies", "deadline"): "Replies closed at the RSVP deadline ({deadline}).",
     ("signups", "cancelled"): "The party is cancelled, so the sign-up list is closed.",
@@ -45,10 +47,13 @@ class PartyPhase:
     deadline_passed: bool
     started: bool
     film_over: bool  # the film has ended: spoilers open on the party page
+    # Its film and/or date are still being voted on (watchparty.polls): no start, no
+    # deadline, no end yet, whatever the placeholder columns say.
+    undecided: bool = False
 
     @property
-    def moments(self) -> tuple[bool, bool, bool, bool]:
-        return (self.cancelled, self.deadline_passed, self.started, self.film_over)
+    def moments(self) -> tuple[bool, ...]:
+        return (self.cancelled, self.deadline_passed, self.started, self.film_over, self.undecided)
 
     @property
     def after_film(self) -> bool:
@@ -66,6 +71,8 @@ class PartyPhase:
         keeps the sign-up list in shape past the RSVP deadline, until the start."""
         if self.cancelled:
             moment = "cancelled"
+        elif self.undecided:
+            moment = "undecided"
         elif self.started:
             moment = "started"
         elif self.deadline_passed and not (what == "signups" and is_host):
@@ -78,13 +85,16 @@ class PartyPhase:
 
 
 def party_phase(party: Party, now: datetime) -> PartyPhase:
-    """Where `party` stands at `now`."""
+    """Where `party` stands at `now`. An undecided party has not started, whatever
+    its placeholder start says: it has no start yet."""
+    decided = not party.undecided
     return PartyPhase(
         party=party,
         cancelled=party.is_cancelled,
-        deadline_passed=party.rsvp_deadline is not None and now >= party.rsvp_deadline,
-        started=now >= party.starts_at,
-        film_over=now >= party.ends_at,
+        deadline_passed=decided and party.rsvp_deadline is not None and now >= party.rsvp_deadline,
+        started=decided and now >= party.starts_at,
+        film_over=decided and now >= party.ends_at,
+        undecided=party.undecided,
     )
 
 

@@ -2,7 +2,7 @@
 
 from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import Form
+from wtforms import FieldList, Form
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
@@ -17,11 +17,25 @@ def render_form(template: str, form: FlaskForm, **context):
 
 def show_error(form: Form, error: DomainError) -> None:
     """A rule's message beside the field it is about, or above the form when it is about no field."""
-    field = form._fields.get(error.field) if error.field else None
+    field = _field_named(form, error.field) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+    # A rule may find several problems at once (a poll's candidates): each beside its own field.
+    for other in getattr(error, "others", ()):
+        show_error(form, other)
+
+
+def _field_named(form: Form, name: str):
+    """A form's field by name, including a list's row: "poll_dates-2" is the third of poll_dates."""
+    field = form._fields.get(name)
+    if field is None and "-" in name:
+        base, _, index = name.rpartition("-")
+        rows = form._fields.get(base)
+        if isinstance(rows, FieldList) and index.isdigit() and int(index) < len(rows.entries):
+            field = rows.entries[int(index)]
+    return field
 
 
 def refuse(template: str, form: Form, error: DomainError, **context):

@@ -10,6 +10,7 @@ from watchparty.models.page_version import PageVersion
 from watchparty.models.party import Invitation, Party, Rsvp
 from watchparty.models.party_draft import PartyDraft
 from watchparty.models.pending_registration import PendingRegistration
+from watchparty.models.poll import Poll, PollDate, PollDateAnswer, PollFilm, PollFilmAnswer, PollVote
 from watchparty.models.poster import PosterImage
 from watchparty.models.review import REVIEW_KINDS, PartyReview, Review, ReviewSection
 from watchparty.models.sign_in_code import SignInCode
@@ -41,6 +42,12 @@ __all__ = [
     "PartyReview",
     "PendingRegistration",
     "Person",
+    "Poll",
+    "PollDate",
+    "PollDateAnswer",
+    "PollFilm",
+    "PollFilmAnswer",
+    "PollVote",
     "PosterImage",
     "Review",
     "ReviewSection",

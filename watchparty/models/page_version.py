@@ -38,6 +38,8 @@ class PageVersion(Base):
         return f"<PageVersion {self.scope} {self.scope_id}>"
 
 
+_POLL_OF_VOTE = "SELECT poll.party_id AS id FROM poll_vote JOIN poll ON poll.id = poll_vote.poll_id WHERE poll_vote.id = {row}.vote_id"
+
 # What a change to a row of each table stamps: (scope, SELECT of the ids, with
 # {row} standing for the changed row). A row's insert and update stamp through
 # its new values, a delete through its old.
@@ -57,6 +59,13 @@ STAMPED_BY = {
     # The host's announcements and the guests' comments (watchparty.talk).
     "announcement": [("party", "SELECT {row}.party_id AS id")],
     "party_comment": [("party", "SELECT {row}.party_id AS id")],
+    # A party's poll and its votes (watchparty.polls): the page shows the poll, then "decided by N votes".
+    "poll": [("party", "SELECT {row}.party_id AS id")],
+    "poll_film": [("party", "SELECT party_id AS id FROM poll WHERE id = {row}.poll_id")],
+    "poll_date": [("party", "SELECT party_id AS id FROM poll WHERE id = {row}.poll_id")],
+    "poll_vote": [("party", "SELECT party_id AS id FROM poll WHERE id = {row}.poll_id")],
+    "poll_date_answer": [("party", _POLL_OF_VOTE)],
+    "poll_film_answer": [("party", _POLL_OF_VOTE)],
     # The host's name is on their parties' pages.
     "user": [("party", "SELECT id FROM party WHERE host_id = {row}.id")],
     "film": [("film", "SELECT {row}.id AS id")],

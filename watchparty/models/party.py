@@ -62,6 +62,13 @@ class Party(Base):
     show_address_to_guests: Mapped[bool] = mapped_column(default=True)
     share_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
+    # The film and/or the date are still being voted on (watchparty.polls): film_id and
+    # starts_at then hold the first candidate film and the latest candidate date, because
+    # they are required, and nothing shows or acts on them (party_clock, reminders, the
+    # morning after, cards, .ics) until the poll closes and writes the winners.
+    undecided: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How many votes decided it, once a poll did: the page's "decided by N votes" (no extra query).
+    decided_by_votes: Mapped[int | None]
     cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="")
     host_updates: Mapped[str] = mapped_column(sa.String(10), default="auto", server_default="auto")
     # When the host was last emailed about the party's activity: the digest's hour counts

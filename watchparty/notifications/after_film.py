@@ -70,6 +70,7 @@ def queue_morning_after(now: datetime) -> list[tuple[Party, Rsvp]]:
         # Due at least six hours after the film ends, so at least six after the start.
         .where(
             Party.status == "scheduled",
+            Party.undecided.is_(False),
             Party.starts_at <= now - MORNING_AFTER_GAP,
             Party.starts_at > now - LOOK_BACK,
         )

@@ -288,7 +288,7 @@ def queue_due_reminders(now: datetime | None = None) -> list[tuple[Party, Rsvp]]
     parties = list(
         db.session.scalars(
             sa.select(Party)
-            .where(Party.status == "scheduled", Party.starts_at > now, Party.starts_at <= now + REMINDER_LEAD)
+            .where(Party.status == "scheduled", Party.undecided.is_(False), Party.starts_at > now, Party.starts_at <= now + REMINDER_LEAD)
             .order_by(Party.starts_at, Party.id)
         )
     )

@@ -31,6 +31,7 @@ from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Party, PartyDraft, SignInCode, User
 from watchparty.parties import service as parties
+from watchparty.polls import service as polls
 from watchparty.signups import service as signups
 from watchparty.timezones import is_timezone
 
@@ -51,6 +52,10 @@ def _encode(fields: parties.PartyFields, items: list[signups.ItemFields], form: 
     values = dataclasses.asdict(fields)
     for name in ("starts_at", "rsvp_deadline"):
         values[name] = values[name].isoformat() if values[name] is not None else None
+    if values["poll"] is not None:
+        poll = values["poll"]
+        poll["dates"] = [when.isoformat() if when is not None else None for when in poll["dates"]]
+        poll["closes_at"] = poll["closes_at"].isoformat() if poll["closes_at"] is not None else None
     return json.dumps({"fields": values, "items": [dataclasses.asdict(item) for item in items], "form": form})
 
 
@@ -59,6 +64,14 @@ def _decode(draft: PartyDraft) -> tuple[parties.PartyFields, list[signups.ItemFi
     values = dict(data["fields"])
     for name in ("starts_at", "rsvp_deadline"):
         values[name] = datetime.fromisoformat(values[name]) if values[name] is not None else None
+    poll = values.get("poll")
+    if poll is not None:
+        values["poll"] = polls.PollFields(
+            films=list(poll["films"]),
+            dates=[datetime.fromisoformat(when) if when is not None else None for when in poll["dates"]],
+            closes_at=datetime.fromisoformat(poll["closes_at"]) if poll["closes_at"] is not None else None,
+            yes_means_going=bool(poll["yes_means_going"]),
+        )
     return parties.PartyFields(**values), [signups.ItemFields(**item) for item in data["items"]]
 
 
@@ -72,6 +85,8 @@ def title_of(draft: PartyDraft) -> str:
     fields, _ = _decode(draft)
     if fields.title:
         return fields.title
+    if fields.poll is not None and fields.poll.films:
+        return parties.UNDECIDED_TITLE
     try:
         host = db.session.get(User, draft.user_id) if draft.user_id is not None else None
         film = parties.find_film(fields.film, host, fields.film_slug)

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.fields import DateTimeLocalField, FieldList
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from watchparty.accounts.forms import display_name_field, email_field
 from watchparty.forms import BaseForm, strip
@@ -13,6 +13,7 @@ from watchparty.models.party import (
     PLUS_ONES_MAX,
     TITLE_MAX,
 )
+from watchparty.models.poll import DATES_MAX
 from watchparty.signups.forms import item_rows_field, refresh_row_errors
 from watchparty.timezones import canonical_or_same, timezone_choices
 
@@ -51,6 +52,17 @@ def optional_text(label, max_length, area=False, **kwargs):
     )
 
 
+class MarkedRequired:
+    """Marks a field required on the page (most hosts fill it) while validate() decides:
+    the film and the start may instead be left to a vote of the guests (#23). The form
+    is `novalidate`, so the browser does not refuse it empty."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class PartyForm(BaseForm):
     """The party form: the film and the start first (the only required fields, marked),
     everything else in optional sections (SECTIONS) that open when they hold something."""
@@ -64,6 +76,7 @@ class PartyForm(BaseForm):
         "guests": ("capacity", "max_plus_ones", "rsvp_deadline", "guest_list_visible"),
         "about": ("description",),
         "items": ("items",),
+        "poll": ("poll_films", "poll_dates", "poll_closes_at", "poll_yes_going"),
     }
 
     title = StringField(
@@ -75,7 +88,8 @@ class PartyForm(BaseForm):
     film = StringField(
         "Film",
         filters=[strip],
-        validators=[DataRequired("Type the title of the film, or pick it from the list."), Length(max=200)],
+        # Required unless the guests vote on the film (validate, below).
+        validators=[MarkedRequired(), Length(max=200)],
         description="Type its title; if it could be more than one film, we ask which.",
         render_kw={"autocomplete": "off"},
     )
@@ -92,9 +106,8 @@ class PartyForm(BaseForm):
         "you can add the cast, a poster and more on its page later.",
         render_kw={"inputmode": "numeric", "min": 1888},
     )
-    starts_at = LocalDateTimeField(
-        "Starts at", validators=[InputRequired("Enter the date and time the film starts.")]
-    )
+    # Required unless the guests vote on the date (validate, below).
+    starts_at = LocalDateTimeField("Starts at", validators=[MarkedRequired(), Optional()])
     # No zone chosen by the server (a host without settings): static/js/forms.js picks the browser's.
     timezone = SelectField(
         "Time zone", choices=timezone_choices, validate_choice=True, filters=[canonical_or_same],
@@ -157,6 +170,33 @@ class PartyForm(BaseForm):
     add_starter = SubmitField("Add the movie-night starter list")
     add_rows = SubmitField("More rows")
 
+    # "Not decided yet?": the film and/or the date left to a vote of the guests (watchparty.polls).
+    poll_films = TextAreaField(
+        "Titles to vote on",
+        filters=[strip, lambda value: value or ""],
+        validators=[Length(max=2000, message="Keep the list under 2,000 characters.")],
+        description="2 to 8 films from the catalogue, one per line (a title, or “Title (Year)”). "
+        "Leave “Film” above empty. Guests tick every film they'd happily watch.",
+        render_kw={"rows": 4},
+    )
+    poll_dates = FieldList(
+        LocalDateTimeField("Date option", validators=[Optional()]), min_entries=DATES_MAX, max_entries=DATES_MAX
+    )
+    poll_closes_at = LocalDateTimeField(
+        "Vote closes at",
+        validators=[Optional()],
+        description="Optional, in the party's time zone. Before the first date; you can also close it yourself.",
+    )
+    poll_yes_going = BooleanField("When it's decided, make everyone who said yes to the date “going”")
+
+    @property
+    def wants_poll(self) -> bool:
+        return bool(self.poll_films.data or any(entry.data for entry in self.poll_dates.entries))
+
+    @property
+    def film_list(self) -> list[str]:
+        return [line.strip() for line in (self.poll_films.data or "").splitlines() if line.strip()]
+
     @property
     def wants_more_rows(self) -> bool:
         return bool(self.add_starter.data or self.add_rows.data)
@@ -173,6 +213,8 @@ class PartyForm(BaseForm):
         field = self[name]
         if field.errors:
             return True
+        if isinstance(field, FieldList) and name == "poll_dates":
+            return any(entry.data or entry.errors for entry in field.entries)
         if isinstance(field, FieldList):
             return any(not entry.form.is_blank for entry in field.entries)
         return (field.data or None) != (field.default or None)
@@ -180,6 +222,13 @@ class PartyForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         refresh_row_errors(self.items)
+        if not self.film.data and not self.poll_films.data and not self.film.errors:
+            self.film.errors = [*self.film.errors, "Type the title of the film, or pick it from the list."]
+            valid = False
+        dates_given = any(entry.data for entry in self.poll_dates.entries)
+        if self.starts_at.data is None and not dates_given and not self.starts_at.errors:
+            self.starts_at.errors = [*self.starts_at.errors, "Enter the date and time the film starts."]
+            valid = False
         return valid
 
 

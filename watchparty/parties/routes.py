@@ -33,6 +33,7 @@ from watchparty.parties import drafts, service
 from watchparty.parties.forms import CancelForm, HostAgainForm, HostContactForm, PartyForm
 from watchparty.parties.links import new_film_url
 from watchparty.party_page import party_for_host, render_dashboard
+from watchparty.polls import service as polls
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
@@ -47,8 +48,8 @@ bp = Blueprint("parties", __name__)
 def _fields(form: PartyForm) -> service.PartyFields:
     return service.PartyFields(
         title=validated(form.title.data),
-        film=validated(form.film.data),
-        starts_at=validated(form.starts_at.data),
+        film=form.film.data or "",
+        starts_at=form.starts_at.data,
         timezone=form.timezone.data,
         area=form.area.data,
         address=form.address.data,
@@ -63,6 +64,12 @@ def _fields(form: PartyForm) -> service.PartyFields:
         new_film_year=form.new_film_year.data,
         film_slug=(form.film_slug.data or "") if form.film_choice.data in (None, "", "new") else form.film_choice.data,
         add_new_film=form.film_choice.data == "new",
+        poll=polls.PollFields(
+            films=form.film_list,
+            dates=[entry.data for entry in form.poll_dates.entries],
+            closes_at=form.poll_closes_at.data,
+            yes_means_going=form.poll_yes_going.data,
+        ) if form.wants_poll else None,
     )
 
 
@@ -220,6 +227,11 @@ def dashboard(party_id: int):
 @login_required
 def edit(party_id: int):
     party = party_for_host(party_id)
+    if party.undecided:
+        # Its film and date are placeholders until the vote closes: nothing to edit yet.
+        flash("The vote is still open: the film and date are set when it closes. "
+              "Change the options here on the dashboard.", "info")
+        return redirect(url_for("parties.dashboard", party_id=party.id))
     form = PartyForm(obj=party)
     if request.method == "GET":
         # ?film= comes back from adding a missing film (films.new's `next`).

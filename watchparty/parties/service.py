@@ -17,11 +17,14 @@ from watchparty.models import Film, Party, Rsvp, User, utcnow
 from watchparty.models.film import search_key
 from watchparty.models.party import DEFAULT_GUEST_LIST_VISIBLE, DEFAULT_PLUS_ONES, TITLE_MAX, new_token
 from watchparty.notifications import service as notifications
+from watchparty.polls import service as polls
 from watchparty.rsvp import seats
 from watchparty.rsvp import service as rsvp_service
 from watchparty.spreadsheet import csv_document
 from watchparty.timezones import canonical_timezone
 
+# The title of a party whose film is put to a vote and whose host gave none.
+UNDECIDED_TITLE = "Film night"
 # Parties further ahead than this are almost certainly a typo in the year.
 MAX_DAYS_AHEAD = 3 * 366
 
@@ -58,7 +61,7 @@ class PartyFields:
 
     title: str
     film: str
-    starts_at: datetime
+    starts_at: datetime | None  # None when the date is left to a vote (`poll`)
     timezone: str
     area: str = ""
     address: str = ""
@@ -77,6 +80,8 @@ class PartyFields:
     film_slug: str = ""
     # The host saw the close matches and still wants the title added as a new film.
     add_new_film: bool = False
+    # "Not decided yet": candidate films and/or dates for the guests to vote on (watchparty.polls).
+    poll: polls.PollFields | None = None
 
 
 # ---------------------------------------------------------------- time
@@ -221,7 +226,22 @@ def film_for_party(fields: PartyFields, host: User | None) -> Film:
 # ---------------------------------------------------------------- host actions
 
 
-def _check_times(fields: PartyFields, now: datetime, *, previous: Party | None) -> tuple[datetime, datetime | None]:
+def _check_times(
+    fields: PartyFields, now: datetime, *, previous: Party | None, candidates: list[datetime] | None = None
+) -> tuple[datetime, datetime | None]:
+    """The start and the RSVP deadline in UTC. With candidate dates (a date poll) the start
+    is the latest of them (a placeholder nothing shows) and the deadline must precede them all."""
+    if candidates:
+        starts_at = max(candidates)
+        deadline = None
+        if fields.rsvp_deadline is not None:
+            deadline = to_utc(fields.rsvp_deadline, fields.timezone, "rsvp_deadline")
+            if deadline >= min(candidates) or deadline <= now:
+                raise InvalidParty("With the date to be voted on, set the RSVP deadline after the vote.",
+                                   field="rsvp_deadline")
+        return starts_at, deadline
+    if fields.starts_at is None:
+        raise InvalidParty("Enter the date and time the film starts.", field="starts_at")
     starts_at = to_utc(fields.starts_at, fields.timezone, "starts_at")
     start_changed = previous is None or starts_at != previous.starts_at
     if start_changed and starts_at <= now:
@@ -267,12 +287,60 @@ def _apply(party: Party, fields: PartyFields, film: Film, starts_at: datetime, d
 def create_party(host: User, fields: PartyFields, now: datetime | None = None) -> Party:
     """Create a party hosted by `host`; times arrive as local wall-clock in fields.timezone."""
     now = now or utcnow()
+    if fields.poll is not None and fields.poll.wanted:
+        return _create_undecided_party(host, fields, now)
     film = film_for_party(fields, host)
     starts_at, deadline = _check_times(fields, now, previous=None)
     party = Party(host=host)
     _apply(party, fields, film, starts_at, deadline)
     db.session.add(party)
     db.session.flush()
+    return party
+
+
+def _create_undecided_party(host: User, fields: PartyFields, now: datetime) -> Party:
+    """A party whose film and/or date the guests vote on: every problem with the form is
+    raised at once (the first, with the others attached), each beside its field."""
+    poll_fields = fields.poll or polls.PollFields()
+    problems: list[DomainError] = []
+    if poll_fields.films and fields.film:
+        problems.append(InvalidParty("Leave the film empty when your guests vote on it.", field="film"))
+    if any(poll_fields.dates) and fields.starts_at is not None:
+        problems.append(InvalidParty("Leave the start empty when your guests vote on the date.", field="starts_at"))
+    if canonical_timezone(fields.timezone) is None:
+        raise InvalidParty("Choose a time zone from the list.", field="timezone")
+    fixed_start = None
+    if not any(poll_fields.dates) and fields.starts_at is not None:
+        try:
+            fixed_start = to_utc(fields.starts_at, fields.timezone, "starts_at")
+        except InvalidParty as error:
+            problems.append(error)
+    checked, poll_problems = polls.check_poll(
+        poll_fields, canonical_timezone(fields.timezone) or fields.timezone, now,
+        lambda text: find_film(text, host), fixed_start=fixed_start,
+    )
+    problems += poll_problems
+    film: Film | None = checked.films[0] if checked.films else None
+    starts_at = deadline = None
+    if not problems:
+        try:
+            if film is None:
+                film = film_for_party(fields, host)
+            starts_at, deadline = _check_times(fields, now, previous=None, candidates=checked.dates)
+        except DomainError as error:
+            problems.insert(0, error)
+    if problems:
+        first = problems[0]
+        first.others = tuple(problems[1:])
+        raise first
+    assert film is not None and starts_at is not None
+    party = Party(host=host)
+    _apply(party, fields, film, starts_at, deadline)
+    if checked.films and not fields.title:
+        party.title = UNDECIDED_TITLE  # not "<first candidate> night": the film is not decided
+    db.session.add(party)
+    db.session.flush()
+    polls.open_poll(party, checked, now)
     return party
 
 
@@ -424,7 +492,8 @@ def guests_csv(party: Party) -> bytes:
         )
         for rsvp in overview.going + overview.waitlisted + overview.maybe + overview.declined
     ]
-    return csv_document([CSV_HEADER, *rows])
+    # A party decided (or being decided) by a vote: the votes follow, after a blank row.
+    return csv_document([CSV_HEADER, *rows, *polls.vote_rows(party)])
 
 
 # ---------------------------------------------------------------- home page
@@ -474,3 +543,22 @@ def parties_for_user(user: User, now: datetime | None = None, past_limit: int = 
     past.sort(key=lambda listing: listing.party.starts_at, reverse=True)
     result.past = past[:past_limit]
     return result
+
+
+# ---------------------------------------------------------------- a vote's options (watchparty.polls)
+
+
+def add_poll_options(party: Party, film_text: str, local_start: datetime | None, now: datetime | None = None) -> None:
+    """The host adds a candidate film (found as the party form finds one) and/or date to the open vote."""
+    now = now or utcnow()
+    poll = polls.poll_of(party)
+    if poll is None or not poll.is_open:
+        raise polls.PollClosed("The vote is closed.")
+    if film_text:
+        try:
+            film = find_film(film_text, party.host)
+        except FilmNotFound as error:
+            raise polls.InvalidPoll(error.message, "film") from None
+        polls.add_film(poll, film)
+    if local_start is not None:
+        polls.add_date(poll, party, local_start, now)

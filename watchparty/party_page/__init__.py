@@ -16,6 +16,7 @@ from watchparty.party_page.page import (
     render_dashboard,
     render_party_page,
 )
+from watchparty.party_page.poll import render_poll_page
 from watchparty.party_page.visitors import (
     TOKEN,
     current_viewer,
@@ -28,8 +29,11 @@ from watchparty.party_page.visitors import (
     party_for_host,
     party_page_by_token,
     remember,
+    remember_vote,
     remembered_rsvp,
+    remembered_vote,
     rsvp_by_token,
+    vote_by_token,
 )
 
 __all__ = [
@@ -50,8 +54,12 @@ __all__ = [
     "party_for_host",
     "party_page_by_token",
     "remember",
+    "remember_vote",
     "remembered_rsvp",
+    "remembered_vote",
     "render_dashboard",
     "render_party_page",
+    "render_poll_page",
     "rsvp_by_token",
+    "vote_by_token",
 ]

@@ -21,8 +21,10 @@ from watchparty.notifications import host as host_updates
 from watchparty.notifications.forms import HostUpdatesForm, InviteForm
 from watchparty.parties import service as parties_service
 from watchparty.party_clock import PartyPhase, party_phase
+from watchparty.party_page.poll import render_poll_page
 from watchparty.party_page.recap import recap
 from watchparty.party_page.sharing import share_links
+from watchparty.polls import service as polls_service
 from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import VerdictForm
@@ -93,6 +95,7 @@ def page_context(party: Party, viewer: rsvp_service.Viewer, now: datetime) -> di
         "after_film": phase.after_film,
         "recap": recap(viewer, summary, signups, companion) if phase.after_film else None,
         "countdown": countdown(party.starts_at, now),
+        "decided_note": polls_service.decided_note(party),
         # The countdown script counts from the server's clock, not the phone's (cut out of kept pages).
         "countdown_now": countdown_now(now),
         "ends_at": party.ends_at,
@@ -158,6 +161,9 @@ def render_party_page(
     With the `stamp` read with the party (by a request that writes nothing) the
     page may be one kept under it, or use rows kept under it (watchparty.cache).
     """
+    if party.undecided:
+        # The vote comes first, and nothing may show the placeholder film or start (polls).
+        return render_poll_page(party, viewer, status=status)
     now = clock.now()
     phase: PartyPhase = party_phase(party, now)
     inputs = PageInputs(

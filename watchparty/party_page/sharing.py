@@ -22,6 +22,8 @@ class ShareLinks:
 
 def invitation_text(party: Party) -> str:
     """"Anora night: we're watching Anora (2024) on Fri 11 Dec, 20:00 GMT. Will you come?" """
+    if party.undecided:  # the guests vote on the film and/or date (watchparty.polls)
+        return f"{party.title}: help pick the film and the night — vote here, no account needed."
     when = local_time(party.starts_at, party.timezone, "%a %-d %b, %H:%M %Z")
     return f"{party.title}: we're watching {party.film.title} ({party.film.year}) on {when}. Will you come?"
 

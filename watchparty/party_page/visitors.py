@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from watchparty.cache import PageStamp, party_with_stamps
 from watchparty.extensions import db, limiter
-from watchparty.models import Party, Rsvp
+from watchparty.models import Party, Poll, PollVote, Rsvp
+from watchparty.polls import service as polls_service
 from watchparty.rsvp import service
 from watchparty.security import GUEST_COOKIE_PREFIX
 
@@ -127,3 +128,44 @@ def current_viewer(party: Party) -> service.Viewer:
     user = current_user if current_user.is_authenticated else None
     rsvp = service.reply_of_user(party, user) or remembered_rsvp(party)
     return service.Viewer(party, is_host=is_host(party), rsvp=rsvp)
+
+
+# ---------------------------------------------------------------- a poll's voter (watchparty.polls)
+
+
+def _vote_cookie_name(party: Party) -> str:
+    # Under the guest prefix, so that the cache policy treats a voter as a known guest.
+    return f"{GUEST_COOKIE_PREFIX}vote{party.id}"
+
+
+def _vote_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="watchparty.poll-vote")
+
+
+def remembered_vote(party: Party, poll: Poll) -> PollVote | None:
+    """The ballot this browser cast in the party's poll (a signed cookie holding its manage token)."""
+    raw = request.cookies.get(_vote_cookie_name(party))
+    if not raw:
+        return None
+    try:
+        token = _vote_serializer().loads(raw)
+    except BadSignature:
+        return None
+    return polls_service.vote_by_token(poll, token) if is_token(token) else None
+
+
+def remember_vote(response: BaseResponse, party: Party, vote: PollVote) -> BaseResponse:
+    """This browser remembers the voter: the poll shows their answers and the counts from now on."""
+    response.set_cookie(
+        _vote_cookie_name(party), _vote_serializer().dumps(vote.manage_token), max_age=REMEMBER_DAYS * 24 * 3600,
+        path="/p/", secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax",
+    )
+    return response
+
+
+def vote_by_token(party: Party, poll: Poll | None, token: str) -> PollVote:
+    """A voter's ballot by its manage link; a wrong token is a plain 404."""
+    vote = polls_service.vote_by_token(poll, token) if poll is not None and is_token(token) else None
+    if vote is None:
+        abort(404)
+    return vote

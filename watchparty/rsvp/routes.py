@@ -9,7 +9,7 @@ import io
 from datetime import timedelta
 
 import segno
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from watchparty import cards, clock
@@ -227,6 +227,8 @@ def forget(token: str):
 @bp.get("/<token>/calendar.ics")
 def calendar(token: str):
     party = party_by_token(token)
+    if party.undecided:  # no date or film yet: the guests are voting (watchparty.polls)
+        abort(404)
     body = party_calendar(party, current_viewer(party))
     return Response(
         body,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from watchparty import activity, mail
+from watchparty import activity, clock, mail
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.links import public_url
