@@ -91,6 +91,15 @@ def make_app(database: Database, instance_path, **overrides):
     return app
 
 
+def migrating_app(database: Database, instance_path, **overrides):
+    """An app whose schema the test builds with flask_migrate's functions (as `flask db` sets them up)."""
+    from watchparty.cli import init_migrations
+
+    app = make_app(database, instance_path, **overrides)
+    init_migrations(app)
+    return app
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cheaper_password_hashing():
     """Passwords are hashed with scrypt as in production, at a 32nd of the work.

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.conftest import drop_postgres_schema, make_app, new_database
+from tests.conftest import drop_postgres_schema, migrating_app, new_database
 from watchparty.extensions import db
 from watchparty.models.page_version import STAMPED_BY
 
@@ -42,7 +42,7 @@ def table_names() -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade_and_no_drift(empty_database, tmp_path):
-    app = make_app(empty_database, tmp_path)
+    app = migrating_app(empty_database, tmp_path)
     with app.app_context():
         assert table_names() == set()
 
@@ -65,7 +65,7 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database, tmp_path):
 def test_posters_kept_as_files_before_are_copied_into_the_database(empty_database, tmp_path):
     """Before posters moved into the database each server kept its uploads on its
     own disk; upgrading copies the ones this instance has (only names we made)."""
-    app = make_app(empty_database, tmp_path)
+    app = migrating_app(empty_database, tmp_path)
     folder = tmp_path / "uploads" / "posters"
     folder.mkdir(parents=True)
     (folder / "0123456789abcdef0123456789abcdef.webp").write_bytes(b"RIFF....WEBPVP8 poster")
@@ -102,7 +102,7 @@ def test_search_columns_folded_by_unidecode_are_folded_again_with_anyascii(empty
     every stored value again: a Beijing film stored as "bei jing" is found again."""
     from tests.factories import make_film
 
-    app = make_app(empty_database, tmp_path)
+    app = migrating_app(empty_database, tmp_path)
     with app.app_context():
         flask_migrate.upgrade()
         make_film(title="北京 Story", year=2001, cast=[("Ελένη", "Κυρία")])
@@ -130,3 +130,24 @@ def test_search_columns_folded_by_unidecode_are_folded_again_with_anyascii(empty
         flask_migrate.stamp(revision="heads")  # the later revisions' tables were never dropped
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_web_workers_leave_alembic_out_and_flask_db_still_migrates(tmp_path):
+    """`flask db …` sets Flask-Migrate up when it runs: an app that only serves pages
+    never imports Alembic (with Mako and Pygments, ~10 MB in every web worker)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, WATCHPARTY_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path}/cli.db",
+               WATCHPARTY_INSTANCE_PATH=str(tmp_path / "instance"))
+    served = subprocess.run(
+        [sys.executable, "-c", "import sys; from watchparty import create_app; create_app(); "
+         "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako') if m in sys.modules))"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    assert served.stdout.strip() == "[]", served.stdout + served.stderr
+    # The CLI sets Flask-Migrate up when `flask db` runs (the system tests run `flask db upgrade`).
+    heads = subprocess.run([sys.executable, "-m", "flask", "--app", "watchparty", "db", "heads"],
+                           env=env, capture_output=True, text=True)
+    assert heads.returncode == 0 and "(head)" in heads.stdout, heads.stdout + heads.stderr

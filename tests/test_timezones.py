@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.conftest import drop_postgres_schema, make_app, new_database
+from tests.conftest import drop_postgres_schema, migrating_app, new_database
 from tests.factories import log_in, make_film, make_user
 from watchparty.extensions import db
 from watchparty.models import Party, PendingRegistration, User
@@ -148,7 +148,7 @@ def revision_before(revision: str) -> str:
 def test_the_migration_rewrites_stored_legacy_names(empty_database, tmp_path):
     from tests.factories import make_party
 
-    app = make_app(empty_database, tmp_path)
+    app = migrating_app(empty_database, tmp_path)
     with app.app_context():
         flask_migrate.upgrade()
         host = make_user(email="host@example.com", timezone="Europe/London")

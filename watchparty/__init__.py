@@ -60,14 +60,13 @@ def create_app(config: object | Mapping | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from watchparty import (
         links,
-        models,  # noqa: F401  (every model registered before Alembic looks)
+        models,  # noqa: F401  (every model registered, for the app and for Alembic)
     )
-    from watchparty.extensions import csrf, db, limiter, login_manager, migrate
+    from watchparty.extensions import csrf, db, limiter, login_manager
     from watchparty.security import DatabaseIdConverter, set_cache_policy, set_security_headers
 
     app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

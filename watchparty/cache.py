@@ -12,12 +12,12 @@ Two kinds of key, each proof against a stale page whoever made the change
   film a new stamp, from a database trigger (models/page_version.py). Under
   those stamps the party page keeps the rows it reads (`page_rows`, inside
   `reading_under(stamp)`, which only watchparty.party_page opens) and
-  itself, whole, per viewer (`cached_page`): compressed, with the two things
-  that differ per request — the session's CSRF token and the server's clock —
+  itself, whole, per viewer (`cached_page`): as runs of lines shared between
+  pages, with the two things that differ per request — the session's CSRF token and the server's clock —
   cut out and put back on every view. A hit renders nothing and runs two
   statements for a guest (the party with its stamps, their reply), one for
   the film page, plus the user's for someone signed in. Stamps are read with the party, in the same statement, and only by a
-  request that writes nothing (party_with_stamps): on
+  request that writes nothing (party_head): on
   PostgreSQL a transaction's own writes are stamped only at its commit.
 
 With VERIFY_PAGE_CACHE (the test config) every stamped hit is read or
@@ -30,6 +30,7 @@ FRAGMENT_CACHE_MAX_CHARS); old entries simply fall out.
 """
 
 import hmac
+import re
 import threading
 import zlib
 from collections import OrderedDict
@@ -37,6 +38,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import fields, is_dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -45,10 +47,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import joinedload
 
 from watchparty.extensions import db
-from watchparty.models import PageVersion, Party
+from watchparty.models import Film, PageVersion, Party, Rsvp
+from watchparty.models.party import film_end
 
 EXTENSION = "watchparty.fragments"
 DEFAULT_MAX_CHARS = 8_000_000
@@ -89,8 +91,10 @@ class FragmentCache:
             self.hits += 1
             return entry[0]
 
-    def put(self, key: Hashable, value) -> None:
-        weight = _weight(key) + _weight(value)
+    def put(self, key: Hashable, value, weight: int | None = None) -> None:
+        """Keep `value` under `key`; `weight` (what it costs to keep, in characters) if the
+        value's own text would overstate it (text shared with other entries)."""
+        weight = _weight(key) + (_weight(value) if weight is None else weight)
         # One huge fragment must not push out everything else.
         if weight > self.max_chars // 4:
             return
@@ -185,33 +189,68 @@ class PageStamp(NamedTuple):
     film: int
 
 
-# The party page's party with the stamps of what it shows, in the same statement.
+class PartyHead(NamedTuple):
+    """What a view of the party page needs before it knows whether a kept page will do:
+    the party's schedule and host, and the stamps of what its page shows. Plain
+    columns, no ORM objects: a kept page's view builds none."""
+
+    party_id: int
+    share_token: str
+    host_id: int | None
+    undecided: bool
+    status: str
+    starts_at: datetime
+    rsvp_deadline: datetime | None
+    timezone: str
+    runtime_minutes: int | None
+    users_reply_id: int | None  # the signed-in viewer's own reply, if they made one
+    stamp: PageStamp | None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def ends_at(self) -> datetime:
+        return film_end(self.starts_at, self.runtime_minutes)
+
+
+# The party page's head with the stamps of what it shows, in the same statement.
 _party_version = PageVersion.__table__.alias("party_version")
 _film_version = PageVersion.__table__.alias("film_version")
-_PARTY_WITH_STAMPS = (
-    sa.select(Party, _party_version.c.stamp, _film_version.c.stamp)
+_PARTY_HEAD = (
+    sa.select(
+        Party.id, Party.share_token, Party.host_id, Party.undecided, Party.status, Party.starts_at,
+        Party.rsvp_deadline, Party.timezone, Film.runtime_minutes,
+        sa.select(Rsvp.id)
+        .where(Rsvp.party_id == Party.id, Rsvp.user_id == sa.bindparam("user_id"))
+        .scalar_subquery(),
+        Party.film_id, _party_version.c.stamp, _film_version.c.stamp,
+    )
+    .join(Film, Film.id == Party.film_id)
     .outerjoin(_party_version, sa.and_(_party_version.c.scope == "party", _party_version.c.scope_id == Party.id))
     .outerjoin(_film_version, sa.and_(_film_version.c.scope == "film", _film_version.c.scope_id == Party.film_id))
     .where(Party.share_token == sa.bindparam("token"))
-    .options(joinedload(Party.host), joinedload(Party.film))
 )
 
 
-def party_with_stamps(token: str) -> tuple[Party, PageStamp | None] | None:
-    """The party behind a share link and the stamps of what its page shows, read together.
+def party_head(token: str, user_id: int | None) -> PartyHead | None:
+    """The party behind a share link, the reply of the signed-in user `user_id`, and
+    the stamps of what its page shows, read together.
 
     In one statement, so that everything the page reads is as new as its
     stamps or newer: on PostgreSQL each statement sees the latest commits, and
     a party read before its stamps could be kept under a stamp it predates.
     Only a request that writes nothing may keep what it reads under them.
     """
-    row = db.session.execute(_PARTY_WITH_STAMPS, {"token": token}).first()
-    if row is None or not hmac.compare_digest(row[0].share_token.encode(), token.encode()):
+    row = db.session.execute(_PARTY_HEAD, {"token": token, "user_id": user_id}).first()
+    if row is None or not hmac.compare_digest(row.share_token.encode(), token.encode()):
         return None
-    party, party_stamp, film_stamp = row
-    if party_stamp is None or film_stamp is None:
-        return party, None
-    return party, PageStamp(party.id, party_stamp, party.film_id, film_stamp)
+    party_id, _, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, film_id, *stamps = row
+    stamp = None
+    if stamps[0] is not None and stamps[1] is not None:
+        stamp = PageStamp(party_id, stamps[0], film_id, stamps[1])
+    return PartyHead(party_id, token, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, stamp)
 
 
 # The stamps the party page is being read under, set by the page's one home
@@ -260,6 +299,78 @@ def page_rows(statement: sa.Executable, params: dict) -> list[Row]:
 # The countdown's server time (rsvp/_when_where.html): cut out of a kept page, put back per view.
 NOW_ATTRIBUTE = 'data-now="{}"'
 NOW_SLOT = NOW_ATTRIBUTE.format("<now-slot>")
+_SLOTS = re.compile(f"({re.escape(CSRF_SLOT)}|{re.escape(NOW_SLOT)})")
+
+# A kept page is stored as runs of lines shared with every other kept page: the
+# pages of one party differ between viewers in a few lines (their name, their
+# reply, their claims), so 300 guests' pages of a large party keep its ~2,500
+# distinct lines once plus a tuple of references each, and a view joins bytes
+# (no decompressing, decoding or encoding of the whole page). A run ends after
+# a line whose checksum ends in three zero bits, so runs start and end at the
+# same lines in every viewer's page, whatever differs before them.
+_RUN_END_MASK = 0b111
+_RUN_TABLE_MAX = 50_000  # distinct runs remembered for sharing; beyond it, sharing starts afresh
+_runs: dict[bytes, bytes] = {}
+
+
+class KeptPage(NamedTuple):
+    """A page as kept: its text between the slots (shared runs of lines), and what each slot holds."""
+
+    parts: tuple[tuple[bytes, ...], ...]
+    slots: tuple[str, ...]  # CSRF_SLOT or NOW_SLOT, one fewer than parts
+
+
+def _shared_runs(text: str) -> tuple[tuple[bytes, ...], int]:
+    """`text` as runs of lines, each the same object as any equal run already kept,
+    and how many bytes of them were new (what keeping them costs)."""
+    if len(_runs) > _RUN_TABLE_MAX:
+        _runs.clear()  # kept pages hold their runs; only later pages stop sharing with them
+    runs: list[bytes] = []
+    new_bytes = 0
+    run: list[bytes] = []
+    for line in text.encode().splitlines(keepends=True):
+        run.append(line)
+        if zlib.crc32(line) & _RUN_END_MASK == 0:
+            joined = b"".join(run)
+            shared = _runs.setdefault(joined, joined)
+            new_bytes += len(joined) if shared is joined else 0
+            runs.append(shared)
+            run = []
+    if run:
+        joined = b"".join(run)
+        shared = _runs.setdefault(joined, joined)
+        new_bytes += len(joined) if shared is joined else 0
+        runs.append(shared)
+    return tuple(runs), new_bytes
+
+
+def _keep(holed: str) -> tuple[KeptPage, int]:
+    """The holed page as kept, and its weight for the cache's size bound."""
+    pieces = _SLOTS.split(holed)
+    parts, weight = [], 0
+    for text in pieces[::2]:
+        runs, new_bytes = _shared_runs(text)
+        parts.append(runs)
+        weight += new_bytes + 8 * len(runs)
+    return KeptPage(tuple(parts), tuple(pieces[1::2])), weight
+
+
+def _holed(kept: KeptPage) -> str:
+    """The kept page with its slots, as it was cut (to compare with a fresh render)."""
+    texts = [b"".join(part).decode() for part in kept.parts]
+    return "".join(text + slot for text, slot in zip(texts, (*kept.slots, ""), strict=True))
+
+
+def _fill(kept: KeptPage, now_text: str) -> bytes:
+    """The kept page for this view: this session's CSRF token and the server's time in their slots."""
+    filling = {NOW_SLOT: NOW_ATTRIBUTE.format(now_text).encode()}
+    if CSRF_SLOT in kept.slots:  # no form: no token, and no session made for one
+        filling[CSRF_SLOT] = generate_csrf().encode()
+    out: list[bytes] = list(kept.parts[0])
+    for slot, part in zip(kept.slots, kept.parts[1:], strict=True):
+        out.append(filling[slot])
+        out += part
+    return b"".join(out)
 
 
 def _csrf_field() -> str:
@@ -274,11 +385,6 @@ def _cut_holes(html: str, now_text: str) -> str:
     return html.replace(NOW_ATTRIBUTE.format(now_text), NOW_SLOT) if now_text else html
 
 
-def _fill_holes(kept: str, now_text: str) -> str:
-    html = kept.replace(NOW_SLOT, NOW_ATTRIBUTE.format(now_text)) if now_text else kept
-    return fill_csrf_slots(Markup(html))  # noqa: S704 - a page we rendered
-
-
 def signed_in_as() -> tuple | None:
     """The signed-in user as the base layout (and a reply form) shows them, for page keys."""
     if not current_user.is_authenticated:
@@ -286,15 +392,16 @@ def signed_in_as() -> tuple | None:
     return (current_user.id, current_user.display_name, current_user.email)
 
 
-def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str = "") -> str:
+def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str = "") -> str | bytes:
     """A whole page for one viewer, kept per worker under `key` (None, or a flash message
-    waiting in the session: rendered every time).
+    waiting in the session: rendered every time); a kept page comes back as UTF-8 bytes.
 
     The key must hold everything the page shows but its CSRF token and the
     server's time `now_text` (the countdown's data-now, if the page has one):
     the stamps of what it reads, who is looking (`signed_in_as`), and where
-    the clock stands. A page is kept compressed (a large party's is ~150 kB,
-    ~12 kB compressed).
+    the clock stands. A page is kept as runs of lines shared between pages
+    (see KeptPage): a large party's 300 guests' pages (~175 kB each) keep
+    ~250 kB of text between them, plus ~3 kB of references each.
     """
     if key is None or "_flashes" in session or not current_app.config.get("KEEP_WHOLE_PAGES", True):
         return render()  # (a message to show once would come back)
@@ -302,12 +409,13 @@ def cached_page(key: Hashable | None, render: Callable[[], str], now_text: str =
     kept = fragments().get(full_key)
     verify = current_app.config.get("VERIFY_PAGE_CACHE")
     if kept is not None and not verify:
-        return _fill_holes(zlib.decompress(kept).decode(), now_text)
+        return _fill(kept, now_text)
     html = render()
     holed = _cut_holes(html, now_text)
     if kept is None:
-        fragments().put(full_key, zlib.compress(holed.encode(), 1))
-    elif (was := zlib.decompress(kept).decode()) != holed:
+        page, weight = _keep(holed)
+        fragments().put(full_key, page, weight=weight)
+    elif (was := _holed(kept)) != holed:
         raise StaleCache(f"kept page differs from a fresh render under key {key!r}:\n{_first_difference(was, holed)}")
     return html
 

@@ -2,7 +2,7 @@
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
 from watchparty.extensions import db
 
@@ -74,11 +74,39 @@ def mail_status_command():
         click.echo(f"failed {row.id} {row.created_at:%Y-%m-%d %H:%M} to {row.recipient}: {row.subject} — {row.last_error}")
 
 
+def init_migrations(app: Flask) -> None:
+    """Flask-Migrate for `app` (the migrations folder, batch mode for SQLite's ALTERs):
+    what `flask db …` and flask_migrate's functions need, set up once."""
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    from watchparty import resource_dir
+
+    Migrate(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+
+
+@click.command(
+    "db", add_help_option=False, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
+@click.pass_context
+def migration_commands(ctx: click.Context) -> None:
+    """Database migrations: Flask-Migrate's `flask db …` (`flask db --help`)."""
+    # Set up and imported only when used: Alembic, with the Mako and Pygments it
+    # imports, would cost every web worker ~10 MB it never uses.
+    from flask_migrate.cli import db as commands
+
+    info = ctx.ensure_object(ScriptInfo)
+    init_migrations(info.load_app())
+    commands.main(args=ctx.args, prog_name=ctx.command_path, obj=info, standalone_mode=False)
+
+
 def register_commands(app: Flask) -> None:
     from watchparty.films.cli import films_group
     from watchparty.parties.cli import parties_group
     from watchparty.reviews.cli import reviews_group
 
+    app.cli.add_command(migration_commands)
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_group)
     app.cli.add_command(films_group)

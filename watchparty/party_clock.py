@@ -9,10 +9,9 @@ cache read a `PartyPhase` instead of comparing times themselves.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from watchparty.models import Party
 from watchparty.templating import local_time
 
 # The morning after: the first MORNING_AFTER_AT in the party's zone at least
@@ -37,12 +36,29 @@ _CLOSED = {
 }
 
 
+class Schedule(Protocol):
+    """What a phase reads of a party: a Party, or the party page's head (watchparty.cache.PartyHead)."""
+
+    @property
+    def undecided(self) -> bool: ...
+    @property
+    def is_cancelled(self) -> bool: ...
+    @property
+    def rsvp_deadline(self) -> datetime | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class PartyPhase:
     """A party at one moment. `moments` is everything here that changes with time,
     so two views whose phases have equal moments show the same."""
 
-    party: Party
+    party: Schedule
     cancelled: bool
     deadline_passed: bool
     started: bool
@@ -84,7 +100,7 @@ class PartyPhase:
         return _CLOSED[what, moment].format(deadline=shown)
 
 
-def party_phase(party: Party, now: datetime) -> PartyPhase:
+def party_phase(party: Schedule, now: datetime) -> PartyPhase:
     """Where `party` stands at `now`. An undecided party has not started, whatever
     its placeholder start says: it has no start yet."""
     decided = not party.undecided
@@ -98,7 +114,7 @@ def party_phase(party: Party, now: datetime) -> PartyPhase:
     )
 
 
-def morning_after(party: Party) -> datetime:
+def morning_after(party: Schedule) -> datetime:
     """When the party's "How was it?" email is due (aware UTC): the first 09:00 in
     the party's time zone at least six hours after the film ends."""
     zone = ZoneInfo(party.timezone)

@@ -38,6 +38,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
+
+def film_end(starts_at: datetime, runtime_minutes: int | None) -> datetime:
+    """When a party's film should be over: start + runtime, or start + 3 hours
+    (better to hold spoilers a little too long). The one definition."""
+    return starts_at + (timedelta(minutes=runtime_minutes) if runtime_minutes else DEFAULT_LENGTH)
+
+
 class Party(Base):
     __tablename__ = "party"
 
@@ -113,11 +120,9 @@ class Party(Base):
 
     @property
     def ends_at(self) -> datetime:
-        """When the film should be over: start + runtime, or start + 3 hours (better to
-        hold spoilers a little too long). The one definition: the calendar event's end,
-        the spoiler guard and the party's phase (watchparty.party_clock) all read it."""
-        runtime = self.film.runtime_minutes if self.film is not None else None
-        return self.starts_at + (timedelta(minutes=runtime) if runtime else DEFAULT_LENGTH)
+        """When the film should be over (`film_end`): the calendar event's end, the
+        spoiler guard and the party's phase (watchparty.party_clock) all read it."""
+        return film_end(self.starts_at, self.film.runtime_minutes if self.film is not None else None)
 
     def __repr__(self) -> str:
         return f"<Party {self.id} {self.title!r}>"

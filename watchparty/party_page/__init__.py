@@ -15,6 +15,7 @@ from watchparty.party_page.page import (
     page_context,
     render_dashboard,
     render_party_page,
+    show_party_page,
 )
 from watchparty.party_page.poll import render_poll_page
 from watchparty.party_page.visitors import (
@@ -27,12 +28,13 @@ from watchparty.party_page.visitors import (
     is_token,
     party_by_token,
     party_for_host,
-    party_page_by_token,
+    party_head_by_token,
     remember,
     remember_vote,
-    remembered_rsvp,
     remembered_vote,
     rsvp_by_token,
+    viewer_reply_id,
+    viewer_with_reply,
     vote_by_token,
 )
 
@@ -52,14 +54,16 @@ __all__ = [
     "page_context",
     "party_by_token",
     "party_for_host",
-    "party_page_by_token",
+    "party_head_by_token",
     "remember",
     "remember_vote",
-    "remembered_rsvp",
     "remembered_vote",
     "render_dashboard",
     "render_party_page",
     "render_poll_page",
     "rsvp_by_token",
+    "show_party_page",
+    "viewer_reply_id",
+    "viewer_with_reply",
     "vote_by_token",
 ]

@@ -10,20 +10,24 @@ phase — taken from the same `PageInputs` the render uses.
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from watchparty import clock
-from watchparty.cache import PageStamp, cached_fragment, cached_page, reading_under, signed_in_as
+from watchparty.cache import PageStamp, PartyHead, cached_fragment, cached_page, reading_under, signed_in_as
+from watchparty.extensions import db
 from watchparty.forms import EmptyForm
-from watchparty.models import Party
+from watchparty.models import Party, Rsvp
 from watchparty.notifications import host as host_updates
 from watchparty.notifications.forms import HostUpdatesForm, InviteForm
 from watchparty.parties import service as parties_service
-from watchparty.party_clock import PartyPhase, party_phase
+from watchparty.party_clock import party_phase
 from watchparty.party_page.poll import render_poll_page
 from watchparty.party_page.recap import recap
 from watchparty.party_page.sharing import share_links
+from watchparty.party_page.visitors import is_host, viewer_reply_id, viewer_with_reply
 from watchparty.polls import service as polls_service
 from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
@@ -154,42 +158,77 @@ def render_party_page(
     verdict_form: VerdictForm | None = None,
     signup_refusal: SignupRefusal | None = None,
     comment_form: CommentForm | None = None,
-    stamp: PageStamp | None = None,
 ):
-    """The party page for `viewer`, with any refused form filled in beside its field.
-
-    With the `stamp` read with the party (by a request that writes nothing) the
-    page may be one kept under it, or use rows kept under it (watchparty.cache).
-    """
+    """The party page for `viewer`, rendered now, with any refused form filled in beside its field."""
     if party.undecided:
         # The vote comes first, and nothing may show the placeholder film or start (polls).
         return render_poll_page(party, viewer, status=status)
+    html = _render(
+        party, viewer, clock.now(), None, reply_form=reply_form, verdict_form=verdict_form,
+        signup_refusal=signup_refusal, comment_form=comment_form,
+    )
+    return html, status
+
+
+def show_party_page(head: PartyHead):
+    """The party page as the share link shows it (GET): kept per viewer under the
+    stamps read with the head (watchparty.cache), so that a view of a kept page
+    reads two rows (the head, the viewer's reply id) and builds no ORM object."""
+    reply_id = viewer_reply_id(head.party_id, head.users_reply_id)
+    if head.stamp is None or head.undecided:
+        return render_party_page(*_party_and_viewer(head.party_id, reply_id))
     now = clock.now()
-    phase: PartyPhase = party_phase(party, now)
     inputs = PageInputs(
-        is_host=viewer.is_host,
-        reply_id=viewer.rsvp.id if viewer.rsvp is not None else None,
+        is_host=is_host(head),
+        reply_id=reply_id,
         signed_in_as=signed_in_as(),
-        countdown=countdown(party.starts_at, now),
-        phase=phase.moments,
+        countdown=countdown(head.starts_at, now),
+        phase=party_phase(head, now).moments,
     )
 
     def render() -> str:
-        with reading_under(stamp):
-            context = page_context(party, viewer, now)
-            # Announcements and comments: what this viewer may see depends on their reply's
-            # status, seen-it and id, which the key holds (reply_id) or the party's stamp does.
-            talk = talk_service.party_talk(party, viewer, now)
-        form = reply_form if reply_form is not None or viewer.rsvp is not None else new_reply_form(party)
-        rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
-        return render_template(
-            "rsvp/party.html", form=form, verdict_form=rating_form, signup_refusal=signup_refusal, talk=talk,
-            comment_form=comment_form or CommentForm(formdata=None), **context
-        )
+        return _render(*_party_and_viewer(head.party_id, reply_id), now, head.stamp)
 
-    refused = reply_form is not None or verdict_form is not None or signup_refusal is not None or comment_form is not None
-    key = ("rsvp/party.html", stamp, inputs) if stamp is not None and not refused else None
-    return cached_page(key, render, countdown_now(now)), status
+    return cached_page(("rsvp/party.html", head.stamp, inputs), render, countdown_now(now)), 200
+
+
+_PARTY_AND_REPLY = (
+    sa.select(Party, Rsvp)
+    .outerjoin(Rsvp, sa.and_(Rsvp.party_id == Party.id, Rsvp.id == sa.bindparam("reply_id")))
+    .where(Party.id == sa.bindparam("party_id"))
+    .options(joinedload(Party.host), joinedload(Party.film))
+)
+
+
+def _party_and_viewer(party_id: int, reply_id: int | None) -> tuple[Party, rsvp_service.Viewer]:
+    """The party with its host and film (the page shows both) and the viewer's reply, in one statement."""
+    party, rsvp = db.session.execute(_PARTY_AND_REPLY, {"party_id": party_id, "reply_id": reply_id}).one()
+    return party, viewer_with_reply(party, rsvp)
+
+
+def _render(
+    party: Party,
+    viewer: rsvp_service.Viewer,
+    now: datetime,
+    stamp: PageStamp | None,
+    *,
+    reply_form: RsvpForm | None = None,
+    verdict_form: VerdictForm | None = None,
+    signup_refusal: SignupRefusal | None = None,
+    comment_form: CommentForm | None = None,
+) -> str:
+    """The party page's HTML; with a `stamp`, rows are read through what is kept under it."""
+    with reading_under(stamp):
+        context = page_context(party, viewer, now)
+        # Announcements and comments: what this viewer may see depends on their reply's
+        # status, seen-it and id, which a kept page's key holds (reply_id) or the party's stamp does.
+        talk = talk_service.party_talk(party, viewer, now)
+    form = reply_form if reply_form is not None or viewer.rsvp is not None else new_reply_form(party)
+    rating_form = verdict_form if verdict_form is not None else _verdict_form(context["companion"])
+    return render_template(
+        "rsvp/party.html", form=form, verdict_form=rating_form, signup_refusal=signup_refusal, talk=talk,
+        comment_form=comment_form or CommentForm(formdata=None), **context
+    )
 
 
 def render_dashboard(

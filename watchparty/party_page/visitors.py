@@ -12,7 +12,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
-from watchparty.cache import PageStamp, party_with_stamps
+from watchparty.cache import PartyHead, party_head
 from watchparty.extensions import db, limiter
 from watchparty.models import Party, Poll, PollVote, Rsvp
 from watchparty.polls import service as polls_service
@@ -47,12 +47,13 @@ def party_by_token(token: str) -> Party:
     return party
 
 
-def party_page_by_token(token: str) -> tuple[Party, PageStamp | None]:
-    """The party and its page's stamps (cache.party_with_stamps); 404 as party_by_token."""
-    found = party_with_stamps(token) if is_token(token) else None
-    if found is None:
+def party_head_by_token(token: str) -> PartyHead:
+    """The party page's head (cache.party_head) for the signed-in user; 404 as party_by_token."""
+    user_id = current_user.id if current_user.is_authenticated else None
+    head = party_head(token, user_id) if is_token(token) else None
+    if head is None:
         abort(404)
-    return found
+    return head
 
 
 def rsvp_by_token(party: Party, manage_token: str) -> Rsvp:
@@ -66,27 +67,31 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="watchparty.rsvp-remember")
 
 
-def _cookie_name(party: Party) -> str:
-    return f"{GUEST_COOKIE_PREFIX}{party.id}"
+def _cookie_name(party_id: int) -> str:
+    return f"{GUEST_COOKIE_PREFIX}{party_id}"
 
 
 def guest_cookie(party: Party, rsvp: Rsvp) -> tuple[str, str]:
     """The name and value of the cookie that makes a browser remember `rsvp`."""
-    return _cookie_name(party), _serializer().dumps(rsvp.manage_token)
+    return _cookie_name(party.id), _serializer().dumps(rsvp.manage_token)
 
 
-def remembered_rsvp(party: Party) -> Rsvp | None:
-    """The reply this browser made to the party (signed cookie holding its manage token)."""
-    raw = request.cookies.get(_cookie_name(party))
+def _remembered_token(party_id: int) -> str | None:
+    """The manage token this browser keeps for the party (a signed cookie), if any."""
+    raw = request.cookies.get(_cookie_name(party_id))
     if not raw:
         return None
     try:
         token = _serializer().loads(raw)
     except BadSignature:
         return None
-    if not is_token(token):
-        return None
-    return service.rsvp_by_manage_token(party, token)
+    return token if is_token(token) else None
+
+
+def viewer_reply_id(party_id: int, users_reply: int | None) -> int | None:
+    """The id of the reply the viewer sees as theirs (rsvp.service.viewers_reply_id),
+    given the signed-in user's own reply (`users_reply`), already read."""
+    return service.viewers_reply_id(party_id, users_reply, _remembered_token(party_id))
 
 
 def remember(response: BaseResponse, party: Party, rsvp: Rsvp) -> BaseResponse:
@@ -108,7 +113,7 @@ def remember(response: BaseResponse, party: Party, rsvp: Rsvp) -> BaseResponse:
 def forget_guest(response: BaseResponse, party: Party) -> BaseResponse:
     """"Not you?": this browser stops remembering the reply (the reply itself stays)."""
     for path in REMEMBER_PATHS:
-        response.delete_cookie(_cookie_name(party), path=path)
+        response.delete_cookie(_cookie_name(party.id), path=path)
     return response
 
 
@@ -120,13 +125,19 @@ def party_for_host(party_id: int) -> Party:
     return party
 
 
-def is_host(party: Party) -> bool:
+def is_host(party: Party | PartyHead) -> bool:
     return current_user.is_authenticated and party.host_id == current_user.id
 
 
 def current_viewer(party: Party) -> service.Viewer:
-    user = current_user if current_user.is_authenticated else None
-    rsvp = service.reply_of_user(party, user) or remembered_rsvp(party)
+    """Who is looking at `party`."""
+    user_id = current_user.id if current_user.is_authenticated else None
+    reply_id = viewer_reply_id(party.id, service.users_reply_id(party.id, user_id))
+    return viewer_with_reply(party, db.session.get(Rsvp, reply_id) if reply_id is not None else None)
+
+
+def viewer_with_reply(party: Party, rsvp: Rsvp | None) -> service.Viewer:
+    """The viewer whose reply is `rsvp` (found by viewer_reply_id)."""
     return service.Viewer(party, is_host=is_host(party), rsvp=rsvp)
 
 

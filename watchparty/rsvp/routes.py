@@ -26,10 +26,11 @@ from watchparty.party_page import (
     new_reply_form,
     page_context,
     party_by_token,
-    party_page_by_token,
+    party_head_by_token,
     remember,
     render_party_page,
     rsvp_by_token,
+    show_party_page,
 )
 from watchparty.reviews import verdicts as reviews_verdicts
 from watchparty.reviews.forms import VerdictForm
@@ -56,8 +57,7 @@ def _reply_fields(form: RsvpForm) -> service.ReplyFields:
 
 @bp.get("/<token>")
 def party(token: str):
-    party, stamp = party_page_by_token(token)
-    return render_party_page(party, current_viewer(party), stamp=stamp)
+    return show_party_page(party_head_by_token(token))
 
 
 @bp.post("/<token>/rsvp")

@@ -96,6 +96,35 @@ def reply_of_user(party: Party, user: User | None) -> Rsvp | None:
     return db.session.scalar(_REPLY_OF_USER, {"party_id": party.id, "user_id": user.id})
 
 
+_USERS_REPLY_ID = sa.select(Rsvp.id).where(
+    Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id")
+)
+_REPLY_ID_BY_MANAGE_TOKEN = sa.select(Rsvp.id, Rsvp.manage_token).where(
+    Rsvp.party_id == sa.bindparam("party_id"), Rsvp.manage_token == sa.bindparam("token")
+)
+
+
+def users_reply_id(party_id: int, user_id: int | None) -> int | None:
+    """The id of a signed-in user's reply to the party, if any."""
+    if user_id is None:
+        return None
+    return db.session.scalar(_USERS_REPLY_ID, {"party_id": party_id, "user_id": user_id})
+
+
+def viewers_reply_id(party_id: int, users_reply: int | None, remembered_token: str | None) -> int | None:
+    """Which reply a viewer sees as theirs: the signed-in user's own (`users_reply`,
+    users_reply_id), else the one their browser remembers (its manage token).
+    The rule, once; ids only, so that a view served from a kept page loads no reply."""
+    if users_reply is not None:
+        return users_reply
+    if remembered_token is None:
+        return None
+    row = db.session.execute(_REPLY_ID_BY_MANAGE_TOKEN, {"party_id": party_id, "token": remembered_token}).first()
+    if row is None or not hmac.compare_digest(row.manage_token.encode(), remembered_token.encode()):
+        return None
+    return row.id
+
+
 def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp | None:
     """The reply a duplicate collided with: the same account first, then the same email."""
     rsvp = reply_of_user(party, user)
