@@ -173,6 +173,16 @@ def test_a_forged_or_foreign_cookie_is_ignored(app, party):
     assert 'name="response"' in page and ADDRESS not in page
 
 
+def test_a_browser_that_replied_to_two_parties_is_known_on_each_as_its_own_guest(client, host, film, party):
+    # The page's head finds the viewer's reply among every token the browser keeps.
+    other = make_party(host, film, title="Second night", capacity=None)
+    reply(client, party, name="Bob", response="going")
+    reply(client, other, name="Robert", response="maybe")
+    first, second = client.get(f"/p/{party.share_token}").text, client.get(f"/p/{other.share_token}").text
+    assert "You're going" in unescape(first) and "Bob" in first and "Robert" not in first
+    assert "maybe" in unescape(second).lower() and "Robert" in second and 'name="response"' not in second
+
+
 def test_not_you_forgets_the_guest_on_this_browser(client, party):
     reply(client, party)
     assert 'name="response"' not in client.get(f"/p/{party.share_token}").text

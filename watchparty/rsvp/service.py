@@ -115,14 +115,17 @@ def viewers_reply_id(party_id: int, users_reply: int | None, remembered_token: s
     """Which reply a viewer sees as theirs: the signed-in user's own (`users_reply`,
     users_reply_id), else the one their browser remembers (its manage token).
     The rule, once; ids only, so that a view served from a kept page loads no reply."""
-    if users_reply is not None:
+    if users_reply is not None or remembered_token is None:
         return users_reply
-    if remembered_token is None:
-        return None
     row = db.session.execute(_REPLY_ID_BY_MANAGE_TOKEN, {"party_id": party_id, "token": remembered_token}).first()
     if row is None or not hmac.compare_digest(row.manage_token.encode(), remembered_token.encode()):
         return None
-    return row.id
+    return preferred_reply_id(users_reply, row.id)
+
+
+def preferred_reply_id(users_reply: int | None, remembered_reply: int | None) -> int | None:
+    """The rule itself: a signed-in user's own reply comes before the one their browser remembers."""
+    return users_reply if users_reply is not None else remembered_reply
 
 
 def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp | None:
