@@ -13,9 +13,9 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import URL, DataRequired, NumberRange, Optional, StopValidation, ValidationError
 
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, Length, strip
 from watchparty.models.review import VERDICT_SCORES
 from watchparty.reviews.service import (
     ARTICLE_MAX_CHARS,
