@@ -37,7 +37,7 @@ def engine_options(url: str) -> dict:
             # failover in progress, a dropped network): give up, so the visitor
             # gets the 503 page instead of a request that never ends. The limit
             # holds per attempt, and with sslmode=prefer a silent host gets two
-            # (with SSL, then without): 2 × 4 s keeps the 503 under 10 s.
+            # (with SSL, then without): twice 4 s keeps the 503 under 10 s.
             "connect_args": {"connect_timeout": 4},
         }
     return {"connect_args": {"timeout": 15}}
