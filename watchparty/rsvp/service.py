@@ -14,10 +14,10 @@ from watchparty import activity, clock, mail
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.links import public_url
-from watchparty.models import Party, Rsvp, User, utcnow
+from watchparty.models import Invitation, Party, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import seats
-from watchparty.rsvp.calendar import calendar_attachment
+from watchparty.rsvp.calendar import calendar_attachment, removal_attachment
 from watchparty.signups import claims
 
 if TYPE_CHECKING:
@@ -340,8 +340,10 @@ def withdraw_reply(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
 def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     """The host removes a reply; its seats go to the waitlist, whose guests seated
     by it are told, and its sign-ups go back on the list. The activity says so
-    (a "removed" line: the reason for the seats that follow). Returns those
-    seated; None if no such guest."""
+    (a "removed" line: the reason for the seats that follow). The guest gets one
+    kind email with the event's cancellation (send_removed), and the host's
+    invitation to their address stops, so no announcement or nudge finds them
+    afterwards. Returns those seated; None if no such guest."""
     # Party row first, reply rows second: the order every seat change locks in,
     # so a guest editing their reply at this moment cannot deadlock with us.
     seats.lock_party(party.id)
@@ -355,8 +357,11 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     held = rsvp.seats
     released = claims.release_preview(rsvp).labels
     # By name, not by reply: the reply row goes below, and the line stays on the dashboard.
+    now = clock.now()
     activity.record(party, "removed", rsvp.name, {"response": rsvp.response, "seats": held, "released": released},
-                    clock.now())
+                    now)
+    send_removed(rsvp, bool(released), now)
+    _stop_invitation(party, rsvp.email)
     _release_signups(rsvp)
     db.session.delete(rsvp)
     db.session.flush()
@@ -367,6 +372,16 @@ def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
     for other in seated:
         send_seated(other)
     return seated
+
+
+def _stop_invitation(party: Party, email: str | None) -> None:
+    # The invitation's "stop emails" flag, set for them: "invited, not replied" (announcements,
+    # the unreplied nudge) would otherwise find the address again once its reply is gone.
+    if email:
+        db.session.execute(
+            sa.update(Invitation).where(Invitation.party_id == party.id, Invitation.email == email)
+            .values(emails_stopped=True)
+        )
 
 
 def _settle_signups(rsvp: Rsvp) -> None:
@@ -527,6 +542,25 @@ def send_manage_link(rsvp: Rsvp, now: datetime | None = None) -> bool:
 def send_new_link(rsvp: Rsvp) -> bool:
     """The host changed the share link: the guest's personal link changed with it."""
     return email_guest(rsvp, f"New link for {rsvp.party.title}", "rsvp_new_link")
+
+
+def send_removed(rsvp: Rsvp, released_signups: bool, now: datetime) -> bool:
+    """The host took this guest off the list: one kind email, with the event's
+    cancellation for their calendar and no link that still acts (their reply and
+    its manage link are about to go; the share link is not for them any more).
+    Not once the party has started or was cancelled (they heard of that already).
+    The footer keeps the site-wide "never email me" link, which needs no reply."""
+    party = rsvp.party
+    phase = party_phase(party, now)
+    if phase.started or phase.cancelled or not is_mailable(rsvp):
+        return False
+    to = address_of(rsvp)
+    mail.queue_template(
+        to, f"You're no longer on the guest list for {party.title}", "rsvp_removed", party_id=party.id,
+        rsvp=rsvp, party=party, viewer=Viewer(party), released_signups=released_signups,
+        attachments=(removal_attachment(party, Viewer(party), to),),
+    )
+    return True
 
 
 def send_seated(rsvp: Rsvp) -> bool:
