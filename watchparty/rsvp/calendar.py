@@ -16,8 +16,8 @@ from watchparty.links import public_url
 from watchparty.mail import Attachment
 from watchparty.models import Party
 
-if TYPE_CHECKING:  # the RSVP service attaches these files to its emails
-    from watchparty.rsvp.service import Viewer
+if TYPE_CHECKING:  # the RSVP emails attach these files
+    from watchparty.rsvp.lookups import Viewer
 
 PRODID = "-//Watchparty//Watchparty parties//EN"
 
