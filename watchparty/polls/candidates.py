@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty import mail
 from watchparty.errors import DomainError
-from watchparty.extensions import changed_rows, db
+from watchparty.extensions import db
 from watchparty.models import Film, Party, Poll, PollDate, PollDateAnswer, PollFilm, PollFilmAnswer, PollVote
 from watchparty.models.poll import DATES_MAX, DATES_MIN, FILMS_MAX, FILMS_MIN
 from watchparty.polls.errors import InvalidPoll, PollClosed, PollFull
@@ -201,20 +201,19 @@ def nominate(poll: Poll, film: Film, voter: PollVote | None, name: str, email: s
     count = sa.select(sa.func.count()).select_from(PollFilm).where(PollFilm.poll_id == poll.id).scalar_subquery()
     position = sa.select(sa.func.coalesce(sa.func.max(PollFilm.position), -1) + 1).where(
         PollFilm.poll_id == poll.id).scalar_subquery()
-    guarded = sa.insert(PollFilm).from_select(
+    # Read by RETURNING, not the row count: on PostgreSQL this INSERT … SELECT reported -1 rows.
+    guarded = sa.insert(PollFilm.__table__).from_select(
         ["poll_id", "film_id", "position", "nominated_by_id"],
         sa.select(sa.literal(poll.id), sa.literal(film.id), position, sa.literal(voter.id)).where(count < FILMS_MAX),
-    )
+    ).returning(PollFilm.__table__.c.id)
     try:
         with db.session.begin_nested():
-            inserted = changed_rows(db.session.execute(guarded))
+            inserted = db.session.execute(guarded).scalar()
     except IntegrityError:
         raise InvalidPoll("That nomination was already made: the page shows the current films.", "film") from None
-    if inserted != 1:
+    if inserted is None:
         raise PollFull(f"The vote already has {FILMS_MAX} films, the most it takes: tick the ones you'd watch.", "film")
-    candidate = db.session.scalars(
-        sa.select(PollFilm).where(PollFilm.poll_id == poll.id, PollFilm.film_id == film.id)
-    ).one()
+    candidate = db.session.get_one(PollFilm, inserted)
     db.session.add(PollFilmAnswer(vote_id=voter.id, film_id=candidate.id, approves=True, seen_it=False))
     db.session.flush()
     db.session.expire(poll)
