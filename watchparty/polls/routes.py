@@ -127,19 +127,20 @@ def pick(token: str):
         abort(403)
     poll = _poll_or_404(party)
     form = PickForm()
+    status = 422
     if form.validate_on_submit():
         try:
             decision = service.pick_winners(poll, party, form.film.data, form.date.data, now=clock.now())
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            status = error.status
         else:
             db.session.commit()
             flash(f"Decided. We've emailed the {decision.emailed} voter{'s' if decision.emailed != 1 else ''} "
                   "who gave an address.", "success")
             return redirect(url_for("rsvp.party", token=party.share_token))
     results = service.poll_results(poll)
-    status = 409 if not results.waits_for_host else 422
     return render_template("polls/pick.html", party=party, poll=poll, results=results, pick_form=form), status
 
 
