@@ -4,11 +4,14 @@ the race for the last free place is in tests/test_poll_concurrency.py."""
 
 import sqlalchemy as sa
 
+from tests import test_polls
 from tests.factories import make_film
-from tests.test_polls import create_poll_party, films, vote  # noqa: F401 (films is a fixture)
+from tests.test_polls import create_poll_party, vote
 from watchparty.extensions import db
 from watchparty.models import PollFilm, PollFilmAnswer, PollVote
 from watchparty.polls import service as polls
+
+films = test_polls.films  # the fixture: three catalogue films to choose between
 
 
 def nominate(client, party, film, name="", email="", expect=302):

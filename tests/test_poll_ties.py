@@ -7,12 +7,15 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from tests import test_polls
 from tests.mailbox import first_link, text_body
-from tests.test_polls import create_poll_party, films, local, vote  # noqa: F401 (films is a fixture)
+from tests.test_polls import create_poll_party, local, vote
 from watchparty import mail
 from watchparty.extensions import db
 from watchparty.models import Party, PollVote
 from watchparty.polls import service as polls
+
+films = test_polls.films  # the fixture: three catalogue films to choose between
 
 
 def fresh(party) -> Party:
