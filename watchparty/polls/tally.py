@@ -38,6 +38,7 @@ class FilmTally:
     seen: int = 0
     mine: bool = False
     i_have_seen: bool = False
+    nominator: str | None = None  # the guest who nominated it (None: the host's)
     names: list[str] = field(default_factory=list)
 
     def not_seen(self, voters: int) -> int:
@@ -100,7 +101,8 @@ def poll_results(poll: Poll, mine: PollVote | None = None) -> PollResults:
         sa.select(PollVote).where(PollVote.poll_id == poll.id).order_by(PollVote.created_at, PollVote.id)
     ).all()
     names = {vote.id: vote.name for vote in votes}
-    films = {candidate.id: FilmTally(candidate, film) for candidate, film in candidates}
+    films = {candidate.id: FilmTally(candidate, film, nominator=names.get(candidate.nominated_by_id or 0))
+             for candidate, film in candidates}
     date_tallies = {date.id: DateTally(date) for date in dates}
     vote_ids = sa.select(PollVote.id).where(PollVote.poll_id == poll.id).scalar_subquery()
     answers = db.session.execute(
