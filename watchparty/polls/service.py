@@ -7,7 +7,9 @@ candidate film and the latest candidate date, and nothing presents them: the
 party clock gives an undecided party no start, no deadline and no end
 (watchparty.party_clock), replies and sign-ups wait, reminders and the morning
 after skip it, cards and the .ics say nothing about a date or film. Closing the
-poll writes the winners into the party and clears the flag, in one transaction.
+poll writes the winners into the party and clears the flag, in one transaction;
+a tie the rules cannot break closes the vote but leaves the party undecided until
+the host picks (closing.pick_winners).
 
 Films are chosen by approval voting, dates by most "yes" then most "if need be";
 a tie the rules cannot break goes to the host (watchparty.polls.tally).
