@@ -158,13 +158,15 @@ def announcement(world: World) -> int:
 
 
 def world_poll(world: World):
-    """An open poll on the world's party (two films, two dates) with one vote (made on first use)."""
+    """An open poll on the world's party (two films, two dates, open to nominations) with one
+    vote (made on first use)."""
     if "poll" not in world.__dict__:
         from tests.factories import make_film
         from watchparty.models import Poll, PollDate, PollFilm, PollVote
 
         second = make_film(f"World {world.n} Other Film", 2020)
-        poll = Poll(party_id=world.party.id, decides_film=True, decides_date=True)
+        world.nominee = make_film(f"World {world.n} Nominee", 2021)  # in the catalogue, not yet in the vote
+        poll = Poll(party_id=world.party.id, decides_film=True, decides_date=True, guests_nominate=True)
         poll.films = [PollFilm(film_id=world.film.id, position=0), PollFilm(film_id=second.id, position=1)]
         poll.dates = [PollDate(starts_at=world.party.starts_at + timedelta(days=day), position=day) for day in (0, 1)]
         db.session.add(poll)
@@ -320,6 +322,11 @@ ROUTES: dict[str, Route] = {
     "polls.add_option": Route(lambda w: f"/p/{w.token}/poll/options" if world_poll(w) else "",
                               lambda w, role: {"starts_at": future_local(days=20)}),
     "polls.remove_option": Route(lambda w: f"/p/{w.token}/poll/options/date/{world_poll(w).dates[0].id}/remove"),
+    "polls.nominate": Route(lambda w: f"/p/{w.token}/poll/nominate" if world_poll(w) else "",
+                            lambda w, role: {"film": w.nominee.title, "name": "Nia"}),
+    "polls.pick": Route(lambda w: f"/p/{w.token}/poll/pick" if world_poll(w) else "",
+                        lambda w, role: {"film": str(world_poll(w).films[0].id)}),
+    "polls.stop_emails": Route(lambda w: f"/p/{w.token}/vote/{world_poll(w) and w.vote_token}/emails"),
     "polls.change_closing": Route(lambda w: f"/p/{w.token}/poll/closing" if world_poll(w) else "",
                                   lambda w, role: {"closes_at": future_local(days=2)}),
     "talk.comment": Route(lambda w: f"/p/{w.token}/comments", lambda w, role: {"body": "Hello all"}),
@@ -460,6 +467,13 @@ EXPECTED: dict[tuple[str, str], dict[str, object]] = {
     ("polls.add_option", "POST"): {**everyone(403), "host": GO},
     ("polls.remove_option", "POST"): {**everyone(403), "host": GO},
     ("polls.change_closing", "POST"): {**everyone(403), "host": GO},
+    # A guest nominates one film when the host allowed it (the world's poll does); the host
+    # picks among tied candidates only once the vote is closed (409 while it is open); the
+    # voter's stop link is a bearer link, as the other stop links.
+    ("polls.nominate", "POST"): everyone(GO),
+    ("polls.pick", "POST"): {**everyone(403), "host": 409},
+    ("polls.stop_emails", "GET"): everyone(200),
+    ("polls.stop_emails", "POST"): everyone(200),
     ("talk.comment", "POST"): crew(GO, refused=403),
     ("talk.delete_comment", "POST"): crew(GO, refused=404),
     ("talk.reply", "GET"): crew(200, refused=404),
@@ -808,6 +822,7 @@ CACHING: dict[str, dict[str, str]] = {
     "talk.all_comments": personal(),
     "polls.manage": personal(),
     "polls.confirm": personal(),
+    "polls.stop_emails": personal(),
 }
 
 

@@ -64,7 +64,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory):
 
 # Mail clients' one-click unsubscribe (RFC 8058) posts from outside the site, with no
 # token of ours: the secret token in these URLs is the authority. No other route may skip CSRF.
-ONE_CLICK_UNSUBSCRIBE = {"/p/x/rsvp/x/emails", "/p/x/invitations/x/stop", "/emails/never/x", "/parties/1/updates/stop/x"}
+ONE_CLICK_UNSUBSCRIBE = {"/p/x/rsvp/x/emails", "/p/x/invitations/x/stop", "/emails/never/x", "/parties/1/updates/stop/x",
+                         "/p/x/vote/x/emails"}
 
 
 def test_only_the_one_click_unsubscribe_links_take_a_post_without_a_csrf_token(app_factory):
@@ -76,6 +77,7 @@ def test_only_the_one_click_unsubscribe_links_take_a_post_without_a_csrf_token(a
     assert exempt == {
         "watchparty.notifications.routes.stop_guest", "watchparty.notifications.routes.stop_invitation",
         "watchparty.notifications.routes.never_email", "watchparty.notifications.routes.stop_host",
+        "watchparty.polls.routes.stop_emails",
     }
     # Without a token, a wrong link is still a plain 404, never a hint.
     client = app.test_client()

@@ -7,8 +7,8 @@ from typing import TypeVar
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, SubmitField, validators
-from wtforms.fields import FieldList, FormField, StringField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.fields import EmailField, FieldList, FormField, StringField, TextAreaField
+from wtforms.validators import Email, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 # Control characters (and NUL, which PostgreSQL cannot store). Long text may
@@ -106,3 +106,19 @@ class EmptyForm(BaseForm):
     """For POST-only buttons: carries the CSRF token and nothing else."""
 
     submit = SubmitField("Submit")
+
+
+def guest_email_field(description: str) -> EmailField:
+    """A guest's optional email (a vote's, a nomination's): trimmed, lower-cased, checked
+    only when given; `description` says what it is for."""
+    return EmailField(
+        "Email (optional)",
+        filters=[strip, lower],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email("Enter a valid email address, like name@example.com — or leave it empty."),
+        ],
+        description=description,
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )

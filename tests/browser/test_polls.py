@@ -32,6 +32,7 @@ def look(page, name: str, desktop=None) -> None:
     assert phone_problems(page) == [], name
     if desktop is not None:
         desktop.goto(page.url)
+        desktop.reload()  # a URL that differs by its #fragment only would not load the page again
         desktop.wait_for_load_state()
         desktop.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
         assert axe_violations(desktop) == [], name + " (desktop)"
@@ -48,9 +49,10 @@ def vote(page, name: str, email: str, yes_option: int, films: tuple[str, ...]) -
         options.nth(index).get_by_label("Yes" if index == yes_option else "No", exact=True).check()
     for title in films:
         poll.get_by_label(f"I'd watch it: {title}").check()
-    poll.get_by_label("Your name").fill(name)
-    poll.get_by_label("Email (optional)").fill(email)
-    poll.get_by_role("button", name="Send my vote").click()
+    ballot = poll.locator("form.poll-form")  # a poll open to nominations has a second form
+    ballot.get_by_label("Your name").fill(name)
+    ballot.get_by_label("Email (optional)").fill(email)
+    ballot.get_by_role("button", name="Send my vote").click()
 
 
 def test_a_party_decided_by_a_vote_on_a_phone(open_context, live_server):
@@ -137,3 +139,77 @@ def test_a_party_decided_by_a_vote_on_a_phone(open_context, live_server):
     look(gita, "10-guest-one-tap")
     gita.get_by_role("button", name=re.compile("Yes, I'm going")).click()
     expect(gita.locator(".flashes")).to_contain_text("You're on the list.")
+
+
+def test_a_guest_nominates_a_film_and_the_host_breaks_a_tie_on_a_phone(open_context, live_server):
+    """The host lets guests nominate; Gita adds Casablanca and votes, Kim votes: three films
+    with one tick each and none seen, a tie the rules cannot break. The host closes, picks
+    the film on the party page, and the party is decided."""
+    seed_demo(live_server)
+    base = live_server.url
+    host = open_context("phone").new_page()
+    host_desktop = open_context("desktop")
+    log_in_as_demo_host(host, base)
+    log_in_as_demo_host(host_desktop.new_page(), base)
+    host_wide = host_desktop.new_page()
+    host.goto(base + "/parties/new")
+    host.locator("#poll > summary").click()
+    host.get_by_label("Titles to vote on").fill("Parasite\nSpirited Away")
+    host.get_by_label("Guests may nominate one film each").check()
+    for index, days in enumerate((5, 6)):
+        host.locator(f"#poll_dates-{index}").fill(local(days))
+    host.get_by_role("button", name="Create the party").click()
+    host.get_by_role("link", name="See the votes and close the vote").click()
+    share = re.sub(r"#.*$", "", host.url)
+    expect(host.locator("#poll")).to_contain_text("Open until the host decides.")
+
+    # Gita nominates Casablanca (her first step makes her a voter), then votes.
+    gita = open_context("phone").new_page()
+    gita.goto(share)
+    look(gita, "11-guest-can-nominate", open_context("desktop").new_page())
+    nominate = gita.locator("#poll-nominate")
+    nominate.get_by_label("Film title").fill("Casablanca")
+    nominate.get_by_label("Your name").fill("Gita")
+    nominate.get_by_label("Email (optional)").fill("gita@example.com")
+    nominate.get_by_role("button", name="Nominate it").click()
+    expect(gita.locator(".flashes")).to_contain_text("Casablanca is in the vote, with your tick.")
+    expect(gita.locator("#poll-nominate")).to_have_count(0)  # one each
+    poll = gita.locator("#poll")
+    expect(poll.get_by_label("I'd watch it: Casablanca")).to_be_checked()
+    options = poll.locator("fieldset.poll-option")
+    options.nth(0).get_by_label("Yes", exact=True).check()
+    options.nth(1).get_by_label("No", exact=True).check()
+    poll.get_by_label("I'd watch it: Parasite").check()
+    poll.get_by_role("button", name="Save my changes").click()
+    expect(gita.locator(".flashes")).to_contain_text("Saved")
+    expect(poll).to_contain_text("your nomination")
+    look(gita, "12-guest-voted-with-nomination")
+
+    # Gita ticked Parasite and Casablanca; Kim ticks Spirited Away, Lou all three: two ticks
+    # each, nobody has seen any, so the rules leave a three-way tie. The first date has 3 yes.
+    for name, films in (("Kim", ("Spirited Away",)), ("Lou", ("Parasite", "Spirited Away", "Casablanca"))):
+        voter = open_context("phone").new_page()
+        voter.goto(share)
+        vote(voter, name, "", 0, films)
+        expect(voter.locator("#poll")).to_contain_text(f"You voted as {name}")
+
+    host.goto(share)
+    expect(host.locator("#poll")).to_contain_text("3 votes so far")
+    expect(host.locator("#poll")).to_contain_text("nominated by Gita")
+    expect(host.locator("#poll")).to_contain_text("Films tied now: Parasite, Spirited Away, Casablanca.")
+    look(host, "13-host-results", host_wide)
+    host.get_by_role("button", name="Close the vote now and decide").click()
+    expect(host.locator(".flashes")).to_contain_text("it's a tie: pick the film below")
+    pick = host.locator("#poll-pick")
+    expect(pick).to_contain_text("Pick the film")
+    expect(pick).to_contain_text("Parasite")
+    expect(pick).to_contain_text("Spirited Away")
+    expect(pick).to_contain_text("Casablanca")
+    look(host, "14-host-tie-pick-the-film", host_wide)
+
+    pick.get_by_label(re.compile("Casablanca")).check()
+    pick.get_by_role("button", name="Decide the party").click()
+    expect(host.locator(".flashes")).to_contain_text("Decided.")
+    expect(host.locator(".party-film")).to_contain_text("Casablanca")
+    expect(host.locator(".party-decided")).to_have_text("Film and date decided by 3 votes.")
+    look(host, "15-host-decided-after-pick", host_wide)

@@ -36,6 +36,8 @@ class Poll(Base):
     decides_date: Mapped[bool] = mapped_column(default=False)
     # Voters who said yes to the winning date become going replies (else: asked to confirm).
     yes_means_going: Mapped[bool] = mapped_column(default=False)
+    # Guests may add one film each to the vote (within FILMS_MAX candidates).
+    guests_nominate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set once, by a guarded UPDATE (… WHERE closed_at IS NULL): the close that wins it counts.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -73,6 +75,11 @@ class PollFilm(Base):
     film_id: Mapped[int] = mapped_column(sa.ForeignKey("film.id", ondelete="RESTRICT"), index=True)
     # The host's order: the last tie-break ("then the host") is the film they listed first.
     position: Mapped[int] = mapped_column(default=0)
+    # The poll_vote of the guest who nominated it (None: the host's). A unique index, so one
+    # nomination per guest. No foreign key: SQLite can then add and drop the column in place,
+    # without rebuilding the table (which the page-version triggers name); a vote is only ever
+    # deleted with its poll, and its candidates go with it.
+    nominated_by_id: Mapped[int | None] = mapped_column(index=True, unique=True)
 
     poll: Mapped[Poll] = relationship(back_populates="films")
     film: Mapped[Film] = relationship()
@@ -109,6 +116,8 @@ class PollVote(Base):
     manage_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_vote_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The voter's "stop emails about this vote" (the link in every poll email).
+    emails_stopped: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (
         sa.UniqueConstraint("poll_id", "email"),

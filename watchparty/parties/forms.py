@@ -13,7 +13,7 @@ from watchparty.models.party import (
     PLUS_ONES_MAX,
     TITLE_MAX,
 )
-from watchparty.models.poll import DATES_MAX
+from watchparty.models.poll import DATES_MAX, FILMS_MAX
 from watchparty.signups.forms import item_rows_field, refresh_row_errors
 from watchparty.timezones import canonical_or_same, timezone_choices
 
@@ -76,7 +76,7 @@ class PartyForm(BaseForm):
         "guests": ("capacity", "max_plus_ones", "rsvp_deadline", "guest_list_visible"),
         "about": ("description",),
         "items": ("items",),
-        "poll": ("poll_films", "poll_dates", "poll_closes_at", "poll_yes_going"),
+        "poll": ("poll_films", "poll_nominate", "poll_dates", "poll_closes_at", "poll_yes_going"),
     }
 
     title = StringField(
@@ -179,6 +179,8 @@ class PartyForm(BaseForm):
         "Leave “Film” above empty. Guests tick every film they'd happily watch.",
         render_kw={"rows": 4},
     )
+    poll_nominate = BooleanField("Guests may nominate one film each",
+                                 description=f"From the catalogue, up to {FILMS_MAX} films in all.")
     poll_dates = FieldList(
         LocalDateTimeField("Date option", validators=[Optional()]), min_entries=DATES_MAX, max_entries=DATES_MAX
     )

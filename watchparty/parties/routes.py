@@ -69,6 +69,7 @@ def _fields(form: PartyForm) -> service.PartyFields:
             dates=[entry.data for entry in form.poll_dates.entries],
             closes_at=form.poll_closes_at.data,
             yes_means_going=form.poll_yes_going.data,
+            guests_nominate=form.poll_nominate.data,
         ) if form.wants_poll else None,
     )
 

@@ -543,22 +543,3 @@ def parties_for_user(user: User, now: datetime | None = None, past_limit: int = 
     past.sort(key=lambda listing: listing.party.starts_at, reverse=True)
     result.past = past[:past_limit]
     return result
-
-
-# ---------------------------------------------------------------- a vote's options (watchparty.polls)
-
-
-def add_poll_options(party: Party, film_text: str, local_start: datetime | None, now: datetime | None = None) -> None:
-    """The host adds a candidate film (found as the party form finds one) and/or date to the open vote."""
-    now = now or utcnow()
-    poll = polls.poll_of(party)
-    if poll is None or not poll.is_open:
-        raise polls.PollClosed("The vote is closed.")
-    if film_text:
-        try:
-            film = find_film(film_text, party.host)
-        except FilmNotFound as error:
-            raise polls.InvalidPoll(error.message, "film") from None
-        polls.add_film(poll, film)
-    if local_start is not None:
-        polls.add_date(poll, party, local_start, now)

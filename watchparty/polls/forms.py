@@ -1,10 +1,10 @@
 """The guest's ballot: name and email through WTForms, the answers per candidate read
 from the posted form against the poll's own candidates (they change while it is open)."""
 
-from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Optional
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Optional
 
-from watchparty.forms import BaseForm, Length, lower, strip
+from watchparty.forms import BaseForm, Length, guest_email_field, strip
 from watchparty.models import Poll
 from watchparty.models.poll import DATE_ANSWERS, VOTER_NAME_MAX
 from watchparty.parties.forms import LocalDateTimeField
@@ -18,16 +18,8 @@ class VoteForm(BaseForm):
         validators=[DataRequired("Tell the host who you are."), Length(max=VOTER_NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField(
-        "Email (optional)",
-        filters=[strip, lower],
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email("Enter a valid email address, like name@example.com — or leave it empty."),
-        ],
-        description="We email you the result, with the event for your calendar. Never shown to other guests.",
-        render_kw={"autocomplete": "email", "inputmode": "email"},
+    email = guest_email_field(
+        "We email you the result, with the event for your calendar. Never shown to other guests."
     )
 
     def __init__(self, *args, **kwargs):
@@ -92,3 +84,27 @@ class OptionForm(BaseForm):
 class ClosingForm(BaseForm):
     closes_at = LocalDateTimeField("Vote closes at", validators=[Optional()],
                                    description="In the party's time zone; empty: you close it yourself.")
+
+
+class NominateForm(BaseForm):
+    """A guest adds one film to the vote (when the host allows it). A browser that voted is
+    known by its ballot; anyone else gives a name, as for a first vote."""
+
+    film = StringField("Nominate a film", filters=[strip],
+                       validators=[DataRequired("Type the title of a film from the catalogue."), Length(max=200)],
+                       description="One film each, from the catalogue: a title, or “Title (Year)”.")
+    name = StringField("Your name", filters=[strip], validators=[Length(max=VOTER_NAME_MAX)],
+                       render_kw={"autocomplete": "name"})
+    email = guest_email_field("We email you the result. Never shown to other guests.")
+
+    def needs_name(self) -> None:
+        """A guest this browser does not know must say who they are."""
+        if not self.name.data:
+            self.name.errors = [*self.name.errors, "Tell the host who you are."]
+
+
+class PickForm(BaseForm):
+    """The host's pick among the candidates a closed vote left tied (candidate ids)."""
+
+    film = IntegerField("Pick the film", validators=[Optional()])
+    date = IntegerField("Pick the date", validators=[Optional()])

@@ -10,6 +10,9 @@
 | `/p/<share_token>/poll/options` | POST | `film` (title or slug) and/or `starts_at` (local `YYYY-MM-DDTHH:MM`) | host, while open: add a candidate |
 | `/p/<share_token>/poll/options/<kind>/<id>/remove` | POST | — (`kind`: `film` or `date`) | host, while open: its answers go, voters who had answered for it are emailed |
 | `/p/<share_token>/poll/closing` | POST | `closes_at` (local; empty: the host closes it) | host, while open: extend or bring forward |
+| `/p/<share_token>/poll/nominate` | POST | `film` (title or “Title (Year)” from the catalogue); `name`, `email` (optional) when this browser has no ballot | anyone with the link, while open and when the host allowed nominations: one film each, up to 8 films |
+| `/p/<share_token>/poll/pick` | POST | `film` and/or `date` (candidate ids among the tied ones) | host, once a closed vote left a tie |
+| `/p/<share_token>/vote/<vote_token>/emails` | GET, POST | — | that voter (the link in each poll email): GET asks, POST stops poll emails to them |
 
 A wrong token is a 404. A vote after the close is refused (409) with the result
 shown; a vote naming a removed or another party's candidate is refused (422)
@@ -20,7 +23,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from watchparty import clock
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import csrf, db
 from watchparty.forms import EmptyForm
 from watchparty.parties import service as parties_service
 from watchparty.party_page import (
@@ -36,7 +39,7 @@ from watchparty.party_page import (
     vote_by_token,
 )
 from watchparty.polls import service
-from watchparty.polls.forms import ClosingForm, OptionForm, VoteForm
+from watchparty.polls.forms import ClosingForm, NominateForm, OptionForm, PickForm, VoteForm
 from watchparty.views import show_error
 
 bp = Blueprint("polls", __name__)
@@ -103,9 +106,96 @@ def close(token: str):
         flash(error.message, "error")
         return redirect(url_for("rsvp.party", token=party.share_token))
     db.session.commit()
+    if decision.waits_for_host:
+        flash(f"The vote is closed, and it's a tie: pick the {_tied_kinds(decision)} below.", "success")
+        return redirect(url_for("rsvp.party", token=party.share_token) + "#poll-pick")
     flash(f"Decided by {decision.votes} vote{'s' if decision.votes != 1 else ''}. "
           f"We've emailed the {decision.emailed} voter{'s' if decision.emailed != 1 else ''} who gave an address.", "success")
     return redirect(url_for("rsvp.party", token=party.share_token))
+
+
+def _tied_kinds(decision) -> str:
+    return " and the ".join(kind for kind, tied in (("film", decision.tied_films), ("date", decision.tied_dates))
+                            if len(tied) > 1)
+
+
+@bp.post("/<token>/poll/pick")
+def pick(token: str):
+    """The host's pick among the candidates a closed vote left tied."""
+    party = party_by_token(token)
+    if not is_host(party):
+        abort(403)
+    poll = _poll_or_404(party)
+    form = PickForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            decision = service.pick_winners(poll, party, form.film.data, form.date.data, now=clock.now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            status = error.status
+        else:
+            db.session.commit()
+            flash(f"Decided. We've emailed the {decision.emailed} voter{'s' if decision.emailed != 1 else ''} "
+                  "who gave an address.", "success")
+            return redirect(url_for("rsvp.party", token=party.share_token))
+    results = service.poll_results(poll)
+    return render_template("polls/pick.html", party=party, poll=poll, results=results, pick_form=form), status
+
+
+@bp.post("/<token>/poll/nominate")
+@guest_rate_limit()
+def nominate(token: str):
+    """A guest adds one film to the vote; a browser with no ballot yet gets one (and keeps it)."""
+    party = party_by_token(token)
+    poll = _poll_or_404(party)
+    voter = remembered_vote(party, poll)
+    form = NominateForm()
+    valid = form.validate_on_submit()
+    if voter is None:
+        form.needs_name()
+        valid = valid and not form.name.errors
+    if valid:
+        try:
+            film = parties_service.find_film(form.film.data or "")
+            candidate, voter = service.nominate(poll, film, voter, form.name.data or "", form.email.data, clock.now())
+        except parties_service.FilmNotFound as missing:
+            # The host's wording offers to add a new film; a guest picks from the catalogue.
+            db.session.rollback()
+            form.film.errors = [*form.film.errors, _not_in_catalogue(missing)]
+            return render_template("polls/nominate.html", party=party, poll=poll, voter=voter, form=form), 422
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            return render_template("polls/nominate.html", party=party, poll=poll, voter=voter,
+                                   form=form), error.status
+        response = remember_vote(redirect(url_for("rsvp.party", token=party.share_token) + "#poll"), party, voter)
+        db.session.commit()
+        flash(f"{candidate.film.title} is in the vote, with your tick.", "success")
+        return response
+    return render_template("polls/nominate.html", party=party, poll=poll, voter=voter, form=form), 422
+
+
+def _not_in_catalogue(missing) -> str:
+    if missing.matches:
+        return "Did you mean " + " or ".join(match.label for match in missing.matches[:3]) + "? Type it as shown."
+    return f"No film called “{missing.text[:80]}” in the catalogue: try another title."
+
+
+# GET asks, POST stops (a mail scanner that follows links stops nothing); no CSRF token:
+# the secret token in the URL is the authority, as for the other stop links (watchparty.notifications).
+@bp.route("/<token>/vote/<vote_token>/emails", methods=["GET", "POST"])
+@csrf.exempt
+def stop_emails(token: str, vote_token: str):
+    stopping = request.method == "POST" and request.form is not None
+    party = party_by_token(token)
+    ballot = vote_by_token(party, service.poll_of(party), vote_token)
+    if stopping:
+        service.stop_emails(ballot)
+        db.session.commit()
+    return render_template("polls/stop.html", party=party, vote=ballot, form=EmptyForm(formdata=None),
+                           action=url_for("polls.stop_emails", token=token, vote_token=vote_token))
 
 
 @bp.route("/<token>/poll/going/<vote_token>", methods=["GET", "POST"])
@@ -158,7 +248,8 @@ def add_option(token: str):
     if not form.validate_on_submit():
         return render_poll_page(party, current_viewer(party), poll=poll, option_form=form, status=422)
     try:
-        parties_service.add_poll_options(party, form.film.data or "", form.starts_at.data, now=clock.now())
+        service.add_options(party, poll, form.film.data or "", form.starts_at.data, clock.now(),
+                            lambda text: parties_service.find_film(text, party.host))
     except DomainError as error:
         show_error(form, error)
         return _refused(party, poll, error, option_form=form)
