@@ -34,7 +34,7 @@ import pytest
 from tests.conftest import empty_all_tables, make_app
 from tests.factories import DEFAULT_PASSWORD, World, log_in
 from watchparty.extensions import db
-from watchparty.mail import never_email_url
+from watchparty.mail_messages import never_email_url
 from watchparty.models import Invitation, Party, utcnow
 
 _numbers = itertools.count(1)

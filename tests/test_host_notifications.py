@@ -14,7 +14,7 @@ from tests.factories import make_claim, make_items, make_reply
 from tests.mailbox import first_link, text_body
 from tests.smtp import smtp_config
 from tests.test_rsvp_concurrency import run_together
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Claim, OutboundEmail, Party, PartyActivity, SignupItem
 from watchparty.rsvp import service as rsvp
@@ -34,7 +34,7 @@ def reply_at(minutes: float, party, name: str, **fields):
 
 def run_jobs(minutes: float) -> dict:
     with time_machine.travel(at(minutes), tick=False):
-        queued = mail.run_timed_jobs(at(minutes))
+        queued = mail_worker.run_timed_jobs(at(minutes))
     return queued
 
 
@@ -185,8 +185,8 @@ def test_two_mail_workers_at_once_send_the_hosts_email_exactly_once(app_factory,
 
     def worker(_):
         with app.app_context():
-            mail.run_timed_jobs(at(10))
-            while mail.send_due(at(10), limit=2):
+            mail_worker.run_timed_jobs(at(10))
+            while mail_worker.send_due(at(10), limit=2):
                 pass
 
     with time_machine.travel(at(10), tick=False):

@@ -53,12 +53,12 @@ mail_group = AppGroup("mail", help="The mail worker: sends what requests queued.
 def mail_work_command(once: bool, poll: float):
     """Send queued email, batch by batch, retrying on a schedule while the mail
     server is down. Run one or many, on any machines: each message goes once."""
-    from watchparty import mail
+    from watchparty import mail_worker
 
     if not once:
         click.echo(f"mail worker: sending what is due, looking every {poll:g} s (Ctrl-C stops)")
     try:
-        mail.work(once=once, poll_seconds=poll, log=click.echo)
+        mail_worker.work(once=once, poll_seconds=poll, log=click.echo)
     except KeyboardInterrupt:
         click.echo("mail worker stopped")
 
@@ -66,11 +66,11 @@ def mail_work_command(once: bool, poll: float):
 @mail_group.command("status")
 def mail_status_command():
     """How many messages wait, and every message given up as failed (with its error)."""
-    from watchparty import mail
+    from watchparty import mail_worker
 
-    for status, count in mail.counts_by_status():
+    for status, count in mail_worker.counts_by_status():
         click.echo(f"{status}: {count}")
-    for row in mail.failed_messages():
+    for row in mail_worker.failed_messages():
         click.echo(f"failed {row.id} {row.created_at:%Y-%m-%d %H:%M} to {row.recipient}: {row.subject} — {row.last_error}")
 
 

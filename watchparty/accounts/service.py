@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from watchparty import clock, mail
+from watchparty import clock, mail, mail_messages
 from watchparty.accounts import codes, passwords
 from watchparty.errors import DomainError, NotAllowed
 from watchparty.extensions import db
@@ -311,7 +311,7 @@ def _render_email_change(address: str) -> EmailMessage | None:
     if user is None:
         return None  # replaced by a later change, or already confirmed
     token = make_email_change_token(user)
-    return mail.render_message(
+    return mail_messages.render_message(
         address, EMAIL_CHANGE_SUBJECT, "email_change",
         user=user, link=public_url("accounts.confirm_email", token=token),
     )
@@ -459,7 +459,7 @@ def _render_reset(address: str) -> EmailMessage | None:
     user = user_by_email(address)
     if user is None:
         return None
-    return mail.render_message(
+    return mail_messages.render_message(
         user.email, RESET_SUBJECT, "reset_password",
         user=user,
         link=public_url("accounts.reset_password", token=make_reset_token(user)),
