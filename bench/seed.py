@@ -40,6 +40,7 @@ PARAGRAPH = (
 
 
 def _film(shape: Shape, host: User):
+    from watchparty.films import data as film_data
     from watchparty.films import service as films
 
     data = films.FilmData(
@@ -50,10 +51,10 @@ def _film(shape: Shape, host: User):
         synopsis="A young woman from Brooklyn marries the son of a Russian oligarch. " * 4,
         genres=["Comedy", "Drama"],
         formats=["cinema", "streaming"],
-        cast=[films.CastEntry(f"Actor {i:02d}", f"Character {i:02d}") for i in range(shape.cast)],
-        crew=[films.CrewEntry("director", "Sean Baker"), films.CrewEntry("writer", "Sean Baker")],
-        awards=[films.AwardEntry("Cannes Film Festival", 2024, "Palme d'Or", "", True)],
-        trivia=[films.TriviaEntry(f"Trivia fact number {i}.", is_spoiler=i % 4 == 0) for i in range(shape.trivia)],
+        cast=[film_data.CastEntry(f"Actor {i:02d}", f"Character {i:02d}") for i in range(shape.cast)],
+        crew=[film_data.CrewEntry("director", "Sean Baker"), film_data.CrewEntry("writer", "Sean Baker")],
+        awards=[film_data.AwardEntry("Cannes Film Festival", 2024, "Palme d'Or", "", True)],
+        trivia=[film_data.TriviaEntry(f"Trivia fact number {i}.", is_spoiler=i % 4 == 0) for i in range(shape.trivia)],
     )
     return films.create_film(data, created_by=host)
 

@@ -26,13 +26,14 @@ def make_film(title="Anora", year=2024, created_by=None, poster=None, **fields):
     """A film through the catalogue's own service. cast/crew/awards/trivia may be
     given as tuples: ("Mikey Madison", "Ani"), ("director", "Sean Baker"),
     ("97th Academy Awards", 2025, "Best Picture", "", True), ("A fact", False)."""
+    from watchparty.films import data as film_data
     from watchparty.films import service as films
 
     kinds = {
-        "cast": films.CastEntry,
-        "crew": films.CrewEntry,
-        "awards": films.AwardEntry,
-        "trivia": films.TriviaEntry,
+        "cast": film_data.CastEntry,
+        "crew": film_data.CrewEntry,
+        "awards": film_data.AwardEntry,
+        "trivia": film_data.TriviaEntry,
     }
     for name, kind in kinds.items():
         fields[name] = [entry if isinstance(entry, kind) else kind(*entry) for entry in fields.get(name, [])]

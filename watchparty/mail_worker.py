@@ -106,7 +106,6 @@ def _due(now: datetime):
     )
 
 
-
 def _suppressed_among(addresses: set[str]) -> set[str]:
     folded = {address.strip().lower() for address in addresses}
     return set(db.session.scalars(sa.select(SuppressedAddress.email).where(SuppressedAddress.email.in_(folded))))
