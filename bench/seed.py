@@ -97,13 +97,14 @@ def _replies(shape: Shape, party: Party) -> list:
 
 def _signups(shape: Shape, party: Party, replies: list) -> None:
     from watchparty.rsvp.service import Viewer
+    from watchparty.signups import items as signup_items
     from watchparty.signups import service as signups
 
     takers = [reply for reply in replies if reply.response in ("going", "maybe") and reply.state == "confirmed"]
-    items = signups.add_host_items(
+    items = signup_items.add_host_items(
         party,
         [
-            signups.ItemFields(
+            signup_items.ItemFields(
                 name=f"Item {i:02d}", category=("snack", "drink", "supplies", "other")[i % 4],
                 quantity=max(2, shape.claims // shape.items + 2), note="vegan" if i % 5 == 0 else "",
             )

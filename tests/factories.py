@@ -112,13 +112,13 @@ def make_verdict(party, score, rater=None, text="", is_spoiler=False, now=None):
 
 def make_items(party, *items, now=None):
     """Items on the host's list: names, or (name, quantity) / (name, quantity, category) tuples."""
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
     rows = []
     for item in items:
         name, quantity, category = (item, 1, "snack") if isinstance(item, str) else (*item, "snack")[:3]
-        rows.append(signups.ItemFields(name=name, category=category, quantity=quantity))
-    created = signups.add_host_items(party, rows, now=now)
+        rows.append(signup_items.ItemFields(name=name, category=category, quantity=quantity))
+    created = signup_items.add_host_items(party, rows, now=now)
     db.session.commit()
     return created
 

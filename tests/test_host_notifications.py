@@ -18,6 +18,7 @@ from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Claim, OutboundEmail, Party, PartyActivity, SignupItem
 from watchparty.rsvp import service as rsvp
+from watchparty.signups import items as signup_items
 from watchparty.signups import service as signups
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_services_write_the_activity_in_the_same_transaction(app, party):
     with time_machine.travel(at(1), tick=False):
         make_claim(party, popcorn, 2, rsvp=ana)
         make_claim(party, popcorn, 1)  # the host's own: not news to the host
-        signups.add_item(party, rsvp.Viewer(party, rsvp=ana), signups.ItemFields(name="Cheesecake", category="snack", quantity=1))
+        signup_items.add_item(party, rsvp.Viewer(party, rsvp=ana), signup_items.ItemFields(name="Cheesecake", category="snack", quantity=1))
         db.session.commit()
     ben = reply_at(2, party, "Ben", plus_ones=1)  # 2 + 2 > 3: waitlisted
     with time_machine.travel(at(3), tick=False):
@@ -245,7 +246,7 @@ def test_cant_make_it_asks_first_naming_claims_and_items_then_releases_them_and_
     (popcorn,) = make_items(party, ("Popcorn", 4))
     with time_machine.travel(at(1), tick=False):
         make_claim(party, popcorn, 2, rsvp=ana)
-        signups.add_item(party, rsvp.Viewer(party, rsvp=ana), signups.ItemFields(name="Cheesecake", category="snack", quantity=1))
+        signup_items.add_item(party, rsvp.Viewer(party, rsvp=ana), signup_items.ItemFields(name="Cheesecake", category="snack", quantity=1))
         db.session.commit()
     run_jobs(10)
     told_before = len(host_mail(outbox))

@@ -226,7 +226,7 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     from tests.factories import make_claim, make_items
     from watchparty.accounts import service as accounts
     from watchparty.parties import service as parties
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
     host = make_user(email="host@example.com")
     party = make_party(host, title="Anora night", capacity=1)
@@ -250,7 +250,7 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     ]
     clear_queue()
 
-    assert signups.remove_item(party, popcorn.id, confirmed=True).told == 1
+    assert signup_items.remove_item(party, popcorn.id, confirmed=True).told == 1
     db.session.commit()
     assert pending() == [("ana@example.com", "Popcorn is off the list for Anora night")]
     clear_queue()
