@@ -154,7 +154,7 @@ BENCH_HOST_PASSWORD = "popcorn lantern velvet 42"  # noqa: S105  (a throwaway be
 def seed_host() -> User:
     """The benchmark's host, registered through the accounts service, so the
     password rule holds for it as for anyone (tests/test_performance.py seeds it too)."""
-    from watchparty.accounts.service import mark_verified, register_user
+    from watchparty.accounts.registration import mark_verified, register_user
 
     host = register_user(BENCH_HOST_EMAIL, "Bench Host", BENCH_HOST_PASSWORD, "UTC")
     mark_verified(host)  # its parties' announcements are sent only by a host with a confirmed address

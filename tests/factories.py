@@ -1,6 +1,6 @@
 """Small factories for test data: real rows in the test database."""
 
-from watchparty.accounts import service as accounts
+from watchparty.accounts import registration
 from watchparty.extensions import db
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -11,7 +11,7 @@ def make_user(email="alice@example.com", display_name="Alice", password=DEFAULT_
     from watchparty.models import utcnow
 
     fields.setdefault("email_verified_at", utcnow())
-    user = accounts.register_user(email, display_name, password, fields.pop("timezone", "Europe/London"))
+    user = registration.register_user(email, display_name, password, fields.pop("timezone", "Europe/London"))
     for name, value in fields.items():
         setattr(user, name, value)
     db.session.commit()

@@ -113,7 +113,7 @@ def reset_token(world: World) -> str:
 
 def email_change_token(world: World) -> str:
     """A fresh confirmation link of an email change the other account asked for."""
-    from watchparty.accounts.service import make_email_change_token
+    from watchparty.accounts.settings import make_email_change_token
 
     world.other_user.pending_email = f"w{world.n}-moved-{next(_numbers)}@example.com"
     db.session.commit()

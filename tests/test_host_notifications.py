@@ -291,12 +291,12 @@ def test_a_hosts_email_is_rendered_when_queued_and_lists_each_line_once(app, par
 
 def test_a_deleted_guest_account_leaves_its_activity_lines_anonymised(app, party, host_client):
     from tests.factories import DEFAULT_PASSWORD, make_user
-    from watchparty.accounts import service as accounts
+    from watchparty.accounts import settings
 
     lena = make_user(email="lena@example.com", display_name="Lena Leaver")
     with time_machine.travel(at(0), tick=False):
         make_reply(party, name="Lena Leaver", user=lena)
-    accounts.delete_account(lena, DEFAULT_PASSWORD)
+    settings.delete_account(lena, DEFAULT_PASSWORD)
     db.session.commit()
     page = host_client.get(f"/parties/{party.id}").text
     section = page[page.index('id="activity"'):]

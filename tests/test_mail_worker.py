@@ -225,6 +225,7 @@ def test_reply_services_queue_their_own_emails_outside_a_request(app):
 def test_party_services_queue_their_own_emails_outside_a_request(app):
     from tests.factories import make_claim, make_items
     from watchparty.accounts import service as accounts
+    from watchparty.accounts import settings
     from watchparty.parties import service as parties
     from watchparty.signups import items as signup_items
 
@@ -260,7 +261,7 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     assert sorted(pending()) == [("ana@example.com", "New link for Anora night"), ("ben@example.com", "New link for Anora night")]
     clear_queue()
 
-    accounts.delete_account(host, "correct horse battery")
+    settings.delete_account(host, "correct horse battery")
     db.session.commit()
     assert sorted(pending()) == [("ana@example.com", "Cancelled: Anora night"), ("ben@example.com", "Cancelled: Anora night")]
     clear_queue()

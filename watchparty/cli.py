@@ -24,6 +24,7 @@ def demo_command(force_in_production: bool):
             "Refusing to load demo data under WATCHPARTY_ENV=production: it creates an account "
             f"({DEMO_HOST_EMAIL}) whose password is public. Add --force-in-production if you mean it."
         )
+    from watchparty.accounts import registration
     from watchparty.accounts import service as accounts
     from watchparty.films.demo import load_demo_films
     from watchparty.parties.demo import create_demo_party
@@ -31,8 +32,8 @@ def demo_command(force_in_production: bool):
 
     host = accounts.user_by_email(DEMO_HOST_EMAIL)
     if host is None:
-        host = accounts.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
-        accounts.mark_verified(host)  # the demo host publishes and invites without a code
+        host = registration.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
+        registration.mark_verified(host)  # the demo host publishes and invites without a code
         click.echo(f"Created the demo host {DEMO_HOST_EMAIL}.")
     for line in load_demo_films(host):
         click.echo(line)

@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from watchparty import clock
-from watchparty.accounts import codes
+from watchparty.accounts import codes, passwords
+from watchparty.accounts import registration as registrations
 from watchparty.accounts import service as accounts
 from watchparty.errors import DomainError
 from watchparty.extensions import db
@@ -107,7 +108,7 @@ def _check(fields: parties.PartyFields, items: list[signup_items.ItemFields], ho
     try:
         if host is None:
             host = User(email=f"{secrets.token_hex(8)}@draft.invalid", display_name="Draft",
-                        password_hash=accounts.NO_PASSWORD)
+                        password_hash=passwords.NO_PASSWORD)
             db.session.add(host)
         _publish(host, fields, items, now)
     finally:
@@ -202,17 +203,17 @@ def _finish(row: SignInCode, now: datetime, registration_token: str | None = Non
     registration = codes.live_registration(row, now)
     if user is not None:
         # A sign-up with an existing address never touches the account (its password stays).
-        accounts.drop_registration(row_email)
+        registrations.drop_registration(row_email)
     elif registration is not None:
-        user = accounts.finish_registration(registration, registration_token, now=now)
+        user = registrations.finish_registration(registration, registration_token, now=now)
         return SignIn(user, registered=True)
     if user is None:
         if draft is None or not draft.display_name:
             # Nobody to sign in: no account, no party waiting (the email was never sent).
             raise codes.CodeRefused("That code is not right. Check the newest email, or ask for a new code.")
         fields, _ = _decode(draft)
-        user = accounts.create_verified_user(row_email, draft.display_name, _timezone_of(fields), now=now)
-    accounts.mark_verified(user, now=now)
+        user = registrations.create_verified_user(row_email, draft.display_name, _timezone_of(fields), now=now)
+    registrations.mark_verified(user, now=now)
     if draft is None:
         return SignIn(user)
     fields, items = _decode(draft)
