@@ -104,6 +104,7 @@ def is_asked_for(kind: str) -> bool:
 # The footer's link (mail_messages.never_email_url) lands here; the worker drops
 # every message to a suppressed address, whoever queued it.
 
+
 def suppress(address: str) -> None:
     """Never email `address` again (idempotent: the unique key decides)."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
