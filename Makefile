@@ -61,27 +61,47 @@ licences: $(VENV)/.installed
 	&& names=$$(printf '%s\n' "$$runtime" | sed 's/[ =;].*//' | sort -u) && test -n "$$names" \
 	&& $(BIN)/pip-licenses --packages $$names
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set,
-# each pass spread over PYTEST_WORKERS processes (pytest-xdist; each worker has its
-# own SQLite file or PostgreSQL schema: tests/conftest.py). The browser tests run
-# once, in the PostgreSQL pass when there is one (they prove what a visitor's
-# browser shows and does; both databases are proved under them by the rest of the
-# suite). The system tests (tests/system) start their own gunicorn servers per
-# process, so they run once, after the PostgreSQL pass, in one process.
-# PYTEST_ARGS adds options to every pass, e.g. PYTEST_ARGS=--durations=15.
+# The suite runs in two lanes at the same time, so that the browser and system
+# tests' waiting (for Chromium, for servers to start) overlaps the rest:
+# - lane 1 runs it on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set,
+#   each pass spread over PYTEST_WORKERS processes (pytest-xdist; each worker has its
+#   own SQLite file or PostgreSQL schema: tests/conftest.py), the browser tests left out;
+# - lane 2, in one process, runs the browser tests once, on PostgreSQL when there is
+#   one (they prove what a visitor's browser shows and does; both databases are proved
+#   under them by the rest of the suite), then, with PostgreSQL, the system tests
+#   (tests/system: gunicorn servers on ports the kernel picks, on a database of their
+#   own, with Redis counters under a key prefix of their own).
+# Lane 2's output goes to a file, printed when lane 1 is done, so that the two never
+# interleave. Either lane failing fails the target.
+# PYTEST_ARGS adds options to every pass, e.g. PYTEST_ARGS=--durations=15; when it
+# narrows the run (PYTEST_ARGS="-k timezones"), a pass left with no test to run
+# (pytest's exit status 5) is no failure.
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q $(PYTEST_ARGS)
+NOTHING_LEFT_IS_FINE := $(if $(strip $(PYTEST_ARGS)),|| [ $$? -eq 5 ])
+LANE1_PASS := $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" --ignore=tests/browser $(NOTHING_LEFT_IS_FINE)
 pytest: $(VENV)/.installed
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== on SQLite (the browser tests run in the PostgreSQL pass)"; \
-		env -u TEST_DATABASE_URL $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" --ignore=tests/browser \
-		&& echo "== again on PostgreSQL ($$TEST_DATABASE_URL), with the browser tests" \
-		&& $(PYTEST) -n $(PYTEST_WORKERS) -m "not system" \
-		&& echo "== the system tests (PostgreSQL, Redis, gunicorn)" \
-		&& $(PYTEST) -m system; \
+	@lane2=$$(mktemp) && trap 'rm -f "$$lane2"' EXIT; \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+		{ $(PYTEST) tests/browser tests/system $(NOTHING_LEFT_IS_FINE); } >"$$lane2" 2>&1 & lane2_pid=$$!; \
+		echo "== lane 2 runs the browser and system tests on PostgreSQL meanwhile; its output follows lane 1's"; \
+		echo "== lane 1 on SQLite"; \
+		{ env -u TEST_DATABASE_URL $(LANE1_PASS); } \
+		&& echo "== lane 1 again on PostgreSQL ($$TEST_DATABASE_URL)" \
+		&& { $(LANE1_PASS); }; \
 	else \
-		$(PYTEST) -n $(PYTEST_WORKERS) -m "not system"; \
-	fi
+		{ $(PYTEST) tests/browser $(NOTHING_LEFT_IS_FINE); } >"$$lane2" 2>&1 & lane2_pid=$$!; \
+		echo "== lane 2 runs the browser tests meanwhile; its output follows lane 1's"; \
+		echo "== lane 1 on SQLite"; \
+		{ $(LANE1_PASS); }; \
+	fi; \
+	lane1_status=$$?; \
+	wait $$lane2_pid; lane2_status=$$?; \
+	echo "== lane 2 (the browser tests$${TEST_DATABASE_URL:+, then the system tests})"; \
+	cat "$$lane2"; \
+	[ $$lane1_status -eq 0 ] || echo "== lane 1 failed"; \
+	[ $$lane2_status -eq 0 ] || echo "== lane 2 failed"; \
+	[ $$lane1_status -eq 0 ] && [ $$lane2_status -eq 0 ]
 
 test: lint browser-deps pytest
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 
 from watchparty import create_app
 from watchparty.config import TestConfig, normalise_database_url
@@ -82,12 +83,36 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+class CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every app this process builds.
+
+    Each test builds a fresh app, and each app's Jinja environment would compile
+    every template it renders again. Jinja keys a bucket by the template's name and
+    checks its source, so an edited template is compiled afresh. All test apps get
+    their templates from create_app with the same Jinja settings.
+    """
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def make_app(database: Database, instance_path, **overrides):
     config = TestConfig(instance_path, database.url, database.engine_options)
     for key, value in overrides.items():
         setattr(config, key, value)
     app = create_app(config)
     app.test_client_class = IsolatedClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return app
 
 

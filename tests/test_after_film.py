@@ -215,3 +215,26 @@ def test_the_manage_page_drops_the_calendar_and_the_countdown_after_the_film(app
         later = app.test_client().get(path).text
     assert "Add to calendar" in before and 'class="countdown"' in before
     assert "Add to calendar" not in later and 'class="countdown"' not in later
+
+
+def test_the_rating_form_after_the_film_promises_no_fold_until_the_film_is_over(app, party, night):
+    gina = guest_client(app, night["gina"])
+    with after(party):
+        how = unescape(section(gina.get(f"/p/{party.share_token}").text, "how-was-it"))
+    assert 'name="is_spoiler"' in how, "a spoiler still folds on the film page, for those who have not seen it"
+    assert "until the film is over" not in how
+    assert "fold it for anyone who hasn't seen the film" in how
+
+
+def test_the_host_on_their_own_party_page_is_not_invited_to_it(app, client, party, night):
+    host = app.test_client()
+    log_in(host, email="host@example.com")
+    for _ in range(2):  # fresh, then kept
+        with after(party, -30):
+            html = host.get(f"/p/{party.share_token}").text
+            visitor = client.get(f"/p/{party.share_token}").text
+        assert "You're hosting" in html and "invites you to" not in html
+        assert "Hana Host invites you to" in visitor and "You're hosting" not in visitor
+    with after(party):
+        assert "You hosted" in host.get(f"/p/{party.share_token}").text
+        assert "Hana Host hosted" in client.get(f"/p/{party.share_token}").text

@@ -177,7 +177,7 @@ def waitlist_world(app):
 
 
 def test_promotion_from_the_waitlist_is_all_or_nothing_when_a_guest_withdraws(app, monkeypatch):
-    from watchparty.rsvp import service as rsvp
+    from watchparty.rsvp import changes as rsvp  # where the change tells the seated guest
 
     world = waitlist_world(app)
     guest = client_as(app, world, "guest")
@@ -201,7 +201,7 @@ def test_promotion_from_the_waitlist_is_all_or_nothing_when_a_guest_withdraws(ap
 
 
 def test_promotion_from_the_waitlist_is_all_or_nothing_when_the_host_removes_a_guest(app, monkeypatch):
-    from watchparty.rsvp import service as rsvp
+    from watchparty.rsvp import changes as rsvp  # where the change tells the seated guest
 
     world = waitlist_world(app)
     host = client_as(app, world, "host")

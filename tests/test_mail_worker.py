@@ -219,7 +219,10 @@ def test_reply_services_queue_their_own_emails_outside_a_request(app):
     clear_queue()
     assert rsvp.remove_guest(party, ana.id) == [cat]
     db.session.commit()
-    assert pending() == [("cat@example.com", "You're in: a seat opened up for Anora night")]
+    assert pending() == [
+        ("ana@example.com", "You're no longer on the guest list for Anora night"),
+        ("cat@example.com", "You're in: a seat opened up for Anora night"),
+    ]
 
 
 def test_party_services_queue_their_own_emails_outside_a_request(app):

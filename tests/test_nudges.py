@@ -161,3 +161,22 @@ def test_an_account_nudges_at_most_its_daily_cap_across_all_its_parties(app, hos
     assert db.session.get(Party, second.id).nudged_unreplied_at is None, "a refused nudge does not count"
     # A day later the account may nudge again.
     assert nudge(host_client, second, "unreplied", T0 + timedelta(days=1, minutes=1)).status_code == 302
+
+
+def test_a_guest_the_host_removed_is_never_nudged_or_announced_to_as_invited(app, party, host_client, outbox):
+    with time_machine.travel(T0 - timedelta(hours=5), tick=False):
+        notifications.invite(party, "ann@example.com, bob@example.com")
+        db.session.commit()
+        ann = make_reply(party, name="Ann", email="ann@example.com")
+    answer = host_client.post(f"/parties/{party.id}/guests/{ann.id}/remove")  # now, before T0
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("#guests")
+    # Her reply is gone, but she is no "invited, not replied" again.
+    assert nudge(host_client, party, "unreplied").status_code == 302
+    assert subjects_to(outbox, "Still coming?") == ["bob@example.com"]
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        answer = host_client.post(
+            f"/parties/{party.id}/announcements", data={"message": "Doors at 7", "audience": ["invited"]}
+        )
+    assert answer.status_code == 302
+    assert subjects_to(outbox, "From the host") == ["bob@example.com"]
+    assert subjects_to(outbox, "You're no longer") == ["ann@example.com"]

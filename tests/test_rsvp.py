@@ -173,6 +173,16 @@ def test_a_forged_or_foreign_cookie_is_ignored(app, party):
     assert 'name="response"' in page and ADDRESS not in page
 
 
+def test_a_browser_that_replied_to_two_parties_is_known_on_each_as_its_own_guest(client, host, film, party):
+    # The page's head finds the viewer's reply among every token the browser keeps.
+    other = make_party(host, film, title="Second night", capacity=None)
+    reply(client, party, name="Bob", response="going")
+    reply(client, other, name="Robert", response="maybe")
+    first, second = client.get(f"/p/{party.share_token}").text, client.get(f"/p/{other.share_token}").text
+    assert "You're going" in unescape(first) and "Bob" in first and "Robert" not in first
+    assert "maybe" in unescape(second).lower() and "Robert" in second and 'name="response"' not in second
+
+
 def test_not_you_forgets_the_guest_on_this_browser(client, party):
     reply(client, party)
     assert 'name="response"' not in client.get(f"/p/{party.share_token}").text
@@ -671,3 +681,68 @@ def test_every_form_carries_a_csrf_token_and_replying_works_with_it(app_factory)
     posting = [form for form in forms if 'method="post"' in form]
     assert len(posting) >= 5  # logout, new link, two removes, cancel
     assert all('name="csrf_token"' in form for form in posting)
+
+
+# ---------------------------------------------------------------- a guest the host removes
+
+
+def calendar_event(message):
+    attachment = next(part for part in message.iter_attachments() if part.get_content_type() == "text/calendar")
+    calendar = Calendar.from_ical(attachment.get_content())
+    return calendar, calendar.walk("VEVENT")[0]
+
+
+def test_a_removed_guest_gets_one_kind_email_with_a_calendar_cancellation_and_no_link_that_acts(
+    app, party, host_client, outbox
+):
+    from tests.factories import make_claim, make_items
+
+    (popcorn,) = make_items(party, ("Popcorn", 4))
+    ana = make_reply(party, "Ana", email="ana@example.com", plus_ones=1)
+    make_claim(party, popcorn, 2, rsvp=ana)
+    invitation = next(m for m in outbox.messages() if m["To"] == "ana@example.com")
+    invited_calendar, invited = calendar_event(invitation)
+    assert invited_calendar["METHOD"] == "REQUEST"
+    manage_token, share_token = ana.manage_token, party.share_token
+
+    assert host_client.post(f"/parties/{party.id}/guests/{ana.id}/remove").status_code == 302
+    to_ana = [m for m in outbox.messages() if m["To"] == "ana@example.com"]
+    assert len(to_ana) == 2, "one email, however many things changed"
+    removed = to_ana[-1]
+    assert removed["Subject"] == "You're no longer on the guest list for Anora night"
+    body = text_body(removed)
+    html = removed.get_body(("html",)).get_content()
+    assert "Hi Ana" in body and "nothing you need to do" in body
+    assert "went back on the list" in body, "what happened to her claim"
+    assert ADDRESS not in body + html, "the address is for guests"
+    for text in (body, html, str(removed)):
+        assert manage_token not in text and share_token not in text, "no manage, share or claim link"
+    links = set(re.findall(r"https?://[^\s\"<>]+", body + html))
+    assert links and all("/emails/never/" in link for link in links), f"only the site-wide opt-out: {links}"
+    assert "List-Unsubscribe" not in removed, "its one-click link would point at a reply that is gone"
+
+    calendar, event = calendar_event(removed)
+    assert calendar["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert event["UID"] == invited["UID"], "the same event: the guest's calendar drops it"
+    assert int(event["SEQUENCE"]) > int(invited["SEQUENCE"])
+    assert "URL" not in event and share_token not in event.to_ical().decode()
+    assert ADDRESS in str(invited["LOCATION"]) and ADDRESS not in str(event.get("LOCATION", ""))
+    # Removing her changed no one else's calendar.
+    assert fresh(party).sequence == int(invited["SEQUENCE"])
+
+
+def test_a_removed_guest_who_stopped_emails_or_whose_party_started_gets_none(app, party, host_client, outbox):
+    bob = make_reply(party, "Bob", email="bob@example.com")
+    service.remove_guest(party, bob.id)  # (as the host's button does)
+    db.session.commit()
+    stopper = make_reply(party, "Sid", email="sid@example.com")
+    stopper.emails_stopped = True
+    db.session.commit()
+    service.remove_guest(party, stopper.id)
+    db.session.commit()
+    late = make_reply(party, "Lee", email="lee@example.com")
+    with time_machine.travel(party.starts_at + timedelta(minutes=5), tick=False):
+        service.remove_guest(party, late.id)
+        db.session.commit()
+    removed = [m["To"] for m in outbox.messages() if m["Subject"].startswith("You're no longer")]
+    assert removed == ["bob@example.com"]

@@ -433,6 +433,22 @@ def test_spoiler_comments_fold_until_the_film_is_over_and_open_for_seen_it_guest
         assert all(" open" in tag for tag in spoiler_details(after[after.index('id="talk"'):]))
 
 
+def test_after_the_reveal_the_comment_form_offers_no_spoiler_tick_and_one_sent_anyway_folds_nothing(app, party):
+    _, gus = guest(app, party, "Gus", "going")
+    before = page(gus, party)
+    assert 'name="is_spoiler"' in before[before.index('id="talk"'):], "before the film: the tick is there"
+    with time_machine.travel(party.ends_at + timedelta(minutes=1), tick=False):
+        after = page(gus, party)
+        talk = after[after.index('id="talk"'):]
+        assert 'name="body"' in talk and 'name="is_spoiler"' not in talk[:talk.index("</section>")]
+        assert post_comment(gus, party, "That last scene in the car!", is_spoiler="y").status_code == 302
+        [made] = comments()
+        assert not made.is_spoiler, "spoilers are open by then: stored unfolded"
+        reply_page = gus.get(f"/p/{party.share_token}/comments/{made.id}/reply").text
+        assert "Your reply" in reply_page and 'name="is_spoiler"' not in reply_page
+        assert not spoiler_details(page(gus, party)[after.index('id="talk"'):])
+
+
 # ---------------------------------------------------------------- hostile input
 
 

@@ -75,6 +75,28 @@ def test_the_label_follows_daylight_saving_time():
     assert timezone_label("UTC") == "UTC"
 
 
+def test_the_picker_follows_a_daylight_saving_change_the_same_morning():
+    """The labels are kept for a quarter hour, never across the moment the clocks change
+    (Europe's, 01:00 UTC on 28 March 2027) nor from one moved clock to another."""
+    def labels():
+        return dict(timezone_choices()["Europe"])
+
+    with time_machine.travel(datetime(2027, 3, 28, 0, 50, tzinfo=UTC), tick=False):
+        before = labels()
+    with time_machine.travel(datetime(2027, 3, 28, 0, 59, 59, tzinfo=UTC), tick=False):
+        assert labels() == before
+    assert before["Europe/London"] == "London (UTC+0)"
+    assert before["Europe/Kyiv"] == "Kyiv (UTC+2)"
+    with time_machine.travel(datetime(2027, 3, 28, 1, 0, tzinfo=UTC), tick=False):
+        after = labels()
+    assert after["Europe/London"] == "London (UTC+1)"
+    assert after["Europe/Kyiv"] == "Kyiv (UTC+3)"
+    with time_machine.travel(WINTER, tick=False):
+        assert labels()["Europe/Kyiv"] == "Kyiv (UTC+2)"
+        timezone_choices()["Europe"].clear()  # what a caller does to its copy stays there
+        assert labels()["Europe/Kyiv"] == "Kyiv (UTC+2)"
+
+
 def test_the_settings_picker_is_a_plain_select_grouped_by_region(client):
     make_user(timezone="Europe/Kyiv")
     log_in(client)

@@ -34,7 +34,7 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import fields, is_dataclass
@@ -204,6 +204,7 @@ class PartyHead(NamedTuple):
     timezone: str
     runtime_minutes: int | None
     users_reply_id: int | None  # the signed-in viewer's own reply, if they made one
+    remembered_reply_id: int | None  # the reply whose manage token this browser keeps, if any
     stamp: PageStamp | None
 
     @property
@@ -225,6 +226,10 @@ _PARTY_HEAD = (
         sa.select(Rsvp.id)
         .where(Rsvp.party_id == Party.id, Rsvp.user_id == sa.bindparam("user_id"))
         .scalar_subquery(),
+        sa.select(Rsvp.id)
+        .where(Rsvp.party_id == Party.id, Rsvp.manage_token.in_(sa.bindparam("tokens", expanding=True)))
+        .limit(1)
+        .scalar_subquery(),
         Party.film_id, _party_version.c.stamp, _film_version.c.stamp,
     )
     .join(Film, Film.id == Party.film_id)
@@ -234,23 +239,27 @@ _PARTY_HEAD = (
 )
 
 
-def party_head(token: str, user_id: int | None) -> PartyHead | None:
-    """The party behind a share link, the reply of the signed-in user `user_id`, and
-    the stamps of what its page shows, read together.
+def party_head(token: str, user_id: int | None, remembered_tokens: Sequence[str] = ()) -> PartyHead | None:
+    """The party behind a share link, the reply of the signed-in user `user_id`, the
+    reply among `remembered_tokens` (the manage tokens this browser keeps, for any
+    party) that belongs to it, and the stamps of what its page shows, read together.
 
     In one statement, so that everything the page reads is as new as its
     stamps or newer: on PostgreSQL each statement sees the latest commits, and
     a party read before its stamps could be kept under a stamp it predates.
     Only a request that writes nothing may keep what it reads under them.
     """
-    row = db.session.execute(_PARTY_HEAD, {"token": token, "user_id": user_id}).first()
+    params = {"token": token, "user_id": user_id, "tokens": list(remembered_tokens)}
+    row = db.session.execute(_PARTY_HEAD, params).first()
     if row is None or not hmac.compare_digest(row.share_token.encode(), token.encode()):
         return None
-    party_id, _, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, film_id, *stamps = row
+    party_id, _, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, remembered, film_id, *stamps = row
     stamp = None
     if stamps[0] is not None and stamps[1] is not None:
         stamp = PageStamp(party_id, stamps[0], film_id, stamps[1])
-    return PartyHead(party_id, token, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, stamp)
+    return PartyHead(
+        party_id, token, host_id, undecided, status, starts_at, deadline, zone, runtime, users_reply, remembered, stamp
+    )
 
 
 # The stamps the party page is being read under, set by the page's one home

@@ -6,8 +6,9 @@ from typing import TypeVar
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Field, SubmitField
+from wtforms import Field, SubmitField, validators
 from wtforms.fields import FieldList, FormField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 # Control characters (and NUL, which PostgreSQL cannot store). Long text may
@@ -33,6 +34,21 @@ def validated(value: T | None) -> T:
     if value is None:
         raise ValueError("a required field has no data: was the form validated?")
     return value
+
+
+class Length(validators.Length):
+    """WTForms' Length, except that a value over the maximum ends the field's checks
+    with its message: the checks after it (an email address's, a link's) never read
+    a megabyte only to refuse it too (Email took ~0.3 s of CPU on 1 MB). Every form
+    takes its Length from here."""
+
+    def __call__(self, form, field):
+        try:
+            super().__call__(form, field)
+        except ValidationError as error:
+            if self.max != -1 and len(field.data or "") > self.max:
+                raise StopValidation(*error.args) from None
+            raise
 
 
 class BaseForm(FlaskForm):

@@ -13,7 +13,7 @@ database, so every machine offers the same list:
 """
 
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -78,8 +78,15 @@ def canonical_or_same(value: object) -> object:
     return value
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """One ZoneInfo per zone for the life of the process (zoneinfo's own cache keeps
+    only a few strongly, and the picker reads all ~430 on every form)."""
+    return ZoneInfo(name)
+
+
 def _offset_label(name: str, now: datetime) -> str:
-    offset = now.astimezone(ZoneInfo(name)).utcoffset()
+    offset = now.astimezone(_zone(name)).utcoffset()
     minutes = round(offset.total_seconds() / 60) if offset is not None else 0
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
@@ -99,9 +106,20 @@ def timezone_label(name: str, now: datetime | None = None) -> str:
 
 def timezone_choices() -> dict[str, list[tuple[str, str]]]:
     """The offered zones grouped by region (a `<select>` with one `<optgroup>` each),
-    cities in alphabetical order, with today's offset from UTC in each label."""
+    cities in alphabetical order, with today's offset from UTC in each label.
+
+    Every form with the picker asks for these. The labels are made once per quarter
+    hour of the clock (a test's moved clock too): offsets change only at daylight
+    saving time transitions, and those fall on a quarter hour of UTC."""
     now = datetime.now(UTC)
+    quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    # A fresh dict and lists on each call: the caller may change them, the kept copy stays.
+    return {region: list(zones) for region, zones in _choices_at(quarter)}
+
+
+@lru_cache(maxsize=4)
+def _choices_at(quarter: datetime) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     groups: dict[str, list[tuple[str, str]]] = {UTC_NAME: [(UTC_NAME, "UTC")]}
     for name in timezone_names()[1:]:
-        groups.setdefault(name.split("/")[0], []).append((name, timezone_label(name, now)))
-    return {region: sorted(zones, key=lambda zone: zone[1]) for region, zones in groups.items()}
+        groups.setdefault(name.split("/")[0], []).append((name, timezone_label(name, quarter)))
+    return tuple((region, tuple(sorted(zones, key=lambda zone: zone[1]))) for region, zones in groups.items())

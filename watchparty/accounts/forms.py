@@ -1,8 +1,8 @@
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Optional, ValidationError
 
 from watchparty.accounts.passwords import PASSWORD_MAX, PASSWORD_MIN, WeakPassword, check_password_rule
-from watchparty.forms import BaseForm, lower, strip
+from watchparty.forms import BaseForm, Length, lower, strip
 from watchparty.timezones import canonical_or_same, timezone_choices
 
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters. A few unrelated words work well."

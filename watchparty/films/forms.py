@@ -1,11 +1,11 @@
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from watchparty.films import data, lines
 from watchparty.films.posters import POSTER_EXTENSIONS, POSTER_MAX_BYTES
-from watchparty.forms import BaseForm, strip, validated
+from watchparty.forms import BaseForm, Length, strip, validated
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
     # types-WTForms (3.2) predates SelectChoice, which the locked WTForms 3.3 has.

@@ -1,7 +1,7 @@
 from wtforms import RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
-from watchparty.forms import BaseForm
+from watchparty.forms import BaseForm, Length
 
 # How the host hears (party.host_updates), as the dashboard offers it.
 MODE_CHOICES = {

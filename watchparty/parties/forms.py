@@ -2,10 +2,10 @@ from urllib.parse import urlsplit
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.fields import DateTimeLocalField, FieldList
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from watchparty.accounts.forms import display_name_field, email_field
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, Length, strip
 from watchparty.models.party import (
     CAPACITY_MAX,
     DEFAULT_GUEST_LIST_VISIBLE,

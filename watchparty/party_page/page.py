@@ -27,7 +27,7 @@ from watchparty.party_clock import party_phase
 from watchparty.party_page.poll import render_poll_page
 from watchparty.party_page.recap import recap
 from watchparty.party_page.sharing import share_links
-from watchparty.party_page.visitors import is_host, viewer_reply_id, viewer_with_reply
+from watchparty.party_page.visitors import is_host, viewer_with_reply
 from watchparty.polls import service as polls_service
 from watchparty.reviews import companion as reviews_companion
 from watchparty.reviews import service as reviews_service
@@ -173,8 +173,8 @@ def render_party_page(
 def show_party_page(head: PartyHead):
     """The party page as the share link shows it (GET): kept per viewer under the
     stamps read with the head (watchparty.cache), so that a view of a kept page
-    reads two rows (the head, the viewer's reply id) and builds no ORM object."""
-    reply_id = viewer_reply_id(head.party_id, head.users_reply_id)
+    runs one statement (the head, with the viewer's reply id) and builds no ORM object."""
+    reply_id = rsvp_service.preferred_reply_id(head.users_reply_id, head.remembered_reply_id)
     if head.stamp is None or head.undecided:
         return render_party_page(*_party_and_viewer(head.party_id, reply_id))
     now = clock.now()

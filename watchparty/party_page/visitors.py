@@ -48,9 +48,10 @@ def party_by_token(token: str) -> Party:
 
 
 def party_head_by_token(token: str) -> PartyHead:
-    """The party page's head (cache.party_head) for the signed-in user; 404 as party_by_token."""
+    """The party page's head (cache.party_head) for the signed-in user and the replies
+    this browser remembers; 404 as party_by_token."""
     user_id = current_user.id if current_user.is_authenticated else None
-    head = party_head(token, user_id) if is_token(token) else None
+    head = party_head(token, user_id, remembered_tokens()) if is_token(token) else None
     if head is None:
         abort(404)
     return head
@@ -86,6 +87,24 @@ def _remembered_token(party_id: int) -> str | None:
     except BadSignature:
         return None
     return token if is_token(token) else None
+
+
+def remembered_tokens() -> list[str]:
+    """Every manage token this browser keeps (one signed cookie per party it replied to).
+
+    Read before the party is known, so that the party page's head finds the
+    viewer's reply in its one statement: a token matches only its own party's reply.
+    """
+    serializer, tokens = _serializer(), []
+    for name, raw in request.cookies.items():
+        if name.startswith(GUEST_COOKIE_PREFIX) and name[len(GUEST_COOKIE_PREFIX):].isdigit():
+            try:
+                token = serializer.loads(raw)
+            except BadSignature:
+                continue
+            if is_token(token):
+                tokens.append(token)
+    return tokens
 
 
 def viewer_reply_id(party_id: int, users_reply: int | None) -> int | None:

@@ -2,9 +2,9 @@
 from the posted form against the poll's own candidates (they change while it is open)."""
 
 from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
-from watchparty.forms import BaseForm, lower, strip
+from watchparty.forms import BaseForm, Length, lower, strip
 from watchparty.models import Poll
 from watchparty.models.poll import DATE_ANSWERS, VOTER_NAME_MAX
 from watchparty.parties.forms import LocalDateTimeField

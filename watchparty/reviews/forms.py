@@ -13,9 +13,9 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import URL, DataRequired, NumberRange, Optional, StopValidation, ValidationError
 
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, Length, strip
 from watchparty.models.review import VERDICT_SCORES
 from watchparty.reviews.service import (
     ARTICLE_MAX_CHARS,
@@ -118,7 +118,10 @@ class VerdictForm(BaseForm):
         validators=[Length(max=VERDICT_TEXT_MAX, message=f"Keep it short: at most {VERDICT_TEXT_MAX} characters.")],
         render_kw={"rows": 3, "maxlength": VERDICT_TEXT_MAX},
     )
-    is_spoiler = BooleanField("My review gives something away (keep it folded until the film is over)")
+    is_spoiler = BooleanField(
+        # True before and after the film: the party page folds it until the credits, the film page always.
+        "My review gives something away (fold it for anyone who hasn't seen the film)"
+    )
 
     def validate_score(self, field):
         if field.data not in {str(n) for n in VERDICT_SCORES}:

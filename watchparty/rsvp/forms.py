@@ -1,7 +1,7 @@
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, NumberRange, Optional, ValidationError
 
-from watchparty.forms import BaseForm, lower, strip
+from watchparty.forms import BaseForm, Length, lower, strip
 from watchparty.models.party import DEFAULT_PLUS_ONES, PLUS_ONES_MAX
 from watchparty.rsvp.service import plus_ones_problem
 

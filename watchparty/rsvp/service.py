@@ -1,534 +1,60 @@
-"""Replies to a party: replying, changing and withdrawing, who may see what, and
-the guest emails. Seats and the waitlist are watchparty.rsvp.seats."""
+"""Replies to a party, the public face: other packages import the RSVP service from
+here. Each concern has its own module:
 
-import hmac
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+    changes   replying, changing, withdrawing, removing a guest, forgetting an account
+    lookups   reads: the party behind a link, a viewer's reply (users_reply_id,
+              viewers_reply_id), a waitlist place, and who a viewer is (Viewer)
+    emails    the guest's emails and the links in them
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+Seats and the waitlist are watchparty.rsvp.seats."""
 
-from watchparty import activity, clock, mail
-from watchparty.errors import DomainError
-from watchparty.extensions import db
-from watchparty.links import public_url
-from watchparty.models import Party, Rsvp, User, utcnow
-from watchparty.party_clock import party_phase
-from watchparty.rsvp import seats
-from watchparty.rsvp.calendar import calendar_attachment
-from watchparty.signups import claims
-
-if TYPE_CHECKING:
-    pass
-
-RESPONSE_LABELS = {"going": "Going", "maybe": "Maybe", "declined": "Can't make it"}
-FORMER_GUEST = "Former guest"
-
-
-class RepliesClosed(DomainError):
-    status = 409
-
-
-class AlreadyReplied(DomainError):
-    status = 409
-    field: str | None = "email"
-
-    def __init__(self, message: str, field: str | None = None, existing: Rsvp | None = None):
-        super().__init__(message, field)
-        # The signed-in guest's own earlier reply: the page shows it, with the message above the form.
-        self.existing = existing
-        if existing is not None:
-            self.field = None
-
-
-class InvalidReply(DomainError):
-    status = 422
-
-
-class NotEnoughSeats(DomainError):
-    status = 409
-    field = "plus_ones"
-
-
-def _stamp(now: datetime | None) -> datetime:
-    # Taken after the seat decision, so reply order follows the database's order.
-    return now if now is not None else utcnow()
-
-
-# ---------------------------------------------------------------- lookups
-
-
-# The statements of the hottest pages are built once: building one costs more than running it.
-# The host and the film come with the party: every page behind the link names them.
-_PARTY_BY_SHARE_TOKEN = (
-    sa.select(Party)
-    .where(Party.share_token == sa.bindparam("token"))
-    .options(joinedload(Party.host), joinedload(Party.film))
+from watchparty.rsvp.changes import (
+    FORMER_GUEST,
+    RESPONSE_LABELS,
+    AlreadyReplied,
+    InvalidReply,
+    NotEnoughSeats,
+    RepliesClosed,
+    ReplyFields,
+    anonymise_replies_of,
+    change_reply,
+    plus_ones_problem,
+    remove_guest,
+    reply_to_party,
+    withdraw_reply,
 )
-_RSVP_BY_MANAGE_TOKEN = sa.select(Rsvp).where(Rsvp.manage_token == sa.bindparam("token"))
-_REPLY_OF_USER = sa.select(Rsvp).where(Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id"))
-
-
-def party_by_share_token(token: str) -> Party | None:
-    """The party behind a share link, or None (wrong, revoked or malformed token)."""
-    party = db.session.scalar(_PARTY_BY_SHARE_TOKEN, {"token": token})
-    if party is None or not hmac.compare_digest(party.share_token.encode(), token.encode()):
-        return None
-    return party
-
-
-def rsvp_by_manage_token(party: Party, token: str) -> Rsvp | None:
-    """The reply behind a manage link, only if it belongs to this party."""
-    rsvp = db.session.scalar(_RSVP_BY_MANAGE_TOKEN, {"token": token})
-    if rsvp is None or not hmac.compare_digest(rsvp.manage_token.encode(), token.encode()):
-        return None
-    if rsvp.party_id != party.id:
-        return None
-    return rsvp
-
-
-def reply_of_user(party: Party, user: User | None) -> Rsvp | None:
-    """A logged-in user's reply to this party, if any."""
-    if user is None:
-        return None
-    return db.session.scalar(_REPLY_OF_USER, {"party_id": party.id, "user_id": user.id})
-
-
-_USERS_REPLY_ID = sa.select(Rsvp.id).where(
-    Rsvp.party_id == sa.bindparam("party_id"), Rsvp.user_id == sa.bindparam("user_id")
+from watchparty.rsvp.emails import (
+    MANAGE_LINK_RESEND_WINDOW,
+    address_of,
+    email_guest,
+    film_url,
+    is_mailable,
+    manage_url,
+    send_confirmation,
+    send_manage_link,
+    send_new_link,
+    send_removed,
+    send_seated,
+    share_url,
+    stop_emails_url,
 )
-_REPLY_ID_BY_MANAGE_TOKEN = sa.select(Rsvp.id, Rsvp.manage_token).where(
-    Rsvp.party_id == sa.bindparam("party_id"), Rsvp.manage_token == sa.bindparam("token")
+from watchparty.rsvp.lookups import (
+    Viewer,
+    existing_reply,
+    party_by_share_token,
+    preferred_reply_id,
+    reply_of_user,
+    rsvp_by_manage_token,
+    users_reply_id,
+    viewers_reply_id,
+    waitlist_place,
 )
 
-
-def users_reply_id(party_id: int, user_id: int | None) -> int | None:
-    """The id of a signed-in user's reply to the party, if any."""
-    if user_id is None:
-        return None
-    return db.session.scalar(_USERS_REPLY_ID, {"party_id": party_id, "user_id": user_id})
-
-
-def viewers_reply_id(party_id: int, users_reply: int | None, remembered_token: str | None) -> int | None:
-    """Which reply a viewer sees as theirs: the signed-in user's own (`users_reply`,
-    users_reply_id), else the one their browser remembers (its manage token).
-    The rule, once; ids only, so that a view served from a kept page loads no reply."""
-    if users_reply is not None:
-        return users_reply
-    if remembered_token is None:
-        return None
-    row = db.session.execute(_REPLY_ID_BY_MANAGE_TOKEN, {"party_id": party_id, "token": remembered_token}).first()
-    if row is None or not hmac.compare_digest(row.manage_token.encode(), remembered_token.encode()):
-        return None
-    return row.id
-
-
-def existing_reply(party: Party, email: str | None, user: User | None) -> Rsvp | None:
-    """The reply a duplicate collided with: the same account first, then the same email."""
-    rsvp = reply_of_user(party, user)
-    if rsvp is None and email:
-        rsvp = db.session.scalar(
-            sa.select(Rsvp).where(Rsvp.party_id == party.id, Rsvp.email == email.strip().lower())
-        )
-    return rsvp
-
-
-def _check_open(party: Party, now: datetime | None) -> None:
-    reason = party_phase(party, now or utcnow()).closed_reason("replies")
-    if reason:
-        raise RepliesClosed(reason)
-
-
-def plus_ones_problem(allowed: int, plus_ones: int, already: int = 0) -> str | None:
-    """What is wrong with bringing `plus_ones` to a party allowing `allowed`, or None.
-    A guest keeps plus-ones they were allowed before the host lowered the limit (`already`).
-    The rule's one home: the reply form asks it too."""
-    if plus_ones < 0:
-        return "Plus-ones cannot be negative."
-    if plus_ones > max(allowed, already):
-        return "This party has no plus-ones, sorry." if allowed == 0 else f"Bring at most {allowed} plus-ones."
-    return None
-
-
-def _check_plus_ones(party: Party, plus_ones: int, already: int = 0) -> None:
-    problem = plus_ones_problem(party.max_plus_ones, plus_ones, already)
-    if problem:
-        raise InvalidReply(problem, field="plus_ones")
-
-
-# ---------------------------------------------------------------- guests' actions
-
-
-@dataclass
-class ReplyFields:
-    name: str
-    response: str
-    email: str | None = None
-    plus_ones: int = 0
-    seen_it: bool = False
-    dietary: str = ""
-    note: str = ""
-
-
-def _normalise(fields: ReplyFields) -> ReplyFields:
-    if fields.response not in RESPONSE_LABELS:
-        raise InvalidReply("Choose going, maybe or can't make it.", field="response")
-    email = (fields.email or "").strip().lower() or None
-    plus_ones = 0 if fields.response == "declined" else fields.plus_ones
-    return ReplyFields(
-        name=fields.name.strip(),
-        response=fields.response,
-        email=email,
-        plus_ones=plus_ones,
-        seen_it=fields.seen_it,
-        dietary=fields.dietary.strip(),
-        note=fields.note.strip(),
-    )
-
-
-def reply_to_party(
-    party: Party, fields: ReplyFields, user: User | None = None, now: datetime | None = None
-) -> Rsvp:
-    """A new reply. Going takes 1 + plus-ones seats or joins the waitlist whole.
-    The guest is emailed their copy with their personal link.
-
-    Raises RepliesClosed or InvalidReply (the caller rolls back), or
-    AlreadyReplied when this email or account already replied: then the reply
-    and any seat it took are already undone, and the owner of the earlier reply
-    has been sent their own link again, so the caller commits.
-    """
-    _check_open(party, now)
-    fields = _normalise(fields)
-    _check_plus_ones(party, fields.plus_ones)
-    try:
-        # A savepoint: a duplicate takes back its seat with it, and the transaction goes on.
-        with db.session.begin_nested():
-            state = "confirmed"
-            if fields.response == "going" and not seats.seat(party.id, 1 + fields.plus_ones):
-                state = "waitlisted"
-            stamp = _stamp(now)
-            rsvp = Rsvp(
-                party_id=party.id,
-                user_id=user.id if user is not None else None,
-                name=fields.name,
-                email=fields.email,
-                response=fields.response,
-                state=state,
-                plus_ones=fields.plus_ones,
-                seen_it=fields.seen_it,
-                dietary=fields.dietary,
-                note=fields.note,
-                queued_at=stamp if state == "waitlisted" else None,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-            db.session.add(rsvp)
-    except IntegrityError:
-        seats.refresh_seats(party)
-        raise _already_replied(party, fields.email, user, now) from None
-    seats.refresh_seats(party)
-    send_confirmation(rsvp)
-    activity.record_reply(rsvp, now)
-    return rsvp
-
-
-def _already_replied(party: Party, email: str | None, user: User | None, now: datetime | None) -> AlreadyReplied:
-    """A second reply with the same account or address changes nothing. A signed-in
-    guest is shown their own reply; anyone else is told that the owner of the earlier
-    reply got their personal link by email (and it is sent), so nobody takes over
-    a reply by typing someone's address."""
-    existing = existing_reply(party, email, user)
-    if existing is not None and user is not None and existing.user_id == user.id:
-        return AlreadyReplied(
-            "You already replied to this party — change your reply below.", existing=existing
-        )
-    if existing is not None and not send_manage_link(existing, now):
-        # Sent a few minutes ago already (or the guest stopped our emails): not again.
-        return AlreadyReplied("You already replied with that address. Its personal link was sent there; check that inbox.")
-    return AlreadyReplied("You already replied — we've emailed your personal link to that address.")
-
-
-def change_reply(rsvp: Rsvp, fields: ReplyFields, now: datetime | None = None) -> list[Rsvp]:
-    """Change a reply through its manage link; returns waitlisted replies seated as a result.
-
-    A seated guest asking for more plus-ones than there is room for keeps the
-    seats they have (NotEnoughSeats); a guest who stops going frees their seats
-    for the waitlist; a guest who starts going while the party is full joins
-    the end of the waitlist. The guest gets a new copy when their response,
-    seat or address changed; everyone seated from the waitlist is told.
-    """
-    before = (rsvp.response, rsvp.state, rsvp.email)
-    was = activity.ReplyState.of(rsvp)
-    released = claims.release_preview(rsvp).labels if fields.response == "declined" != rsvp.response else []
-    seated = _apply_change(rsvp, fields, now)
-    activity.record_change(rsvp, was, released, now)
-    if (rsvp.response, rsvp.state, rsvp.email) != before:
-        send_confirmation(rsvp)
-    for other in seated:
-        send_seated(other)
-    return seated
-
-
-def _apply_change(rsvp: Rsvp, fields: ReplyFields, now: datetime | None) -> list[Rsvp]:
-    party = rsvp.party
-    _check_open(party, now)
-    fields = _normalise(fields)
-    # Seats held are read from the reply, so read it under the party's lock:
-    # two changes of one reply at once (a double submit) then run one after
-    # the other, and the second sees what the first did.
-    seats.lock_party(party.id)
-    db.session.refresh(rsvp)
-    _check_plus_ones(party, fields.plus_ones, already=rsvp.plus_ones)
-    held = rsvp.seats
-    needed = 1 + fields.plus_ones if fields.response == "going" else 0
-    release = 0
-    if held and needed:
-        if needed > held and not seats.take_seats(party.id, needed - held):
-            seats.refresh_seats(party)
-            free = max(0, (party.capacity or 0) - party.seats_taken)
-            raise NotEnoughSeats(
-                f"Only {free} more seat{'s' if free != 1 else ''} free — "
-                f"your reply still counts you with {rsvp.plus_ones} plus-one{'s' if rsvp.plus_ones != 1 else ''}."
-            )
-        release = max(0, held - needed)
-        state = "confirmed"
-    elif held:
-        release = held
-        state = "confirmed"
-    elif needed:
-        state = "confirmed" if seats.seat(party.id, needed) else "waitlisted"
-    else:
-        state = "confirmed"
-    stamp = _stamp(now)
-    if state == "waitlisted":
-        # Already waiting: keep the place in the queue. Newly waiting: join the end.
-        rsvp.queued_at = rsvp.queued_at if rsvp.is_waitlisted else stamp
-    else:
-        rsvp.queued_at = None
-    rsvp.state = state
-    rsvp.response = fields.response
-    rsvp.plus_ones = fields.plus_ones
-    rsvp.name = fields.name
-    rsvp.seen_it = fields.seen_it
-    rsvp.dietary = fields.dietary
-    rsvp.note = fields.note
-    rsvp.email = fields.email
-    rsvp.updated_at = stamp
-    try:
-        db.session.flush()
-    except IntegrityError:
-        raise AlreadyReplied("Another reply to this party uses that email address.") from None
-    _settle_signups(rsvp)
-    if release:
-        seats.release_seats(party.id, release)
-        return seats.seat_waitlisted(party)
-    seats.refresh_seats(party)
-    return []
-
-
-def withdraw_reply(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
-    """"Can't make it after all": the reply becomes declined and its seats go to the waitlist."""
-    fields = ReplyFields(
-        name=rsvp.name, response="declined", email=rsvp.email, plus_ones=0,
-        seen_it=rsvp.seen_it, dietary=rsvp.dietary, note=rsvp.note,
-    )
-    return change_reply(rsvp, fields, now)
-
-
-def remove_guest(party: Party, rsvp_id: int) -> list[Rsvp] | None:
-    """The host removes a reply; its seats go to the waitlist, whose guests seated
-    by it are told, and its sign-ups go back on the list. The activity says so
-    (a "removed" line: the reason for the seats that follow). Returns those
-    seated; None if no such guest."""
-    # Party row first, reply rows second: the order every seat change locks in,
-    # so a guest editing their reply at this moment cannot deadlock with us.
-    seats.lock_party(party.id)
-    rsvp = db.session.scalar(
-        sa.select(Rsvp)
-        .where(Rsvp.id == rsvp_id, Rsvp.party_id == party.id)
-        .execution_options(populate_existing=True)
-    )
-    if rsvp is None:
-        return None
-    held = rsvp.seats
-    released = claims.release_preview(rsvp).labels
-    # By name, not by reply: the reply row goes below, and the line stays on the dashboard.
-    activity.record(party, "removed", rsvp.name, {"response": rsvp.response, "seats": held, "released": released},
-                    clock.now())
-    _release_signups(rsvp)
-    db.session.delete(rsvp)
-    db.session.flush()
-    if not held:
-        return []
-    seats.release_seats(party.id, held)
-    seated = seats.seat_waitlisted(party)
-    for other in seated:
-        send_seated(other)
-    return seated
-
-
-def _settle_signups(rsvp: Rsvp) -> None:
-    # Only guests seated as going, or maybe, bring things: anyone else's claims go back on the list.
-    claims.settle_claims(rsvp)
-
-
-def _release_signups(rsvp: Rsvp) -> None:
-    # Before the reply row goes, so that the items' claimed counters stay right.
-    claims.release_claims_of(rsvp)
-
-
-def waitlist_place(rsvp: Rsvp) -> int | None:
-    """1 for the head of the waitlist; None when the reply is not waiting."""
-    if not rsvp.is_waitlisted:
-        return None
-    ahead = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Rsvp)
-        .where(
-            Rsvp.party_id == rsvp.party_id,
-            Rsvp.state == "waitlisted",
-            sa.or_(
-                Rsvp.queued_at < rsvp.queued_at,
-                sa.and_(Rsvp.queued_at == rsvp.queued_at, Rsvp.id < rsvp.id),
-            ),
-        )
-    )
-    return (ahead or 0) + 1  # a count is never NULL; scalar() is typed as if it could be
-
-
-def anonymise_replies_of(user: User) -> None:
-    """Before an account is deleted: its replies stay (the host still counts on
-    them) but lose the name, email and link to the account."""
-    activity.anonymise(sa.select(Rsvp.id).where(Rsvp.user_id == user.id), FORMER_GUEST)
-    db.session.execute(
-        sa.update(Rsvp)
-        .where(Rsvp.user_id == user.id)
-        .values(user_id=None, name=FORMER_GUEST, email=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
-# ---------------------------------------------------------------- who sees what
-
-
-@dataclass
-class Viewer:
-    """Who is looking at a party: its host, a guest who replied, or a visitor."""
-
-    party: Party
-    is_host: bool = False
-    rsvp: Rsvp | None = None
-
-    @property
-    def is_seated_or_maybe(self) -> bool:
-        return self.rsvp is not None and self.rsvp.is_seated_or_maybe
-
-    @property
-    def sees_exact_place(self) -> bool:
-        """The address and online link: the host, and seated or maybe guests if allowed."""
-        return self.is_host or (self.party.show_address_to_guests and self.is_seated_or_maybe)
-
-    @property
-    def sees_guest_list(self) -> bool:
-        return self.is_host or (self.party.guest_list_visible and self.rsvp is not None)
-
-    def location(self) -> str:
-        """One line for calendars: the exact place when allowed, else the area."""
-        party = self.party
-        if self.sees_exact_place:
-            exact = ", ".join(line.strip() for line in party.address.splitlines() if line.strip())
-            return exact or party.online_url or party.area
-        return party.area
-
-
-# ---------------------------------------------------------------- emails
-
-
-def manage_url(rsvp: Rsvp, party: Party | None = None) -> str:
-    party = party or rsvp.party
-    return public_url("rsvp.manage", token=party.share_token, manage_token=rsvp.manage_token)
-
-
-def share_url(party: Party) -> str:
-    return public_url("rsvp.party", token=party.share_token)
-
-
-def film_url(party: Party) -> str:
-    return public_url("films.detail", slug=party.film.slug)
-
-
-def stop_emails_url(rsvp: Rsvp, party: Party | None = None) -> str:
-    party = party or rsvp.party
-    return public_url("notifications.stop_guest", token=party.share_token, manage_token=rsvp.manage_token)
-
-
-def is_mailable(rsvp: Rsvp) -> bool:
-    """Do we write to this guest? Only with an address, and not after "stop emails"."""
-    return bool(rsvp.email) and not rsvp.emails_stopped
-
-
-def address_of(rsvp: Rsvp) -> str:
-    """The address of a guest already found mailable (is_mailable, or a query for replies with one)."""
-    if not rsvp.email:
-        raise ValueError(f"reply {rsvp.id} has no email address")
-    return rsvp.email
-
-
-def email_guest(rsvp: Rsvp, subject: str, template: str, once_key: str | None = None, **context) -> bool:
-    """Queue one email to a guest, for the mail worker to send (see
-    watchparty.mail). Every one carries the guest's "stop emails about this
-    party" link; False when they gave no address or pressed it, or when a
-    message with the same `once_key` was queued already."""
-    if not is_mailable(rsvp):
-        return False
-    party = rsvp.party
-    context.setdefault("viewer", Viewer(party, rsvp=rsvp))
-    context.update(
-        rsvp=rsvp, party=party, manage_link=manage_url(rsvp, party), share_link=share_url(party),
-        film_link=film_url(party), place=waitlist_place(rsvp), stop_link=stop_emails_url(rsvp, party),
-    )
-    if once_key is not None:
-        return mail.queue_once(once_key, address_of(rsvp), subject, template, party_id=party.id, **context) is not None
-    mail.queue_template(address_of(rsvp), subject, template, party_id=party.id, **context)
-    return True
-
-
-def send_confirmation(rsvp: Rsvp) -> bool:
-    """The guest's copy of their reply, with the personal manage link and the event."""
-    party = rsvp.party
-    if rsvp.is_waitlisted:
-        subject = f"You're on the waitlist for {party.title}"
-    elif rsvp.response == "going":
-        subject = f"You're going to {party.title}"
-    else:
-        subject = f"Your reply to {party.title}"
-    attachments: tuple[mail.Attachment, ...] = ()
-    if rsvp.response != "declined" and is_mailable(rsvp):
-        attachments = (calendar_attachment(party, Viewer(party, rsvp=rsvp), address_of(rsvp)),)
-    return email_guest(rsvp, subject, "rsvp_confirmation", attachments=attachments)
-
-
-# Anyone with the share link can ask for a guest's link to be sent again (by replying
-# with their address): at most once in each such window, so nobody can flood them.
-MANAGE_LINK_RESEND_WINDOW = timedelta(minutes=10)
-
-
-def send_manage_link(rsvp: Rsvp, now: datetime | None = None) -> bool:
-    """Someone replied again with this address: send its owner the existing link, change
-    nothing; once per MANAGE_LINK_RESEND_WINDOW at most (the outbox's unique key decides)."""
-    window = int((now or utcnow()).timestamp() // MANAGE_LINK_RESEND_WINDOW.total_seconds())
-    return email_guest(
-        rsvp, f"Your reply to {rsvp.party.title}", "rsvp_manage_link", once_key=f"manage-link:{rsvp.id}:{window}"
-    )
-
-
-def send_new_link(rsvp: Rsvp) -> bool:
-    """The host changed the share link: the guest's personal link changed with it."""
-    return email_guest(rsvp, f"New link for {rsvp.party.title}", "rsvp_new_link")
-
-
-def send_seated(rsvp: Rsvp) -> bool:
-    """A seat freed up and the waitlisted guest now has it."""
-    return email_guest(rsvp, f"You're in: a seat opened up for {rsvp.party.title}", "rsvp_seated")
+__all__ = [
+    "FORMER_GUEST", "MANAGE_LINK_RESEND_WINDOW", "RESPONSE_LABELS", "AlreadyReplied", "InvalidReply",
+    "NotEnoughSeats", "RepliesClosed", "ReplyFields", "Viewer", "address_of", "anonymise_replies_of",
+    "change_reply", "email_guest", "existing_reply", "film_url", "is_mailable", "manage_url", "party_by_share_token",
+    "plus_ones_problem", "preferred_reply_id", "remove_guest", "reply_of_user", "reply_to_party", "rsvp_by_manage_token",
+    "send_confirmation", "send_manage_link", "send_new_link", "send_removed", "send_seated", "share_url",
+    "stop_emails_url", "users_reply_id", "viewers_reply_id", "waitlist_place", "withdraw_reply",
+]

@@ -2,9 +2,9 @@
 
 from wtforms import Form, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields import FieldList, FormField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, Length, strip
 from watchparty.models.signup import CLAIM_NOTE_MAX, ITEM_NAME_MAX, ITEM_NOTE_MAX, ITEM_QUANTITY_MAX
 
 CATEGORY_CHOICES = {"snack": "Snack", "drink": "Drink", "supplies": "Supplies", "other": "Other"}

@@ -1,10 +1,10 @@
 """The announcement form (the host's, on its own page) and the comment form (the party page's)."""
 
 from wtforms import BooleanField, HiddenField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from watchparty.forms import BaseForm, strip
+from watchparty.forms import BaseForm, Length, strip
 from watchparty.models.talk import ANNOUNCEMENT_MAX, AUDIENCES, COMMENT_MAX
 from watchparty.parties.forms import LocalDateTimeField
 

@@ -41,6 +41,7 @@ from watchparty.extensions import changed_rows, db
 from watchparty.models import Announcement, Comment, Invitation, OutboundEmail, Party, Rsvp
 from watchparty.models.talk import ANNOUNCEMENT_MAX, AUDIENCES, COMMENT_MAX
 from watchparty.notifications.service import check_sender, hosted_by, invitation_stop_url, lock_sender
+from watchparty.party_clock import party_phase
 from watchparty.reviews.service import spoilers_open
 from watchparty.rsvp.service import Viewer, email_guest, film_url, share_url
 
@@ -388,6 +389,12 @@ def why_not_comment(viewer: Viewer) -> str | None:
     return None
 
 
+def offers_spoiler_tick(party: Party, now: datetime) -> bool:
+    """The "spoiler" tick folds a comment until the film's reveal time; after it, there
+    is nothing left to fold for."""
+    return not party_phase(party, now).film_over
+
+
 @dataclass(frozen=True)
 class CommentFields:
     body: str
@@ -441,7 +448,8 @@ def post_comment(party: Party, viewer: Viewer, fields: CommentFields, now: datet
     comment = Comment(
         party_id=party.id, rsvp_id=None if viewer.is_host else viewer.rsvp.id if viewer.rsvp else None,
         by_host=viewer.is_host, author_name=author[:80], reply_to_id=reply_to_id, body=body,
-        is_spoiler=bool(fields.is_spoiler), status="shown", created_at=now,
+        # After the reveal spoilers are open to everyone: a tick sent anyway (an old form) folds nothing.
+        is_spoiler=bool(fields.is_spoiler) and offers_spoiler_tick(party, now), status="shown", created_at=now,
     )
     db.session.add(comment)
     db.session.flush()
@@ -507,6 +515,7 @@ class PartyTalk:
     may_post: bool = False
     why_not: str | None = None
     spoilers_open: bool = False
+    spoiler_tick: bool = True  # the comment form offers "contains spoilers" (offers_spoiler_tick)
     is_host: bool = False
     older_threads: int = 0  # conversations left off the party page (see PAGE_THREADS)
 
@@ -555,6 +564,7 @@ def party_talk(party: Party, viewer: Viewer, now: datetime, threads_shown: int |
     talk.why_not = why_not_comment(viewer)
     talk.may_post = talk.why_not is None
     talk.spoilers_open = spoilers_open(party, viewer.rsvp, now)
+    talk.spoiler_tick = offers_spoiler_tick(party, now)
     status = viewer_status(viewer)
     rows = page_rows(_TALK_ROWS, {"party_id": party.id})
     for row in reversed([row for row in rows if row.kind == "a"]):  # newest first
