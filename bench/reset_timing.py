@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(count: int) -> None:
     from watchparty import create_app
-    from watchparty.accounts.service import register_user
+    from watchparty.accounts.registration import register_user
     from watchparty.config import Config
     from watchparty.extensions import db
 

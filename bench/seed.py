@@ -40,6 +40,7 @@ PARAGRAPH = (
 
 
 def _film(shape: Shape, host: User):
+    from watchparty.films import data as film_data
     from watchparty.films import service as films
 
     data = films.FilmData(
@@ -50,10 +51,10 @@ def _film(shape: Shape, host: User):
         synopsis="A young woman from Brooklyn marries the son of a Russian oligarch. " * 4,
         genres=["Comedy", "Drama"],
         formats=["cinema", "streaming"],
-        cast=[films.CastEntry(f"Actor {i:02d}", f"Character {i:02d}") for i in range(shape.cast)],
-        crew=[films.CrewEntry("director", "Sean Baker"), films.CrewEntry("writer", "Sean Baker")],
-        awards=[films.AwardEntry("Cannes Film Festival", 2024, "Palme d'Or", "", True)],
-        trivia=[films.TriviaEntry(f"Trivia fact number {i}.", is_spoiler=i % 4 == 0) for i in range(shape.trivia)],
+        cast=[film_data.CastEntry(f"Actor {i:02d}", f"Character {i:02d}") for i in range(shape.cast)],
+        crew=[film_data.CrewEntry("director", "Sean Baker"), film_data.CrewEntry("writer", "Sean Baker")],
+        awards=[film_data.AwardEntry("Cannes Film Festival", 2024, "Palme d'Or", "", True)],
+        trivia=[film_data.TriviaEntry(f"Trivia fact number {i}.", is_spoiler=i % 4 == 0) for i in range(shape.trivia)],
     )
     return films.create_film(data, created_by=host)
 
@@ -96,13 +97,14 @@ def _replies(shape: Shape, party: Party) -> list:
 
 def _signups(shape: Shape, party: Party, replies: list) -> None:
     from watchparty.rsvp.service import Viewer
+    from watchparty.signups import items as signup_items
     from watchparty.signups import service as signups
 
     takers = [reply for reply in replies if reply.response in ("going", "maybe") and reply.state == "confirmed"]
-    items = signups.add_host_items(
+    items = signup_items.add_host_items(
         party,
         [
-            signups.ItemFields(
+            signup_items.ItemFields(
                 name=f"Item {i:02d}", category=("snack", "drink", "supplies", "other")[i % 4],
                 quantity=max(2, shape.claims // shape.items + 2), note="vegan" if i % 5 == 0 else "",
             )
@@ -152,7 +154,7 @@ BENCH_HOST_PASSWORD = "popcorn lantern velvet 42"  # noqa: S105  (a throwaway be
 def seed_host() -> User:
     """The benchmark's host, registered through the accounts service, so the
     password rule holds for it as for anyone (tests/test_performance.py seeds it too)."""
-    from watchparty.accounts.service import mark_verified, register_user
+    from watchparty.accounts.registration import mark_verified, register_user
 
     host = register_user(BENCH_HOST_EMAIL, "Bench Host", BENCH_HOST_PASSWORD, "UTC")
     mark_verified(host)  # its parties' announcements are sent only by a host with a confirmed address

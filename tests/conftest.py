@@ -136,13 +136,13 @@ def cheaper_password_hashing():
     """
     from werkzeug.security import generate_password_hash
 
-    from watchparty.accounts import service
+    from watchparty.accounts import passwords
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(service, "_hash", lambda password: generate_password_hash(password, method="scrypt:1024:8:1"))
-        service._dummy_hash.cache_clear()
+        patch.setattr(passwords, "hash_password", lambda password: generate_password_hash(password, method="scrypt:1024:8:1"))
+        passwords.dummy_hash.cache_clear()
         yield
-    service._dummy_hash.cache_clear()
+    passwords.dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Small factories for test data: real rows in the test database."""
 
-from watchparty.accounts import service as accounts
+from watchparty.accounts import registration
 from watchparty.extensions import db
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -11,7 +11,7 @@ def make_user(email="alice@example.com", display_name="Alice", password=DEFAULT_
     from watchparty.models import utcnow
 
     fields.setdefault("email_verified_at", utcnow())
-    user = accounts.register_user(email, display_name, password, fields.pop("timezone", "Europe/London"))
+    user = registration.register_user(email, display_name, password, fields.pop("timezone", "Europe/London"))
     for name, value in fields.items():
         setattr(user, name, value)
     db.session.commit()
@@ -26,13 +26,14 @@ def make_film(title="Anora", year=2024, created_by=None, poster=None, **fields):
     """A film through the catalogue's own service. cast/crew/awards/trivia may be
     given as tuples: ("Mikey Madison", "Ani"), ("director", "Sean Baker"),
     ("97th Academy Awards", 2025, "Best Picture", "", True), ("A fact", False)."""
+    from watchparty.films import data as film_data
     from watchparty.films import service as films
 
     kinds = {
-        "cast": films.CastEntry,
-        "crew": films.CrewEntry,
-        "awards": films.AwardEntry,
-        "trivia": films.TriviaEntry,
+        "cast": film_data.CastEntry,
+        "crew": film_data.CrewEntry,
+        "awards": film_data.AwardEntry,
+        "trivia": film_data.TriviaEntry,
     }
     for name, kind in kinds.items():
         fields[name] = [entry if isinstance(entry, kind) else kind(*entry) for entry in fields.get(name, [])]
@@ -111,13 +112,13 @@ def make_verdict(party, score, rater=None, text="", is_spoiler=False, now=None):
 
 def make_items(party, *items, now=None):
     """Items on the host's list: names, or (name, quantity) / (name, quantity, category) tuples."""
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
     rows = []
     for item in items:
         name, quantity, category = (item, 1, "snack") if isinstance(item, str) else (*item, "snack")[:3]
-        rows.append(signups.ItemFields(name=name, category=category, quantity=quantity))
-    created = signups.add_host_items(party, rows, now=now)
+        rows.append(signup_items.ItemFields(name=name, category=category, quantity=quantity))
+    created = signup_items.add_host_items(party, rows, now=now)
     db.session.commit()
     return created
 

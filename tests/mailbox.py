@@ -21,7 +21,7 @@ class Outbox:
             return
         from flask import has_app_context
 
-        from watchparty import mail
+        from watchparty import mail_worker
         from watchparty.extensions import db
 
         if has_app_context():
@@ -29,7 +29,7 @@ class Outbox:
             # a read begun before the worker's writes could not write afterwards.
             db.session.commit()
         with self.app.app_context():
-            mail.work(once=True, timed_jobs=False)  # timed jobs run when a test calls them
+            mail_worker.work(once=True, timed_jobs=False)  # timed jobs run when a test calls them
 
     def messages(self) -> list[EmailMessage]:
         self.deliver()

@@ -34,7 +34,7 @@ import pytest
 from tests.conftest import empty_all_tables, make_app
 from tests.factories import DEFAULT_PASSWORD, World, log_in
 from watchparty.extensions import db
-from watchparty.mail import never_email_url
+from watchparty.mail_messages import never_email_url
 from watchparty.models import Invitation, Party, utcnow
 
 _numbers = itertools.count(1)
@@ -113,7 +113,7 @@ def reset_token(world: World) -> str:
 
 def email_change_token(world: World) -> str:
     """A fresh confirmation link of an email change the other account asked for."""
-    from watchparty.accounts.service import make_email_change_token
+    from watchparty.accounts.settings import make_email_change_token
 
     world.other_user.pending_email = f"w{world.n}-moved-{next(_numbers)}@example.com"
     db.session.commit()

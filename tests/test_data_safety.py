@@ -257,12 +257,12 @@ def test_inviting_a_list_of_addresses_is_all_or_nothing(app, monkeypatch):
 
 
 def test_a_new_party_and_its_snack_list_are_all_or_nothing(app, monkeypatch):
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
     world = World()
     host = client_as(app, world, "host")
     before = snapshot()
-    monkeypatch.setattr(signups, "add_host_items", then_fail(signups.add_host_items))
+    monkeypatch.setattr(signup_items, "add_host_items", then_fail(signup_items.add_host_items))
     answer = host.post("/parties/new", data={
         **party_form(world),
         "items-0-name": "Popcorn", "items-0-quantity": "3", "items-1-name": "Cola", "items-1-quantity": "6",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.conftest import csrf_token_from
 from tests.factories import log_in, make_film, make_user
 from watchparty.extensions import db
-from watchparty.films import lines, naming, service
+from watchparty.films import data, lines, naming
 from watchparty.films.demo import load_demo_films
 from watchparty.models import Credit, Film, Person
 
@@ -401,16 +401,16 @@ def test_cast_lines_accept_every_separator(app):
         ("Jean-Pierre Léaud", "Antoine Doinel"),
         ("Just A Name", ""),
     ]
-    with pytest.raises(service.FilmDataError) as error:
+    with pytest.raises(data.FilmDataError) as error:
         lines.parse_cast_lines("ok — fine\n| nobody")
     assert error.value.line_no == 2 and error.value.message.startswith("Line 2: ")
 
 
 def test_runtime_is_shown_in_hours_and_minutes():
-    assert service.format_runtime(139) == "2 h 19 min"
-    assert service.format_runtime(120) == "2 h"
-    assert service.format_runtime(45) == "45 min"
-    assert service.format_runtime(None) == ""
+    assert data.format_runtime(139) == "2 h 19 min"
+    assert data.format_runtime(120) == "2 h"
+    assert data.format_runtime(45) == "45 min"
+    assert data.format_runtime(None) == ""
 
 
 # ---------------------------------------------------------------- permissions

@@ -35,9 +35,9 @@ def old(party):
     make_reply(party, "Nora No-email")
     # A guest's own addition is theirs, not the host's list.
     from watchparty.rsvp.service import Viewer
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
-    signups.add_item(party, Viewer(party, rsvp=gina), signups.ItemFields(name="Gina's cheesecake"))
+    signup_items.add_item(party, Viewer(party, rsvp=gina), signup_items.ItemFields(name="Gina's cheesecake"))
     db.session.commit()
     return party
 

@@ -14,10 +14,11 @@ from tests.factories import make_claim, make_items, make_reply
 from tests.mailbox import first_link, text_body
 from tests.smtp import smtp_config
 from tests.test_rsvp_concurrency import run_together
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Claim, OutboundEmail, Party, PartyActivity, SignupItem
 from watchparty.rsvp import service as rsvp
+from watchparty.signups import items as signup_items
 from watchparty.signups import service as signups
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +35,7 @@ def reply_at(minutes: float, party, name: str, **fields):
 
 def run_jobs(minutes: float) -> dict:
     with time_machine.travel(at(minutes), tick=False):
-        queued = mail.run_timed_jobs(at(minutes))
+        queued = mail_worker.run_timed_jobs(at(minutes))
     return queued
 
 
@@ -57,7 +58,7 @@ def test_services_write_the_activity_in_the_same_transaction(app, party):
     with time_machine.travel(at(1), tick=False):
         make_claim(party, popcorn, 2, rsvp=ana)
         make_claim(party, popcorn, 1)  # the host's own: not news to the host
-        signups.add_item(party, rsvp.Viewer(party, rsvp=ana), signups.ItemFields(name="Cheesecake", category="snack", quantity=1))
+        signup_items.add_item(party, rsvp.Viewer(party, rsvp=ana), signup_items.ItemFields(name="Cheesecake", category="snack", quantity=1))
         db.session.commit()
     ben = reply_at(2, party, "Ben", plus_ones=1)  # 2 + 2 > 3: waitlisted
     with time_machine.travel(at(3), tick=False):
@@ -185,8 +186,8 @@ def test_two_mail_workers_at_once_send_the_hosts_email_exactly_once(app_factory,
 
     def worker(_):
         with app.app_context():
-            mail.run_timed_jobs(at(10))
-            while mail.send_due(at(10), limit=2):
+            mail_worker.run_timed_jobs(at(10))
+            while mail_worker.send_due(at(10), limit=2):
                 pass
 
     with time_machine.travel(at(10), tick=False):
@@ -245,7 +246,7 @@ def test_cant_make_it_asks_first_naming_claims_and_items_then_releases_them_and_
     (popcorn,) = make_items(party, ("Popcorn", 4))
     with time_machine.travel(at(1), tick=False):
         make_claim(party, popcorn, 2, rsvp=ana)
-        signups.add_item(party, rsvp.Viewer(party, rsvp=ana), signups.ItemFields(name="Cheesecake", category="snack", quantity=1))
+        signup_items.add_item(party, rsvp.Viewer(party, rsvp=ana), signup_items.ItemFields(name="Cheesecake", category="snack", quantity=1))
         db.session.commit()
     run_jobs(10)
     told_before = len(host_mail(outbox))
@@ -290,12 +291,12 @@ def test_a_hosts_email_is_rendered_when_queued_and_lists_each_line_once(app, par
 
 def test_a_deleted_guest_account_leaves_its_activity_lines_anonymised(app, party, host_client):
     from tests.factories import DEFAULT_PASSWORD, make_user
-    from watchparty.accounts import service as accounts
+    from watchparty.accounts import settings
 
     lena = make_user(email="lena@example.com", display_name="Lena Leaver")
     with time_machine.travel(at(0), tick=False):
         make_reply(party, name="Lena Leaver", user=lena)
-    accounts.delete_account(lena, DEFAULT_PASSWORD)
+    settings.delete_account(lena, DEFAULT_PASSWORD)
     db.session.commit()
     page = host_client.get(f"/parties/{party.id}").text
     section = page[page.index('id="activity"'):]

@@ -827,12 +827,11 @@ def test_an_account_without_a_password_takes_hostile_input_in_its_own_settings_f
     """An account made by a code sees other fields (#22): the first password (no current one) and the
     deletion by typed address. Every corpus entry, one field at a time: never a 5xx, never shown
     unescaped, and a refusal changes nothing."""
-    from watchparty.accounts import codes
-    from watchparty.accounts import service as accounts
+    from watchparty.accounts import codes, registration
     from watchparty.models import User
 
     fresh_world()
-    accounts.create_verified_user("nopass@example.com", "No Pass")
+    registration.create_verified_user("nopass@example.com", "No Pass")
     codes.issue("nopass@example.com")
     db.session.commit()
     browser = module_app.test_client()

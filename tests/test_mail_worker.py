@@ -15,7 +15,7 @@ from tests.factories import log_in, make_film, make_party, make_reply, make_user
 from tests.mailbox import first_link
 from tests.smtp import free_port, smtp_config
 from tests.test_rsvp_concurrency import run_together
-from watchparty import mail
+from watchparty import mail, mail_worker
 from watchparty.extensions import db
 from watchparty.models import OutboundEmail
 
@@ -42,7 +42,7 @@ def test_a_host_edit_telling_60_guests_opens_no_smtp_connection_and_the_worker_s
     with app.app_context():
         party = party_of_60()
         party_id, starts_at = party.id, party.starts_at
-        mail.work(once=True)  # the 60 confirmations
+        mail_worker.work(once=True)  # the 60 confirmations
         assert len(smtp_server.messages()) == 60
         assert smtp_server.connections() == 1, "one batch, one connection"
 
@@ -58,7 +58,7 @@ def test_a_host_edit_telling_60_guests_opens_no_smtp_connection_and_the_worker_s
     assert smtp_server.connections() == 1, "the request opened no SMTP connection"
     with app.app_context():
         assert len(rows(status="pending")) == 60
-        mail.work(once=True)
+        mail_worker.work(once=True)
         assert rows(status="pending") == []
     changed = [recipients for recipients, message in smtp_server.messages() if message["Subject"].startswith("Changed:")]
     assert sorted(r for (r,) in changed) == sorted(f"guest{i}@example.com" for i in range(60))
@@ -74,7 +74,7 @@ def test_two_workers_draining_one_outbox_deliver_every_message_exactly_once(app_
     def worker(_):
         with app.app_context():
             # Small batches, so that the two workers take turns claiming.
-            while mail.send_due(limit=4):
+            while mail_worker.send_due(limit=4):
                 pass
 
     run_together(2, worker)
@@ -94,12 +94,12 @@ def test_a_failed_delivery_is_retried_on_the_schedule_and_given_up_after_a_day(a
         now = row.next_attempt_at
         tries = []
         while True:
-            delivery = mail.send_due(now=now)
+            delivery = mail_worker.send_due(now=now)
             if delivery.failed:
                 break
             (row,) = delivery.retrying
             tries.append(row.next_attempt_at - now)
-            assert len(mail.send_due(now=row.next_attempt_at - timedelta(seconds=1))) == 0, "not before its time"
+            assert len(mail_worker.send_due(now=row.next_attempt_at - timedelta(seconds=1))) == 0, "not before its time"
             now = row.next_attempt_at
         assert tries[:5] == [
             timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=1)
@@ -107,7 +107,7 @@ def test_a_failed_delivery_is_retried_on_the_schedule_and_given_up_after_a_day(a
         (row,) = rows()
         assert row.status == "failed" and "Connection refused" in row.last_error
         assert now - queued_at <= timedelta(days=1) < now + timedelta(hours=1) - queued_at
-        assert len(mail.send_due(now=now + timedelta(days=2))) == 0, "a message given up is not tried again"
+        assert len(mail_worker.send_due(now=now + timedelta(days=2))) == 0, "a message given up is not tried again"
     result = app.test_cli_runner().invoke(args=["mail", "status"])
     assert result.exit_code == 0, result.output
     assert "failed: 1" in result.output
@@ -118,11 +118,11 @@ def test_a_worker_that_died_mid_send_leaves_its_claim_to_another_after_ten_minut
     host = make_user(email="host@example.com")
     make_reply(make_party(host), name="Ana", email="ana@example.com")
     now = datetime.now(UTC)
-    claimed = mail._claim_batch(now, limit=10)
+    claimed = mail_worker._claim_batch(now, limit=10)
     assert len(claimed) == 1
-    assert mail._claim_batch(now, limit=10) == [], "a claimed message is no one else's"
-    assert len(mail.send_due(now=now + timedelta(minutes=9))) == 0
-    assert len(mail.send_due(now=now + timedelta(minutes=11)).sent) == 1
+    assert mail_worker._claim_batch(now, limit=10) == [], "a claimed message is no one else's"
+    assert len(mail_worker.send_due(now=now + timedelta(minutes=9))) == 0
+    assert len(mail_worker.send_due(now=now + timedelta(minutes=11)).sent) == 1
 
 
 def test_the_worker_command_sends_what_is_due_and_stops_with_once(app, outbox):
@@ -153,11 +153,11 @@ def test_reset_answers_alike_for_known_and_unknown_addresses_with_the_mail_serve
         assert {row.recipient for row in rows()} == {"alice@example.com", "nobody@example.com"}
         assert all(row.message is None for row in rows()), "no reset link is stored"
         first_try = datetime.now(UTC)
-        assert len(mail.send_due(now=first_try).retrying) == 2
+        assert len(mail_worker.send_due(now=first_try).retrying) == 2
 
     up = app_factory(**smtp_config(smtp_server.port))
     with up.app_context():
-        delivery = mail.send_due(now=first_try + timedelta(minutes=1))
+        delivery = mail_worker.send_due(now=first_try + timedelta(minutes=1))
         assert [row.recipient for row in delivery.sent] == ["alice@example.com"]
         assert [row.recipient for row in delivery.dropped] == ["nobody@example.com"]
     ((recipients, message),) = smtp_server.messages()
@@ -228,8 +228,9 @@ def test_reply_services_queue_their_own_emails_outside_a_request(app):
 def test_party_services_queue_their_own_emails_outside_a_request(app):
     from tests.factories import make_claim, make_items
     from watchparty.accounts import service as accounts
+    from watchparty.accounts import settings
     from watchparty.parties import service as parties
-    from watchparty.signups import service as signups
+    from watchparty.signups import items as signup_items
 
     host = make_user(email="host@example.com")
     party = make_party(host, title="Anora night", capacity=1)
@@ -253,7 +254,7 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     ]
     clear_queue()
 
-    assert signups.remove_item(party, popcorn.id, confirmed=True).told == 1
+    assert signup_items.remove_item(party, popcorn.id, confirmed=True).told == 1
     db.session.commit()
     assert pending() == [("ana@example.com", "Popcorn is off the list for Anora night")]
     clear_queue()
@@ -263,7 +264,7 @@ def test_party_services_queue_their_own_emails_outside_a_request(app):
     assert sorted(pending()) == [("ana@example.com", "New link for Anora night"), ("ben@example.com", "New link for Anora night")]
     clear_queue()
 
-    accounts.delete_account(host, "correct horse battery")
+    settings.delete_account(host, "correct horse battery")
     db.session.commit()
     assert sorted(pending()) == [("ana@example.com", "Cancelled: Anora night"), ("ben@example.com", "Cancelled: Anora night")]
     clear_queue()
@@ -280,7 +281,7 @@ def test_a_message_that_cannot_be_made_is_retried_and_the_others_still_go(app, o
 
     mail.queue_kind("test-broken", "ana@example.com", "Broken")
     make_reply(make_party(make_user(email="host@example.com")), name="Ben", email="ben@example.com")
-    delivery = mail.send_due()
+    delivery = mail_worker.send_due()
     assert [row.recipient for row in delivery.sent] == ["ben@example.com"]
     (retry,) = delivery.retrying
     assert retry.recipient == "ana@example.com" and "this template is broken" in retry.last_error
@@ -292,7 +293,7 @@ def test_sent_bodies_are_emptied_after_the_retention_time_and_the_metadata_stays
     make_reply(make_party(host), name="Ana", email="ana@example.com")
     make_reply(make_party(host), name="Ben", email="ben@example.com")
     long_ago = datetime.now(UTC) - timedelta(days=31)
-    mail.send_due()
+    mail_worker.send_due()
     old, recent = rows()
     old.sent_at = long_ago
     db.session.commit()
@@ -326,9 +327,9 @@ def test_a_message_queued_for_later_waits_for_its_time(app):
     with app.app_context():
         mail.queue_kind("reset", "nobody@example.com", "Later", not_before=now + timedelta(hours=2))
         db.session.commit()
-        assert not mail.has_due(now), "queued, but not yet due"
-        assert not mail.has_due(now + timedelta(hours=1, minutes=59))
-        assert mail.has_due(now + timedelta(hours=2, seconds=1))
+        assert not mail_worker.has_due(now), "queued, but not yet due"
+        assert not mail_worker.has_due(now + timedelta(hours=1, minutes=59))
+        assert mail_worker.has_due(now + timedelta(hours=2, seconds=1))
 
 
 def test_the_worker_runs_the_timed_jobs_so_reminders_need_no_cron(app, outbox):

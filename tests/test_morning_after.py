@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.factories import make_film, make_party, make_reply
 from tests.mailbox import first_link, text_body
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import OutboundEmail
 from watchparty.party_clock import morning_after
@@ -74,11 +74,11 @@ def test_the_morning_after_is_never_at_night_nor_too_soon(host, film, local_star
 
 
 def test_each_guest_who_came_gets_one_how_was_it_email_the_morning_after(app, party, guests, outbox):
-    assert mail.run_timed_jobs(DUE - timedelta(minutes=1))["morning_after"] == 0
+    assert mail_worker.run_timed_jobs(DUE - timedelta(minutes=1))["morning_after"] == 0
     assert how_was_it(outbox) == []
 
-    assert mail.run_timed_jobs(DUE)["morning_after"] == 1
-    assert mail.run_timed_jobs(DUE + timedelta(minutes=1))["morning_after"] == 0  # a second run: nothing new
+    assert mail_worker.run_timed_jobs(DUE)["morning_after"] == 1
+    assert mail_worker.run_timed_jobs(DUE + timedelta(minutes=1))["morning_after"] == 0  # a second run: nothing new
     (message,) = how_was_it(outbox)
     # Only Gina: Otto stopped emails, Nora gave no address, Walt waited without a seat,
     # Mia said maybe and Dan can't make it.
@@ -102,7 +102,7 @@ def test_exactly_once_even_when_two_runs_queue_it(app, party, guests):
 def test_one_tap_from_the_email_opens_the_rating_form(app, party, guests, outbox):
     import time_machine
 
-    mail.run_timed_jobs(DUE)
+    mail_worker.run_timed_jobs(DUE)
     (message,) = how_was_it(outbox)
     link = first_link(message, f"/p/{party.share_token}/rsvp/")
     browser = app.test_client()  # a phone that never saw the party
@@ -115,13 +115,13 @@ def test_one_tap_from_the_email_opens_the_rating_form(app, party, guests, outbox
 def test_a_cancelled_party_sends_no_morning_after(app, party, guests, outbox):
     party.status = "cancelled"
     db.session.commit()
-    assert mail.run_timed_jobs(DUE)["morning_after"] == 0
+    assert mail_worker.run_timed_jobs(DUE)["morning_after"] == 0
     assert how_was_it(outbox) == []
 
 
 def test_a_morning_after_missed_by_a_day_is_not_sent(app, party, guests, outbox):
     # A worker down for a day, or this feature arriving after the party: no email about a night long past.
-    assert mail.run_timed_jobs(DUE + timedelta(hours=24))["morning_after"] == 0
+    assert mail_worker.run_timed_jobs(DUE + timedelta(hours=24))["morning_after"] == 0
     assert how_was_it(outbox) == []
 
 
@@ -131,8 +131,8 @@ def test_a_party_on_the_other_side_of_the_world_waits_for_its_own_morning(app, h
     party.starts_at = datetime(2030, 6, 14, 11, 0, tzinfo=UTC)  # 20:00 in Tokyo
     db.session.commit()
     make_reply(party, "Kenji", email="kenji@example.com", now=party.starts_at - timedelta(days=1))
-    assert mail.run_timed_jobs(datetime(2030, 6, 14, 23, 59, tzinfo=UTC))["morning_after"] == 0
-    assert mail.run_timed_jobs(datetime(2030, 6, 15, 0, 0, tzinfo=UTC))["morning_after"] == 1  # 09:00 in Tokyo
+    assert mail_worker.run_timed_jobs(datetime(2030, 6, 14, 23, 59, tzinfo=UTC))["morning_after"] == 0
+    assert mail_worker.run_timed_jobs(datetime(2030, 6, 15, 0, 0, tzinfo=UTC))["morning_after"] == 1  # 09:00 in Tokyo
 
 
 def test_two_mail_workers_running_the_job_at_once_queue_each_email_once(app, party, guests):
@@ -147,7 +147,7 @@ def test_two_mail_workers_running_the_job_at_once_queue_each_email_once(app, par
 
     def worker(_):
         with app.app_context():
-            return mail.run_timed_jobs(DUE)["morning_after"]
+            return mail_worker.run_timed_jobs(DUE)["morning_after"]
 
     assert sum(run_together(2, worker)) == 4  # Gina and the three: each queued by one worker or the other
     db.session.rollback()

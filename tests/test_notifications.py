@@ -14,7 +14,7 @@ from tests.factories import log_in, make_claim, make_film, make_items, make_part
 from tests.mailbox import first_link, text_body
 from tests.smtp import free_port, smtp_config
 from tests.test_rsvp_concurrency import run_together
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Invitation, OutboundEmail, Party, Rsvp
 from watchparty.notifications import service as notifications
@@ -217,7 +217,7 @@ def test_smtp_delivers_both_parts_and_the_calendar_to_the_right_recipient(smtp_a
     )
     assert response.status_code == 302
     assert smtp_server.connections() == 0, "the request only queues"
-    mail.work(once=True)
+    mail_worker.work(once=True)
     ((recipients, message),) = smtp_server.messages()
     assert recipients == ["ana@example.com"]
     assert message["Subject"] == "You're going to Anora night"
@@ -244,18 +244,18 @@ def test_smtp_down_the_request_still_succeeds_and_the_worker_retries_on_its_sche
         assert (row.status, row.attempts) == ("pending", 0), "no request tries the mail server"
         assert db.session.scalar(sa.select(Rsvp.name)) == "Ana"
         first_try = datetime.now(UTC)
-        delivery = mail.send_due(now=first_try)
+        delivery = mail_worker.send_due(now=first_try)
         assert delivery.retrying and not delivery.sent
         (row,) = pending_mail()
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.last_error
-        assert row.next_attempt_at == first_try + mail.RETRY_DELAYS[0]
+        assert row.next_attempt_at == first_try + mail_worker.RETRY_DELAYS[0]
 
     up = app_factory(**smtp_config(smtp_server.port))
     with up.app_context():
-        assert len(mail.send_due(now=first_try + timedelta(seconds=59))) == 0, "not before the schedule"
+        assert len(mail_worker.send_due(now=first_try + timedelta(seconds=59))) == 0, "not before the schedule"
         assert smtp_server.messages() == []
-        assert [row.subject for row in mail.send_due(now=first_try + timedelta(minutes=1)).sent] == [
+        assert [row.subject for row in mail_worker.send_due(now=first_try + timedelta(minutes=1)).sent] == [
             "You're going to Anora night"
         ]
     assert [recipients for recipients, _ in smtp_server.messages()] == [["ana@example.com"]]
@@ -325,7 +325,7 @@ def test_two_overlapping_reminder_runs_send_each_reminder_once(app_factory, smtp
 
     run_together(2, run)
     with app.app_context():
-        mail.work(once=True)
+        mail_worker.work(once=True)
     reminded = sorted(r for rs, message in smtp_server.messages() if message["Subject"].startswith("Tomorrow:") for r in rs)
     assert reminded == sorted(f"guest{i}@example.com" for i in range(12))
     with app.app_context():

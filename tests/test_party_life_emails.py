@@ -1,6 +1,6 @@
 """Every email of a whole party's life (#20, "Done when"): invitations, replies, a claim,
 an announcement, a comment, the reminder, the film and the morning after, with the
-clock moved through the days and every timed job run by the mail worker (`mail.work`,
+clock moved through the days and every timed job run by the mail worker (`mail_worker.work`,
 as `flask mail work` runs it), counted per person and kind."""
 
 from collections import Counter
@@ -12,7 +12,7 @@ import time_machine
 
 from tests.factories import log_in, make_items, make_party
 from tests.mailbox import Outbox
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Rsvp
 
@@ -28,7 +28,7 @@ def worker(app, when: datetime) -> None:
     """One pass of the mail worker at `when`: its timed jobs, then everything due."""
     db.session.commit()  # the test's own reads end, as a request's do
     with time_machine.travel(when, tick=False), app.app_context():
-        mail.work(once=True)
+        mail_worker.work(once=True)
 
 
 # The emails' subjects, by kind.

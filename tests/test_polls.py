@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_film, make_user
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Party, Poll, PollVote, Rsvp
 from watchparty.polls import service as polls
@@ -295,14 +295,14 @@ def test_the_worker_closes_a_poll_at_its_closing_time(app, host_client, films, o
     party = create_poll_party(host_client, poll_closes_at=local(2))
     vote(app.test_client(), party, "Gita", dates={2: "yes"}, approve=(2,), email="gita@example.com")
     poll = polls.poll_of(party)
-    assert mail.run_timed_jobs(now=poll.closes_at - timedelta(minutes=1)).get("close_due_polls") == 0
-    assert mail.run_timed_jobs(now=poll.closes_at + timedelta(seconds=30))["close_due_polls"] == 1
+    assert mail_worker.run_timed_jobs(now=poll.closes_at - timedelta(minutes=1)).get("close_due_polls") == 0
+    assert mail_worker.run_timed_jobs(now=poll.closes_at + timedelta(seconds=30))["close_due_polls"] == 1
     db.session.expire_all()
     party = db.session.get(Party, party.id)
     assert not party.undecided and party.film.title == "Spirited Away"
     assert [message["To"] for message in outbox.messages()] == ["gita@example.com"]
     # A second run finds nothing to do.
-    assert mail.run_timed_jobs(now=poll.closes_at + timedelta(minutes=2))["close_due_polls"] == 0
+    assert mail_worker.run_timed_jobs(now=poll.closes_at + timedelta(minutes=2))["close_due_polls"] == 0
 
 
 def test_only_the_host_closes_the_vote(app, host_client, client, films):
@@ -320,7 +320,7 @@ def test_an_undecided_party_gets_no_reminder_or_morning_after(app, host_client, 
     db.session.expire_all()
     party = db.session.get(Party, party.id)
     # The placeholder start is tomorrow evening: a decided party would be reminded now.
-    queued = mail.run_timed_jobs(now=party.starts_at - timedelta(hours=12))
+    queued = mail_worker.run_timed_jobs(now=party.starts_at - timedelta(hours=12))
     assert queued.get("reminders", 0) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rsvp)) == 0
 

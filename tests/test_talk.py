@@ -12,7 +12,7 @@ import time_machine
 
 from tests.factories import log_in, make_party, make_reply, make_user
 from tests.mailbox import text_body
-from watchparty import mail
+from watchparty import mail, mail_worker
 from watchparty.extensions import db
 from watchparty.models import Announcement, Comment, Invitation, OutboundEmail, Rsvp, utcnow
 from watchparty.party_page import guest_cookie
@@ -138,14 +138,14 @@ def test_a_scheduled_announcement_goes_out_at_its_time_and_not_before(app, party
     assert "See you in two days" not in page(client, party), "not on the page before its time"
     assert "Scheduled for" in page(host_client, party)
     # A minute early: the timed job sends nothing, and nothing is due.
-    assert mail.run_timed_jobs(send_at - timedelta(minutes=1))["announcements"] == 0
-    early = mail.send_due(now=send_at - timedelta(minutes=1))
+    assert mail_worker.run_timed_jobs(send_at - timedelta(minutes=1))["announcements"] == 0
+    early = mail_worker.send_due(now=send_at - timedelta(minutes=1))
     # (The guest's confirmation, and the host's "new reply" once the timed jobs ran.)
     assert not [row for row in early.sent if row.subject.startswith("From the host")], "no announcement yet"
     with time_machine.travel(send_at, tick=False):
-        assert mail.run_timed_jobs(send_at)["announcements"] == 1
-        assert mail.run_timed_jobs(send_at)["announcements"] == 0, "once"
-        delivery = mail.send_due(now=send_at)
+        assert mail_worker.run_timed_jobs(send_at)["announcements"] == 1
+        assert mail_worker.run_timed_jobs(send_at)["announcements"] == 0, "once"
+        delivery = mail_worker.send_due(now=send_at)
         assert [row.recipient for row in delivery.sent if row.subject.startswith("From the host")] == ["gus@example.com"]
         assert "See you in two days" in page(client, party)
 
@@ -162,7 +162,7 @@ def test_an_edit_before_sending_changes_the_email_and_a_delete_drops_it(app, par
         "message": "Better words", "audience": ["going"], "send_at": local(party, send_at)}).status_code == 302
     assert host_client.post(f"/parties/{party.id}/announcements/{second.id}/delete").status_code == 302
     with time_machine.travel(send_at + timedelta(minutes=1), tick=False):
-        mail.run_timed_jobs()
+        mail_worker.run_timed_jobs()
         messages = from_host(outbox)
     assert [text_body(m).count("Better words") for m in messages] == [1]
     assert "First words" not in text_body(messages[0])
@@ -698,8 +698,8 @@ def test_two_mail_workers_send_a_scheduled_announcement_once(app_factory, smtp_s
 
     def worker(_):
         with app.app_context():
-            mail.run_timed_jobs(send_at)
-            while mail.send_due(send_at, limit=1):
+            mail_worker.run_timed_jobs(send_at)
+            while mail_worker.send_due(send_at, limit=1):
                 pass
 
     with time_machine.travel(send_at, tick=False):
@@ -715,7 +715,7 @@ def test_an_announcement_is_marked_edited_only_once_the_host_edits_it(app, party
     send_at = local(party, utcnow() + timedelta(hours=5))
     assert announce(host_client, party, "Later news", send_at=send_at).status_code == 302
     with time_machine.travel(utcnow() + timedelta(hours=5, minutes=1)):
-        mail.run_timed_jobs()
+        mail_worker.run_timed_jobs()
     shown = page(gus, party)
     assert "Doors at 8" in shown and "Later news" in shown
     assert "edited" not in shown, "going out, at once or at its time, is not an edit"

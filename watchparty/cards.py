@@ -40,8 +40,8 @@ from flask import Response, current_app, request
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont, ImageOps
 from sqlalchemy import Row
 
+from watchparty.films.data import format_runtime, split_list
 from watchparty.films.posters import palette, stored_poster
-from watchparty.films.service import format_runtime, split_list
 from watchparty.models import Film, Party
 
 # The Film, or the film page's row (films.page.film_page_row): the same column names.

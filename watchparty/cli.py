@@ -24,6 +24,7 @@ def demo_command(force_in_production: bool):
             "Refusing to load demo data under WATCHPARTY_ENV=production: it creates an account "
             f"({DEMO_HOST_EMAIL}) whose password is public. Add --force-in-production if you mean it."
         )
+    from watchparty.accounts import registration
     from watchparty.accounts import service as accounts
     from watchparty.films.demo import load_demo_films
     from watchparty.parties.demo import create_demo_party
@@ -31,8 +32,8 @@ def demo_command(force_in_production: bool):
 
     host = accounts.user_by_email(DEMO_HOST_EMAIL)
     if host is None:
-        host = accounts.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
-        accounts.mark_verified(host)  # the demo host publishes and invites without a code
+        host = registration.register_user(DEMO_HOST_EMAIL, "Demo Host", DEMO_HOST_PASSWORD, "Europe/London")
+        registration.mark_verified(host)  # the demo host publishes and invites without a code
         click.echo(f"Created the demo host {DEMO_HOST_EMAIL}.")
     for line in load_demo_films(host):
         click.echo(line)
@@ -53,12 +54,12 @@ mail_group = AppGroup("mail", help="The mail worker: sends what requests queued.
 def mail_work_command(once: bool, poll: float):
     """Send queued email, batch by batch, retrying on a schedule while the mail
     server is down. Run one or many, on any machines: each message goes once."""
-    from watchparty import mail
+    from watchparty import mail_worker
 
     if not once:
         click.echo(f"mail worker: sending what is due, looking every {poll:g} s (Ctrl-C stops)")
     try:
-        mail.work(once=once, poll_seconds=poll, log=click.echo)
+        mail_worker.work(once=once, poll_seconds=poll, log=click.echo)
     except KeyboardInterrupt:
         click.echo("mail worker stopped")
 
@@ -66,11 +67,11 @@ def mail_work_command(once: bool, poll: float):
 @mail_group.command("status")
 def mail_status_command():
     """How many messages wait, and every message given up as failed (with its error)."""
-    from watchparty import mail
+    from watchparty import mail_worker
 
-    for status, count in mail.counts_by_status():
+    for status, count in mail_worker.counts_by_status():
         click.echo(f"{status}: {count}")
-    for row in mail.failed_messages():
+    for row in mail_worker.failed_messages():
         click.echo(f"failed {row.id} {row.created_at:%Y-%m-%d %H:%M} to {row.recipient}: {row.subject} — {row.last_error}")
 
 

@@ -32,6 +32,7 @@ def seed_a_talking_party(live_server) -> dict:
     from watchparty.extensions import db
     from watchparty.models import Rsvp
     from watchparty.rsvp import service as rsvp
+    from watchparty.signups import items as signup_items
     from watchparty.signups import service as signups
     from watchparty.talk import service as talk
 
@@ -48,7 +49,7 @@ def seed_a_talking_party(live_server) -> dict:
         now = clock.now()
         ana_viewer = rsvp.Viewer(party, rsvp=ana)
         signups.claim_item(party, ana_viewer, popcorn.id, 2, "", now=now)
-        signups.add_item(party, ana_viewer, signups.ItemFields(name="Cheesecake", category="snack", quantity=1))
+        signup_items.add_item(party, ana_viewer, signup_items.ItemFields(name="Cheesecake", category="snack", quantity=1))
         question = talk.post_comment(party, ana_viewer, talk.CommentFields(
             body="Who has a projector? Mine is tiny. https://example.com/projectors"), now)
         talk.post_comment(party, rsvp.Viewer(party, rsvp=ben), talk.CommentFields(

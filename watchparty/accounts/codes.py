@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from watchparty import clock, mail
+from watchparty import clock, mail, mail_messages
 from watchparty.errors import DomainError
 from watchparty.extensions import changed_rows, db
 from watchparty.links import public_url
@@ -259,7 +259,7 @@ def _render_code(address: str) -> EmailMessage | None:
     minutes = max(1, int((row.expires_at - now).total_seconds() // 60))
     link = public_url("accounts.code_link", token=link_token_of(row))
     if registration is not None and user is not None:
-        return mail.render_message(
+        return mail_messages.render_message(
             row.email, "Someone tried to sign up with your address", "registration_attempt",
             name=user.display_name, code=code_of(row), link=link, minutes=minutes,
             reset_link=public_url("accounts.reset_request"),
@@ -267,14 +267,14 @@ def _render_code(address: str) -> EmailMessage | None:
     if registration is not None:
         # Nothing the sign-up typed goes into it (no name): whoever typed an address cannot
         # put words of theirs into a stranger's inbox.
-        return mail.render_message(
+        return mail_messages.render_message(
             row.email, "Confirm your Watchparty account", "registration_code", code=code_of(row), link=link,
             minutes=minutes,
         )
     if user is None and (draft is None or not draft.display_name):
         return None
     party_title = str(json.loads(draft.form_data)["fields"].get("title") or "") if draft is not None else ""
-    return mail.render_message(
+    return mail_messages.render_message(
         row.email, CODE_SUBJECT, "sign_in_code",
         name=user.display_name if user is not None else (draft.display_name if draft is not None else ""),
         code=code_of(row), link=link, minutes=minutes, party_title=party_title,

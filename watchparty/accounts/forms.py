@@ -1,7 +1,7 @@
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Optional, ValidationError
 
-from watchparty.accounts.service import PASSWORD_MAX, PASSWORD_MIN, WeakPassword, check_password_rule
+from watchparty.accounts.passwords import PASSWORD_MAX, PASSWORD_MIN, WeakPassword, check_password_rule
 from watchparty.forms import BaseForm, Length, lower, strip
 from watchparty.timezones import canonical_or_same, timezone_choices
 
@@ -83,7 +83,7 @@ class LoginForm(BaseForm):
 class SettingsForm(BaseForm):
     display_name = display_name_field()
     email = email_field()
-    # Only asked for when the email changes (accounts.service.request_email_change).
+    # Only asked for when the email changes (accounts.settings.request_email_change).
     email_password = PasswordField(
         "Current password (to change the email)",
         validators=[Optional(), Length(max=200)],
@@ -101,7 +101,7 @@ class SettingsForm(BaseForm):
 
 class PasswordChangeForm(BaseForm):
     # Required by the service for an account that has a password; an account made
-    # by a code has none to give (accounts.service.change_password).
+    # by a code has none to give (accounts.settings.change_password).
     current_password = PasswordField(
         "Current password",
         validators=[Optional(), Length(max=200)],
@@ -121,7 +121,7 @@ class ResetPasswordForm(BaseForm):
 class DeleteAccountForm(BaseForm):
     # Its own id: the settings page also shows the password change form's `password`.
     # The service asks for one or the other: the password, or (an account without
-    # one) the email address typed out (accounts.service.delete_account).
+    # one) the email address typed out (accounts.settings.delete_account).
     password = PasswordField(
         "Your password",
         id="delete-password",

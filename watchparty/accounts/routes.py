@@ -1,10 +1,10 @@
-"""The accounts pages: thin views over accounts.service, accounts.codes and parties.drafts.
+"""The accounts pages: thin views over accounts.service, .registration, .settings, .codes and parties.drafts.
 
 - `/accounts/register` (fields `email`, `display_name`, `password`, `confirm`,
   `timezone`): answers the same for a new address and one with an account (#22):
   the sign-up waits (models.PendingRegistration) and the browser goes to the code
   page; the emailed code or its link makes the account, address verified (with
-  the typed password only in the browser that typed it, service.finish_registration). The
+  the typed password only in the browser that typed it, registration.finish_registration). The
   owner of a taken address gets "someone tried to sign up with your address" (a
   sign-in code and the reset link) instead, and the account is untouched.
 - `/accounts/login` (`email`, `password`, `remember`; paused per address after ten
@@ -14,7 +14,7 @@
   email is confirmed at `/accounts/email/<token>` (GET asks, POST changes).
 - `POST /accounts/settings/password` (`current_password`, `password`, `confirm`): an
   account made by a code has no password and sets its first without one, within
-  15 minutes of signing in by code (service.FRESH_SIGN_IN).
+  15 minutes of signing in by code (settings.FRESH_SIGN_IN).
 - `POST /accounts/delete` (`password`; an account without one types its address in
   `confirm_email`, within the same 15 minutes of a code sign-in).
 - `/accounts/reset`, `/accounts/reset/<token>`: the emailed reset link.
@@ -27,7 +27,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from watchparty.accounts import codes, service, sessions, throttle
+from watchparty.accounts import codes, passwords, registration, service, sessions, throttle
+from watchparty.accounts import settings as account_settings
 from watchparty.accounts.forms import (
     CodeForm,
     CodeRequestForm,
@@ -68,7 +69,7 @@ def register():
     if form.validate_on_submit():
         email = validated(form.email.data)
         try:
-            token = service.start_registration(
+            token = registration.start_registration(
                 email, validated(form.display_name.data), validated(form.password.data),
                 timezone=request.form.get("timezone", "UTC"),
             )
@@ -131,10 +132,10 @@ def _settings_page(settings_form=None, password_form=None, delete_form=None, sta
             password_form=password_form or PasswordChangeForm(formdata=None),
             delete_form=delete_form or DeleteAccountForm(formdata=None),
             everywhere_form=EmptyForm(formdata=None),
-            has_password=service.has_password(current_user),
+            has_password=passwords.has_password(current_user),
             # An account without a password: may it set one (or go) without a new code?
-            fresh_sign_in=service.signed_in_freshly(sessions.signed_in_at()),
-            fresh_minutes=service.FRESH_SIGN_IN.seconds // 60,
+            fresh_sign_in=account_settings.signed_in_freshly(sessions.signed_in_at()),
+            fresh_minutes=account_settings.FRESH_SIGN_IN.seconds // 60,
         ),
         status,
     )
@@ -147,7 +148,7 @@ def settings():
     if not form.validate_on_submit():
         return _settings_page(form, status=422 if form.errors else 200)
     try:
-        pending = service.update_settings(
+        pending = account_settings.update_settings(
             current_user, form.display_name.data, form.email.data, form.timezone.data, form.email_password.data or ""
         )
     except DomainError as error:
@@ -171,7 +172,7 @@ def confirm_email(token: str):
         # Read before the change: it ends this browser's session too, which log_in renews.
         signed_in_as = current_user.id if current_user.is_authenticated else None
         try:
-            user = service.confirm_email_change(token)
+            user = account_settings.confirm_email_change(token)
         except DomainError as error:
             db.session.rollback()
             return render_template("accounts/confirm_email.html", error=error.message, form=form), error.status
@@ -180,7 +181,7 @@ def confirm_email(token: str):
         db.session.commit()
         flash(f"Done: your Watchparty email is now {user.email}.", "success")
         return redirect(url_for("accounts.settings") if signed_in_as == user.id else url_for("accounts.login"))
-    user = service.user_for_email_change_token(token)
+    user = account_settings.user_for_email_change_token(token)
     if user is None:
         error = "This link has expired or was already used. Change the email again in Settings."
         return render_template("accounts/confirm_email.html", error=error, form=form), 400
@@ -194,7 +195,7 @@ def change_password():
     if not form.validate_on_submit():
         return _settings_page(password_form=form, status=422)
     try:
-        service.change_password(
+        account_settings.change_password(
             current_user, form.current_password.data or "", validated(form.password.data),
             signed_in_at=sessions.signed_in_at(),
         )
@@ -218,7 +219,7 @@ def delete_account():
         return _settings_page(delete_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        service.delete_account(
+        account_settings.delete_account(
             user, form.password.data or "", form.confirm_email.data or "", signed_in_at=sessions.signed_in_at(),
         )
     except DomainError as error:
@@ -289,7 +290,7 @@ def _signed_in(result: drafts.SignIn) -> ResponseReturnValue:
     after_sign_up = session.pop(AFTER_SIGN_UP, None)
     if result.registered:
         flash(f"Welcome to Watchparty, {result.user.display_name}!", "success")
-        if not service.has_password(result.user):  # finished in another browser than the one that typed it
+        if not passwords.has_password(result.user):  # finished in another browser than the one that typed it
             flash("For your safety the password typed at sign-up was not kept here: set one in Settings, "
                   "or keep signing in with emailed codes.", "info")
         return redirect(after_sign_up if is_safe_redirect(after_sign_up) else url_for("main.index"))
@@ -316,7 +317,7 @@ def request_code() -> ResponseReturnValue:
         email = validated(form.email.data)
         draft = drafts.draft_by_token(session.get(PARTY_DRAFT))
         try:
-            service.request_sign_in_code(
+            registration.request_sign_in_code(
                 email, registration_token=session.get(REGISTRATION),
                 draft_id=draft.id if draft is not None and draft.email == email else None,
             )

@@ -17,7 +17,7 @@ films_group = AppGroup("films", help="The film catalogue: import, export and app
 def import_command(file: Path, owner: str | None):
     """Create or update films from a JSON file, all or nothing."""
     from watchparty.accounts.service import user_by_email
-    from watchparty.films import service, transfer
+    from watchparty.films import data, transfer
 
     try:
         payload = json.loads(file.read_text(encoding="utf-8"))
@@ -30,7 +30,7 @@ def import_command(file: Path, owner: str | None):
             raise click.ClickException(f"No account has the email address {owner}.")
     try:
         result = transfer.import_films(payload, created_by=created_by)
-    except service.FilmDataError as error:
+    except data.FilmDataError as error:
         db.session.rollback()
         raise click.ClickException(f"{error.message} Nothing was imported.") from None
     db.session.commit()

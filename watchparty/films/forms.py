@@ -3,7 +3,7 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from watchparty.films import lines, service
+from watchparty.films import data, lines
 from watchparty.films.posters import POSTER_EXTENSIONS, POSTER_MAX_BYTES
 from watchparty.forms import BaseForm, Length, strip, validated
 
@@ -11,9 +11,9 @@ try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
     # types-WTForms (3.2) predates SelectChoice, which the locked WTForms 3.3 has.
     from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - WTForms < 3.3
-    FORMAT_CHOICES = list(service.FORMAT_LABELS.items())
+    FORMAT_CHOICES = list(data.FORMAT_LABELS.items())
 else:
-    FORMAT_CHOICES = [SelectChoice(value, label) for value, label in service.FORMAT_LABELS.items()]
+    FORMAT_CHOICES = [SelectChoice(value, label) for value, label in data.FORMAT_LABELS.items()]
 
 CAST_HELP = (
     "One per line, in billing order: actor — character, e.g. "
@@ -44,8 +44,8 @@ class YearInRange:
     """1888 to next year, with "next year" worked out when the form is checked."""
 
     def __call__(self, form, field):
-        if field.data is not None and not service.FIRST_FILM_YEAR <= field.data <= service.next_year():
-            raise ValidationError(f"Enter a year between {service.FIRST_FILM_YEAR} and {service.next_year()}.")
+        if field.data is not None and not data.FIRST_FILM_YEAR <= field.data <= data.next_year():
+            raise ValidationError(f"Enter a year between {data.FIRST_FILM_YEAR} and {data.next_year()}.")
 
 
 def lines_field(label: str, help_text: str) -> TextAreaField:
@@ -61,7 +61,7 @@ class FilmForm(BaseForm):
     title = StringField(
         "Title",
         filters=[strip],
-        validators=[DataRequired("Enter the film's title."), Length(max=service.TITLE_MAX)],
+        validators=[DataRequired("Enter the film's title."), Length(max=data.TITLE_MAX)],
     )
     year = IntegerField(
         "Year",
@@ -72,30 +72,30 @@ class FilmForm(BaseForm):
         "Runtime in minutes",
         validators=[
             Optional(),
-            NumberRange(service.RUNTIME_MIN, service.RUNTIME_MAX, "Enter a runtime between 1 and 1000 minutes."),
+            NumberRange(data.RUNTIME_MIN, data.RUNTIME_MAX, "Enter a runtime between 1 and 1000 minutes."),
         ],
         description="Optional. 139 is shown as “2 h 19 min”.",
         render_kw={"inputmode": "numeric"},
     )
-    tagline = StringField("Tagline", filters=[strip], validators=[Length(max=service.TAGLINE_MAX)])
+    tagline = StringField("Tagline", filters=[strip], validators=[Length(max=data.TAGLINE_MAX)])
     synopsis = TextAreaField(
         "Synopsis",
         filters=[strip],
-        validators=[Length(max=service.SYNOPSIS_MAX)],
+        validators=[Length(max=data.SYNOPSIS_MAX)],
         description="No spoilers: this is what guests read before the night.",
         render_kw={"rows": 5},
     )
     genres = StringField(
         "Genres",
         filters=[strip],
-        validators=[Length(max=service.GENRES_MAX)],
+        validators=[Length(max=data.GENRES_MAX)],
         description="Separated by commas, e.g. Comedy, Drama, Romance.",
     )
     formats = MultiCheckboxField("Where to watch", choices=FORMAT_CHOICES, validate_choice=True, default=[])
     streaming_services = StringField(
         "Streaming services",
         filters=[strip],
-        validators=[Length(max=service.SERVICES_MAX)],
+        validators=[Length(max=data.SERVICES_MAX)],
         description="Separated by commas, e.g. Hulu, Mubi.",
     )
     poster = FileField(
@@ -112,7 +112,7 @@ class FilmForm(BaseForm):
     spoiler_ending = TextAreaField(
         "How it ends",
         filters=[strip],
-        validators=[Length(max=service.SPOILER_ENDING_MAX, message="Keep it under 3000 characters.")],
+        validators=[Length(max=data.SPOILER_ENDING_MAX, message="Keep it under 3000 characters.")],
         description=SPOILER_ENDING_HELP,
         render_kw={"rows": 4},
     )
@@ -124,7 +124,7 @@ class FilmForm(BaseForm):
     def _parse(self, field, parser):
         try:
             return parser(field.data)
-        except service.FilmDataError as error:
+        except data.FilmDataError as error:
             raise ValidationError(error.message) from None
 
     def validate_cast(self, field):
@@ -139,17 +139,17 @@ class FilmForm(BaseForm):
     def validate_trivia(self, field):
         self._parse(field, lines.parse_trivia_lines)
 
-    def film_data(self) -> service.FilmData:
+    def film_data(self) -> data.FilmData:
         """The validated form as plain values for the service."""
-        return service.FilmData(
+        return data.FilmData(
             title=validated(self.title.data),
             year=validated(self.year.data),
             runtime_minutes=self.runtime_minutes.data,
             tagline=self.tagline.data or "",
             synopsis=self.synopsis.data or "",
-            genres=service.split_list(self.genres.data),
+            genres=data.split_list(self.genres.data),
             formats=list(self.formats.data or []),
-            streaming_services=service.split_list(self.streaming_services.data),
+            streaming_services=data.split_list(self.streaming_services.data),
             cast=lines.parse_cast_lines(self.cast.data),
             crew=lines.parse_crew_lines(self.crew.data),
             awards=lines.parse_award_lines(self.awards.data),

@@ -4,7 +4,7 @@ and written back from a film for editing."""
 
 import re
 
-from watchparty.films.service import (
+from watchparty.films.data import (
     AWARD_TEXT_MAX,
     CHARACTER_MAX,
     CREW_LABELS,

@@ -24,3 +24,15 @@ def cast_anchor(name: str) -> str:
     Other pages link to `/films/<slug>#cast-…` with this.
     """
     return f"cast-{slugify(name) or 'person'}"
+
+
+# A film's slug: what `base_slug` makes, and the only shape looked up in the database.
+SLUG_MAX = 120
+SLUG_PATTERN = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+
+
+def base_slug(title: str, year: int) -> str:
+    """The slug a film gets when no other film has it: "anora-2024", or "film-2024"
+    for a title with nothing readable in ASCII (an all-emoji title)."""
+    return f"{slugify(title) or 'film'}-{year}"
+

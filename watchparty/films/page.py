@@ -6,16 +6,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from watchparty.extensions import db
-from watchparty.films.naming import cast_anchor
-from watchparty.films.service import (
-    CREW_LABELS,
-    CREW_ROLES,
-    FORMAT_LABELS,
-    SLUG_MAX,
-    SLUG_PATTERN,
-    format_runtime,
-    split_list,
-)
+from watchparty.films.data import CREW_LABELS, CREW_ROLES, FORMAT_LABELS, format_runtime, split_list
+from watchparty.films.naming import SLUG_MAX, SLUG_PATTERN, cast_anchor
 from watchparty.models import Award, Credit, Film, PageVersion, Person, Trivia
 
 

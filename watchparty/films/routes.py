@@ -22,8 +22,9 @@ from watchparty import cards
 from watchparty.cache import cached, cached_page, signed_in_as
 from watchparty.errors import DomainError
 from watchparty.extensions import db, limiter
-from watchparty.films import lines, matching, posters, service
+from watchparty.films import data, lines, matching, posters, service
 from watchparty.films import page as film_pages
+from watchparty.films import search as film_search
 from watchparty.films.forms import FilmForm
 from watchparty.limits import per_client_and_account
 from watchparty.links import public_url
@@ -57,7 +58,7 @@ def film_card_url(film: cards.FilmLike) -> str:
 
 @bp.app_template_filter("runtime")
 def runtime_filter(minutes: int | None) -> str:
-    return service.format_runtime(minutes)
+    return data.format_runtime(minutes)
 
 
 def film_or_404(slug: str, details: bool = False):
@@ -76,7 +77,7 @@ def editable_film_or_404(slug: str):
 
 @bp.get("/")
 def index():
-    q = service.clean_query(request.args.get("q"))
+    q = film_search.clean_query(request.args.get("q"))
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
@@ -84,9 +85,9 @@ def index():
     # Admins see every film; `?unlisted=1` narrows it to those hosts added that wait for approval.
     unlisted = is_admin and request.args.get("unlisted") == "1"
     pagination = db.paginate(
-        service.search_films(q, current_user, unlisted_only=unlisted),
+        film_search.search_films(q, current_user, unlisted_only=unlisted),
         page=page,
-        per_page=service.PER_PAGE,
+        per_page=film_search.PER_PAGE,
         max_per_page=None,
     )
     waiting = service.count_unlisted_films() if is_admin else 0
@@ -104,7 +105,7 @@ def search() -> ResponseReturnValue:
     """The film picker's results as JSON, best first: what the person may pick (the public
     catalogue and the films they added). Refuses control characters and over-long queries."""
     q = request.args.get("q", "")
-    if len(q) > matching.QUERY_MAX or service.has_control_characters(q):
+    if len(q) > matching.QUERY_MAX or film_search.has_control_characters(q):
         return jsonify(results=[], error="Type a shorter film title, without control characters."), 400
     results = []
     if len(q.strip()) >= SEARCH_MIN_CHARS:
@@ -116,7 +117,7 @@ def search() -> ResponseReturnValue:
                 "label": match.label,
                 "poster": film_poster_url(match.film),
             }
-            for match in matching.search(q, service.visible_films(current_user))
+            for match in matching.search(q, film_search.visible_films(current_user))
         ]
     # Private, like every answer not listed in security.set_cache_policy: a host also finds their own films.
     return jsonify(results=results)
@@ -193,7 +194,7 @@ limit_poster_uploads = per_client_and_account("RATELIMIT_POSTER_UPLOAD", exempt_
 def new():
     form = FilmForm()
     if request.method == "GET":
-        form.title.data = request.args.get("title", "").strip()[: service.TITLE_MAX]
+        form.title.data = request.args.get("title", "").strip()[: data.TITLE_MAX]
     if form.validate_on_submit():
         try:
             film = service.add_film(

@@ -11,22 +11,19 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty.extensions import db
 from watchparty.films import posters
-from watchparty.films.lines import parse_spoiler_turn_lines
-from watchparty.films.service import (
-    SLUG_MAX,
-    SLUG_PATTERN,
+from watchparty.films.data import (
     AwardEntry,
     CastEntry,
     CrewEntry,
     FilmData,
     FilmDataError,
     TriviaEntry,
-    apply_film_data,
-    base_slug,
     split_list,
     validate_film_data,
-    with_details,
 )
+from watchparty.films.lines import parse_spoiler_turn_lines
+from watchparty.films.naming import SLUG_MAX, SLUG_PATTERN, base_slug
+from watchparty.films.service import apply_film_data, with_details
 from watchparty.models import Film
 
 FILM_KEYS = (

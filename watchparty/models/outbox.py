@@ -1,5 +1,5 @@
 """Email waiting to be sent: written in the same transaction as the change it
-reports, and sent by the mail worker (`flask mail work`, watchparty.mail),
+reports, and sent by the mail worker (`flask mail work`, watchparty.mail_worker),
 which retries on a schedule while the mail server is down."""
 
 from datetime import datetime
@@ -34,7 +34,7 @@ class OutboundEmail(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Not before: a failed attempt puts the next one off (mail.RETRY_DELAYS).
+    # Not before: a failed attempt puts the next one off (mail_worker.RETRY_DELAYS).
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # When a sender claimed it (status "sending"); a claim older than a few
     # minutes belongs to a sender that died, and the row is retried.

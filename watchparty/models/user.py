@@ -28,7 +28,7 @@ class User(UserMixin, Base):
     # password change) ends every session begun before.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # An email change waits here until the new address confirms it (accounts.service
+    # An email change waits here until the new address confirms it (accounts.settings
     # request_email_change); the confirmation link is minted when the email is sent.
     pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     pending_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

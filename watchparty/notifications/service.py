@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
-from watchparty import mail
+from watchparty import mail, mail_messages
 from watchparty.errors import DomainError
 from watchparty.extensions import db, writing_transactions
 from watchparty.links import public_url
@@ -341,7 +341,7 @@ def never_email(address: str) -> None:
 
 def never_email_address(token: str) -> str | None:
     """The address a footer link speaks for, or None for a forged or broken token."""
-    return mail.address_of_never_token(token)
+    return mail_messages.address_of_never_token(token)
 
 
 def is_never_emailed(address: str) -> bool:

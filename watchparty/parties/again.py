@@ -16,7 +16,7 @@ from watchparty.extensions import db
 from watchparty.models import Party, SignupItem, User
 from watchparty.notifications.after_film import invite_guests_who_came
 from watchparty.parties.service import PartyFields, create_party
-from watchparty.signups.service import ItemFields, add_host_items
+from watchparty.signups.items import ItemFields, add_host_items
 
 
 @dataclass

@@ -77,14 +77,15 @@ DEMO_CLAIMS = [
 def _add_demo_signups(party, guests, now: datetime) -> None:
     """The starter list for the capacity, a few claims, and one guest's own item."""
     from watchparty.rsvp import service as rsvp_service
+    from watchparty.signups import items as signup_items
     from watchparty.signups import service as signups
     from watchparty.signups import starter
 
     people = starter.expected_headcount(party)
-    items = signups.add_host_items(party, signups.rows_to_items(starter.starter_rows(people)), now=now)
+    items = signup_items.add_host_items(party, signup_items.rows_to_items(starter.starter_rows(people)), now=now)
     by_name = {item.name: item for item in items}
     for guest, item_name, quantity, note in DEMO_CLAIMS:
         viewer = rsvp_service.Viewer(party, rsvp=guests[guest])
         signups.claim_item(party, viewer, by_name[item_name].id, quantity, note, now=now)
     priya = rsvp_service.Viewer(party, rsvp=guests["Priya Shah"])
-    signups.add_item(party, priya, signups.ItemFields("Homemade brownies", "snack", 1, "contains nuts"), now=now)
+    signup_items.add_item(party, priya, signup_items.ItemFields("Homemade brownies", "snack", 1, "contains nuts"), now=now)

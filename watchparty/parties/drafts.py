@@ -8,7 +8,7 @@ confirmed waits as a draft (models.PartyDraft) until they enter the emailed code
 3. `sign_in_with_code` / `sign_in_with_link`: the code (or the one-click link,
    from any browser) signs the host in — creating the account, with the email
    verified, when the address has none — and publishes the draft through
-   `parties.service.create_party` and `signups.service.add_host_items`. A draft
+   `parties.service.create_party` and `signups.items.add_host_items`. A draft
    that no longer passes (the date went by meanwhile) is kept, and comes back in
    the form with the error beside its field; the host is signed in all the same.
 
@@ -25,14 +25,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from watchparty import clock
-from watchparty.accounts import codes
+from watchparty.accounts import codes, passwords
+from watchparty.accounts import registration as registrations
 from watchparty.accounts import service as accounts
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.models import Party, PartyDraft, SignInCode, User
 from watchparty.parties import service as parties
 from watchparty.polls import service as polls
-from watchparty.signups import service as signups
+from watchparty.signups import items as signup_items
 from watchparty.timezones import is_timezone
 
 DRAFT_LIFETIME = timedelta(days=1)
@@ -48,7 +49,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _encode(fields: parties.PartyFields, items: list[signups.ItemFields], form: list[tuple[str, str]]) -> str:
+def _encode(fields: parties.PartyFields, items: list[signup_items.ItemFields], form: list[tuple[str, str]]) -> str:
     values = dataclasses.asdict(fields)
     for name in ("starts_at", "rsvp_deadline"):
         values[name] = values[name].isoformat() if values[name] is not None else None
@@ -59,7 +60,7 @@ def _encode(fields: parties.PartyFields, items: list[signups.ItemFields], form: 
     return json.dumps({"fields": values, "items": [dataclasses.asdict(item) for item in items], "form": form})
 
 
-def _decode(draft: PartyDraft) -> tuple[parties.PartyFields, list[signups.ItemFields]]:
+def _decode(draft: PartyDraft) -> tuple[parties.PartyFields, list[signup_items.ItemFields]]:
     data = json.loads(draft.form_data)
     values = dict(data["fields"])
     for name in ("starts_at", "rsvp_deadline"):
@@ -72,7 +73,7 @@ def _decode(draft: PartyDraft) -> tuple[parties.PartyFields, list[signups.ItemFi
             closes_at=datetime.fromisoformat(poll["closes_at"]) if poll["closes_at"] is not None else None,
             yes_means_going=bool(poll["yes_means_going"]),
         )
-    return parties.PartyFields(**values), [signups.ItemFields(**item) for item in data["items"]]
+    return parties.PartyFields(**values), [signup_items.ItemFields(**item) for item in data["items"]]
 
 
 def form_pairs(draft: PartyDraft) -> list[tuple[str, str]]:
@@ -95,26 +96,26 @@ def title_of(draft: PartyDraft) -> str:
     return parties.default_title(film)
 
 
-def _publish(host: User, fields: parties.PartyFields, items: list[signups.ItemFields], now: datetime) -> Party:
+def _publish(host: User, fields: parties.PartyFields, items: list[signup_items.ItemFields], now: datetime) -> Party:
     party = parties.create_party(host, fields, now=now)
-    signups.add_host_items(party, items, now=now)
+    signup_items.add_host_items(party, items, now=now)
     return party
 
 
-def _check(fields: parties.PartyFields, items: list[signups.ItemFields], host: User | None, now: datetime) -> None:
+def _check(fields: parties.PartyFields, items: list[signup_items.ItemFields], host: User | None, now: datetime) -> None:
     """Raise what create_party would, writing nothing: the same rules, run in a savepoint rolled back."""
     savepoint = db.session.begin_nested()
     try:
         if host is None:
             host = User(email=f"{secrets.token_hex(8)}@draft.invalid", display_name="Draft",
-                        password_hash=accounts.NO_PASSWORD)
+                        password_hash=passwords.NO_PASSWORD)
             db.session.add(host)
         _publish(host, fields, items, now)
     finally:
         savepoint.rollback()
 
 
-def save_draft(fields: parties.PartyFields, items: list[signups.ItemFields], form: list[tuple[str, str]],
+def save_draft(fields: parties.PartyFields, items: list[signup_items.ItemFields], form: list[tuple[str, str]],
                user: User | None = None, now: datetime | None = None) -> str:
     """Keep a checked party form until its host confirms an address; returns the
     draft's token (for the host's session). A signed-in host is sent the code now."""
@@ -135,7 +136,7 @@ def save_draft(fields: parties.PartyFields, items: list[signups.ItemFields], for
     return token
 
 
-def publish(host: User, fields: parties.PartyFields, items: list[signups.ItemFields],
+def publish(host: User, fields: parties.PartyFields, items: list[signup_items.ItemFields],
             draft_token: str | None = None, now: datetime | None = None) -> Party:
     """A verified host's party, published at once; the draft it was typed from (if any) goes."""
     now = now or clock.now()
@@ -202,17 +203,17 @@ def _finish(row: SignInCode, now: datetime, registration_token: str | None = Non
     registration = codes.live_registration(row, now)
     if user is not None:
         # A sign-up with an existing address never touches the account (its password stays).
-        accounts.drop_registration(row_email)
+        registrations.drop_registration(row_email)
     elif registration is not None:
-        user = accounts.finish_registration(registration, registration_token, now=now)
+        user = registrations.finish_registration(registration, registration_token, now=now)
         return SignIn(user, registered=True)
     if user is None:
         if draft is None or not draft.display_name:
             # Nobody to sign in: no account, no party waiting (the email was never sent).
             raise codes.CodeRefused("That code is not right. Check the newest email, or ask for a new code.")
         fields, _ = _decode(draft)
-        user = accounts.create_verified_user(row_email, draft.display_name, _timezone_of(fields), now=now)
-    accounts.mark_verified(user, now=now)
+        user = registrations.create_verified_user(row_email, draft.display_name, _timezone_of(fields), now=now)
+    registrations.mark_verified(user, now=now)
     if draft is None:
         return SignIn(user)
     fields, items = _decode(draft)

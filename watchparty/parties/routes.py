@@ -37,7 +37,7 @@ from watchparty.polls import service as polls
 from watchparty.reviews import service as reviews_service
 from watchparty.reviews.forms import ReviewChoiceForm
 from watchparty.rsvp import service as rsvp_service
-from watchparty.signups import service as signups_service
+from watchparty.signups import items as signup_items
 from watchparty.signups import starter
 from watchparty.signups.forms import fill_rows, row_values
 from watchparty.views import refuse, render_form, show_error
@@ -102,7 +102,7 @@ def _form_page(
             "parties/form.html", form=form, party=party,
             film_matches=film_matches, missing_film=missing_film,
             item_hints=_item_hints(form, party),
-            listed_items=signups_service.listed_names(party) if party is not None else [],
+            listed_items=signup_items.listed_names(party) if party is not None else [],
             again_from=again_from,
             invitable=len(guests_who_came(again_from)) if again_from is not None else 0,
         ),
@@ -126,14 +126,14 @@ def _more_rows(form: PartyForm, party: Party | None = None, again_from: Party | 
         people = starter.expected_headcount(party, capacity=capacity)
         listed = [row["name"] for row in row_values(form.items)]
         if party is not None:
-            listed += signups_service.listed_names(party)
+            listed += signup_items.listed_names(party)
         extra = starter.starter_rows(people, listed)
     fill_rows(form.items, extra)
     return _form_page(form, party, again_from=again_from)
 
 
-def _item_rows(form: PartyForm) -> list[signups_service.ItemFields]:
-    return signups_service.rows_to_items(row_values(form.items))
+def _item_rows(form: PartyForm) -> list[signup_items.ItemFields]:
+    return signup_items.rows_to_items(row_values(form.items))
 
 
 def _host() -> User | None:
@@ -244,7 +244,7 @@ def edit(party_id: int):
     if form.validate_on_submit():
         try:
             service.update_party(party, _fields(form))
-            signups_service.add_host_items(party, _item_rows(form))
+            signup_items.add_host_items(party, _item_rows(form))
         except DomainError as error:
             return _form_page(form, party, error=error)
         db.session.commit()

@@ -14,7 +14,8 @@ from watchparty.models import ITEM_CATEGORIES, Claim, Party, Rsvp, SignupItem, u
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import service as rsvp_service
 from watchparty.signups.claims import ClaimLine, claims_table, host_name, items_table
-from watchparty.signups.service import CATEGORY_LABELS, why_not
+from watchparty.signups.items import CATEGORY_LABELS
+from watchparty.signups.service import why_not
 from watchparty.signups.starter import expected_headcount, quantity_hint, suggested_quantity
 
 

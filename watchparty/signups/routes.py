@@ -25,6 +25,7 @@ from watchparty.party_page import (
 )
 from watchparty.rsvp.service import Viewer
 from watchparty.security import next_url
+from watchparty.signups import items as signup_items
 from watchparty.signups import service
 from watchparty.signups.claims import item_claims
 from watchparty.signups.forms import ClaimForm, ItemForm, MoveForm, RemoveForm, StarterForm, fill_rows, row_values
@@ -34,8 +35,8 @@ from watchparty.views import show_error
 bp = Blueprint("signups", __name__)
 
 
-def _item_fields(form: ItemForm) -> service.ItemFields:
-    return service.ItemFields(
+def _item_fields(form: ItemForm) -> signup_items.ItemFields:
+    return signup_items.ItemFields(
         name=validated(form.name.data), category=form.category.data, quantity=validated(form.quantity.data),
         note=form.note.data,
     )
@@ -82,7 +83,7 @@ def add_item(token: str):
     if not form.validate_on_submit():
         return _party_page(party, viewer, 422, refusal)
     try:
-        item = service.add_item(party, viewer, _item_fields(form), now=clock.now())
+        item = signup_items.add_item(party, viewer, _item_fields(form), now=clock.now())
     except DomainError as error:
         return _refuse(party, error, refusal)
     # Read before the commit: once committed, the host may remove the item at any moment.
@@ -99,7 +100,7 @@ def add_item(token: str):
 @guest_rate_limit()
 def claim(token: str, item_id: int):
     party = party_by_token(token)
-    if not service.has_item(party, item_id):
+    if not signup_items.has_item(party, item_id):
         abort(404)
     viewer = current_viewer(party)
     form = ClaimForm()
@@ -154,7 +155,7 @@ def host_add_item(party_id: int):
     if not form.validate_on_submit():
         return _dashboard_again(party, 422, item_form=form)
     try:
-        (item,) = service.add_host_items(party, [_item_fields(form)], now=clock.now())
+        (item,) = signup_items.add_host_items(party, [_item_fields(form)], now=clock.now())
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)
@@ -180,7 +181,7 @@ def host_item(party_id: int, item_id: int):
     """The current user's party and one item on its list, or 404 (as party_for_host)."""
     party = party_for_host(party_id)
     try:
-        return party, service.item_for_host(party, item_id)
+        return party, signup_items.item_for_host(party, item_id)
     except service.ItemNotFound:
         abort(404)
 
@@ -197,13 +198,13 @@ def edit_item(party_id: int, item_id: int):
     if not form.validate_on_submit():
         return _item_page(party, item, form, 422)
     try:
-        service.update_item(party, item.id, _item_fields(form), now=clock.now())
+        signup_items.update_item(party, item.id, _item_fields(form), now=clock.now())
     except DomainError as error:
         db.session.rollback()
         if error.status == 404:
             abort(404)
         show_error(form, error)
-        return _item_page(party, service.item_for_host(party, item_id), form, error.status)
+        return _item_page(party, signup_items.item_for_host(party, item_id), form, error.status)
     db.session.commit()
     flash(f"Saved {form.name.data}.", "success")
     return _to_dashboard(party, f"item-{item_id}")
@@ -217,7 +218,7 @@ def move_item(party_id: int, item_id: int):
     if not form.validate_on_submit():
         return _dashboard_again(party, 422, error="Move an item up or down.")
     try:
-        service.move_item(party, item_id, form.direction.data, now=clock.now())
+        signup_items.move_item(party, item_id, form.direction.data, now=clock.now())
     except DomainError as error:
         db.session.rollback()
         if error.status == 404:
@@ -248,10 +249,10 @@ def remove_item(party_id: int, item_id: int):
     if not form.validate_on_submit():
         return _remove_page(party, item, form, 422)
     try:
-        removed = service.remove_item(party, item.id, confirmed=form.confirm.data == "yes", now=clock.now())
-    except service.ConfirmRemoval as error:
+        removed = signup_items.remove_item(party, item.id, confirmed=form.confirm.data == "yes", now=clock.now())
+    except signup_items.ConfirmRemoval as error:
         db.session.rollback()
-        return _remove_page(party, service.item_for_host(party, item_id), RemoveForm(formdata=None), 409,
+        return _remove_page(party, signup_items.item_for_host(party, item_id), RemoveForm(formdata=None), 409,
                             message=error.message)
     except DomainError as error:
         db.session.rollback()
@@ -284,7 +285,7 @@ def starter(party_id: int):
     if request.method == "GET":
         form = StarterForm(formdata=None)
         people = expected_headcount(party)
-        fill_rows(form.items, starter_rows(people, service.listed_names(party)))
+        fill_rows(form.items, starter_rows(people, signup_items.listed_names(party)))
         return _starter_page(party, form)
     form = StarterForm()
     if form.add_rows.data:
@@ -292,12 +293,12 @@ def starter(party_id: int):
         return _starter_page(party, form)
     if not form.validate_on_submit():
         return _starter_page(party, form, 422)
-    rows = service.rows_to_items(row_values(form.items))
+    rows = signup_items.rows_to_items(row_values(form.items))
     if not rows:
         form.form_errors.append("Every row is empty: name at least one item, or go back to the dashboard.")
         return _starter_page(party, form, 422)
     try:
-        items = service.add_host_items(party, rows, now=clock.now())
+        items = signup_items.add_host_items(party, rows, now=clock.now())
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
