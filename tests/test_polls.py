@@ -144,6 +144,9 @@ def test_results_are_hidden_until_you_vote_and_the_host_always_sees_them(app, ho
     assert "1 yes · 0 if need be · 0 no" in mine
     host_page = host_client.get(f"/p/{party.share_token}").text
     assert "1 yes · 0 if need be · 0 no" in host_page and "Gita" in host_page
+    # The host is not invited to their own poll; a guest is.
+    assert "You&#39;re hosting" in host_page and "invites you to" not in host_page
+    assert "Hana Host invites you to" in stranger
 
 
 def test_a_vote_is_remembered_and_changed_not_doubled(app, host_client, films):
