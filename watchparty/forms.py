@@ -109,7 +109,7 @@ class EmptyForm(BaseForm):
 
 
 def guest_email_field(description: str) -> EmailField:
-    """A guest's optional email (a vote's, a nomination's): trimmed, lower-cased, checked
+    """A guest's optional email (a reply's, a vote's, a nomination's): trimmed, lower-cased, checked
     only when given; `description` says what it is for."""
     return EmailField(
         "Email (optional)",

@@ -1,7 +1,7 @@
-from wtforms import BooleanField, EmailField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from watchparty.forms import BaseForm, Length, lower, strip
+from watchparty.forms import BaseForm, Length, guest_email_field, strip
 from watchparty.models.party import DEFAULT_PLUS_ONES, PLUS_ONES_MAX
 from watchparty.rsvp.service import plus_ones_problem
 
@@ -19,17 +19,7 @@ class RsvpForm(BaseForm):
         validators=[DataRequired("Tell the host who you are."), Length(max=80)],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField(
-        "Email (optional)",
-        filters=[strip, lower],
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email("Enter a valid email address, like name@example.com — or leave it empty."),
-        ],
-        description="We send your personal link to change your reply. Never shown to other guests.",
-        render_kw={"autocomplete": "email", "inputmode": "email"},
-    )
+    email = guest_email_field("We send your personal link to change your reply. Never shown to other guests.")
     response = RadioField(
         "Are you coming?",
         choices=RESPONSE_CHOICES,
