@@ -1,54 +1,50 @@
-"""Parties: hosting, editing, cancelling, the host's dashboard and the guest export."""
+"""Parties: hosting, editing and cancelling; the public face of the parties service.
 
-import re
-from collections import Counter
-from dataclasses import dataclass, field
+Beside it: errors (the refusals), times (wall-clock times in the party's zone),
+film_lookup (the film a host picked or typed), overview (the dashboard's guests,
+the CSV export, a user's parties), again (host again), drafts."""
+
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import overload
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from watchparty.errors import DomainError
 from watchparty.extensions import db
 from watchparty.films import matching
 from watchparty.models import Film, Party, Rsvp, User, utcnow
-from watchparty.models.film import search_key
 from watchparty.models.party import DEFAULT_GUEST_LIST_VISIBLE, DEFAULT_PLUS_ONES, TITLE_MAX, new_token
 from watchparty.notifications import service as notifications
+from watchparty.parties.errors import FilmNotFound, InvalidParty, PartyCancelled
+from watchparty.parties.film_lookup import TITLE_WITH_YEAR, close_films, film_label, find_film
+from watchparty.parties.overview import (
+    CSV_HEADER,
+    GuestOverview,
+    MyParties,
+    PartyListing,
+    dietary_summary,
+    guest_overview,
+    guests_csv,
+    parties_for_user,
+)
+from watchparty.parties.times import to_local, to_utc
 from watchparty.polls import service as polls
 from watchparty.rsvp import seats
 from watchparty.rsvp import service as rsvp_service
-from watchparty.spreadsheet import csv_document
 from watchparty.timezones import canonical_timezone
+
+__all__ = [
+    "CSV_HEADER", "MAX_DAYS_AHEAD", "UNDECIDED_TITLE", "FilmNotFound", "GuestOverview", "InvalidParty",
+    "MyParties", "PartyCancelled", "PartyFields", "PartyListing", "cancel_parties_hosted_by", "cancel_party",
+    "close_films", "create_party", "default_title", "dietary_summary", "film_for_party", "film_label",
+    "find_film", "guest_overview", "guests_csv", "guests_with_email", "parties_for_user",
+    "regenerate_share_link", "to_local", "to_utc", "update_party",
+]
 
 # The title of a party whose film is put to a vote and whose host gave none.
 UNDECIDED_TITLE = "Film night"
 # Parties further ahead than this are almost certainly a typo in the year.
 MAX_DAYS_AHEAD = 3 * 366
-
-
-class InvalidParty(DomainError):
-    """The form's values break a rule: shown beside the field as invalid input."""
-
-    status = 422
-
-
-class FilmNotFound(InvalidParty):
-    """The film typed is not one film the host may pick: `matches` are the close ones
-    ("Did you mean …?"), offered before the title may be added as a new film."""
-
-    field = "film"
-
-    def __init__(self, message: str, text: str, matches: list[matching.Match] | None = None):
-        super().__init__(message)
-        self.text = text
-        self.matches = matches or []
-
-
-class PartyCancelled(DomainError):
-    status = 409
 
 
 @dataclass
@@ -84,110 +80,7 @@ class PartyFields:
     poll: polls.PollFields | None = None
 
 
-# ---------------------------------------------------------------- time
-
-
-def to_utc(local: datetime, timezone: str, field_name: str) -> datetime:
-    """A wall-clock time in `timezone` as aware UTC.
-
-    A time skipped when the clocks go forward does not exist and is refused;
-    a time that happens twice when they go back means the first of the two.
-    """
-    zone_name = canonical_timezone(timezone)
-    if zone_name is None:
-        raise InvalidParty("Choose a time zone from the list.", field="timezone")
-    zone = ZoneInfo(zone_name)
-    aware = local.replace(tzinfo=zone, fold=0)
-    try:
-        utc = aware.astimezone(ZoneInfo("UTC"))
-    except OverflowError:
-        raise InvalidParty("Enter a date within the next three years.", field=field_name) from None
-    if utc.astimezone(zone).replace(tzinfo=None) != local:
-        raise InvalidParty(
-            f"{local:%H:%M} does not exist on {local:%-d %b %Y} in {timezone}: the clocks go forward. "
-            "Pick another time.",
-            field=field_name,
-        )
-    return utc
-
-
-@overload
-def to_local(value: datetime, timezone: str) -> datetime: ...
-@overload
-def to_local(value: datetime | None, timezone: str) -> datetime | None: ...
-def to_local(value: datetime | None, timezone: str) -> datetime | None:
-    """An aware datetime as naive wall-clock time in `timezone` (for form fields)."""
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-
-
 # ---------------------------------------------------------------- film
-
-
-_TITLE_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
-_SLUG = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-
-
-def _visible(host: User | None) -> sa.ColumnElement[bool]:
-    """The films a host may pick: the public catalogue and the films they added themselves."""
-    if host is None:
-        return Film.visible_to(None)
-    return Film.visible_to(host.id, is_admin=bool(host.is_admin))
-
-
-def _by_slug(slug: str, host: User | None) -> Film | None:
-    slug = (slug or "").strip().lower()
-    if not slug or len(slug) > 120 or not _SLUG.match(slug):
-        return None
-    return db.session.scalar(sa.select(Film).where(Film.slug == slug, _visible(host)))
-
-
-def film_label(text: str, host: User | None = None) -> str:
-    """What the film field shows for a slug (a link's `?film=`): "Anora (2024)"; other text as it is."""
-    film = _by_slug(text, host)
-    return matching.film_label(film) if film is not None else text
-
-
-def close_films(text: str, host: User | None = None) -> list[matching.Match]:
-    """The films close to `text` that the host may pick ("Did you mean …?")."""
-    return matching.close_matches(text, _visible(host))
-
-
-def find_film(text: str, host: User | None = None, slug: str = "") -> Film:
-    """The film a host picked or typed: a slug picked from a list, then the text as a slug,
-    an exact title (any case or accents) or "Title (Year)" — one the host may pick.
-
-    Anything else raises FilmNotFound with the close matches: the host chooses
-    among them (or to add the title as a new film) rather than the app guessing.
-    """
-    text = (text or "").strip()
-    film = _by_slug(slug, host) or _by_slug(text, host)
-    if film is not None:
-        return film
-    title, year = text, None
-    match = _TITLE_WITH_YEAR.match(text)
-    if match:
-        title, year = match.group("title"), int(match.group("year"))
-    # search_title is the title folded to lower-case ASCII: "amelie" finds "Amélie".
-    query = sa.select(Film).where(Film.search_title == search_key(title), _visible(host))
-    if year is not None:
-        query = query.where(Film.year == year)
-    films = db.session.scalars(query.order_by(Film.year.desc(), Film.id).limit(matching.CHOICES)).all()
-    if len(films) == 1:
-        return films[0]
-    if films:
-        raise FilmNotFound(
-            "Several films are called that: pick the one you mean.",
-            text,
-            [matching.Match(film, 100.0) for film in films],
-        )
-    matches = matching.close_matches(text, _visible(host))
-    if matches:
-        raise FilmNotFound(f"Did you mean {matches[0].label}? Pick the film below.", text, matches)
-    raise FilmNotFound(
-        f"No film called “{text}” in the catalogue yet: give the year it came out to add it, or pick another.", text
-    )
 
 
 def film_for_party(fields: PartyFields, host: User | None) -> Film:
@@ -208,7 +101,7 @@ def film_for_party(fields: PartyFields, host: User | None) -> Film:
             raise
         from watchparty.films import service as films
 
-        match = _TITLE_WITH_YEAR.match(missing.text)
+        match = TITLE_WITH_YEAR.match(missing.text)
         title = match.group("title") if match else missing.text
         # Any film, even one another host added and the catalogue does not list yet: one film, one row.
         existing = matching.same_film(title, fields.new_film_year, sa.true())
@@ -417,129 +310,3 @@ def cancel_parties_hosted_by(user: User, now: datetime | None = None) -> None:
             _mark_cancelled(party, "The host closed their Watchparty account.")
 
 
-# ---------------------------------------------------------------- dashboard
-
-
-@dataclass
-class GuestOverview:
-    going: list[Rsvp] = field(default_factory=list)
-    maybe: list[Rsvp] = field(default_factory=list)
-    declined: list[Rsvp] = field(default_factory=list)
-    waitlisted: list[Rsvp] = field(default_factory=list)
-    seats_taken: int = 0
-    capacity: int | None = None
-    dietary: list[tuple[str, int, list[str]]] = field(default_factory=list)
-
-    @property
-    def over_capacity(self) -> bool:
-        return self.capacity is not None and self.seats_taken > self.capacity
-
-    @property
-    def waitlisted_seats(self) -> int:
-        return sum(1 + rsvp.plus_ones for rsvp in self.waitlisted)
-
-
-def guest_overview(party: Party) -> GuestOverview:
-    """Everything the host's dashboard shows about the guests, in one query."""
-    rsvps = db.session.scalars(
-        sa.select(Rsvp).where(Rsvp.party_id == party.id).order_by(Rsvp.created_at, Rsvp.id)
-    ).all()
-    overview = GuestOverview(seats_taken=party.seats_taken, capacity=party.capacity)
-    for rsvp in rsvps:
-        if rsvp.is_waitlisted:
-            overview.waitlisted.append(rsvp)
-        else:
-            getattr(overview, rsvp.response).append(rsvp)
-    overview.waitlisted.sort(key=lambda rsvp: (rsvp.queued_at, rsvp.id))
-    overview.dietary = dietary_summary(overview.going + overview.maybe)
-    return overview
-
-
-def dietary_summary(rsvps: list[Rsvp]) -> list[tuple[str, int, list[str]]]:
-    """Dietary notes grouped case-insensitively: (note, how many, who), most common first."""
-    names: dict[str, list[str]] = {}
-    shown: dict[str, str] = {}
-    counts: Counter[str] = Counter()
-    for rsvp in rsvps:
-        note = " ".join(rsvp.dietary.split())
-        if not note:
-            continue
-        key = note.casefold()
-        shown.setdefault(key, note)
-        names.setdefault(key, []).append(rsvp.name)
-        counts[key] += 1
-    return [(shown[key], count, names[key]) for key, count in counts.most_common()]
-
-
-CSV_HEADER = ("Name", "Email", "Response", "Waitlist", "Plus-ones", "Seen it", "Dietary", "Note", "Replied at")
-
-
-def guests_csv(party: Party) -> bytes:
-    """The guest list as UTF-8 CSV with a BOM (so Excel reads accents right)."""
-    overview = guest_overview(party)
-    places = {rsvp.id: place for place, rsvp in enumerate(overview.waitlisted, start=1)}
-    rows = [
-        (
-            rsvp.name,
-            rsvp.email or "",
-            rsvp.response,
-            f"#{places[rsvp.id]}" if rsvp.id in places else "",
-            rsvp.plus_ones,
-            "yes" if rsvp.seen_it else "no",
-            rsvp.dietary,
-            rsvp.note,
-            to_local(rsvp.created_at, party.timezone).strftime("%Y-%m-%d %H:%M"),
-        )
-        for rsvp in overview.going + overview.waitlisted + overview.maybe + overview.declined
-    ]
-    # A party decided (or being decided) by a vote: the votes follow, after a blank row.
-    return csv_document([CSV_HEADER, *rows, *polls.vote_rows(party)])
-
-
-# ---------------------------------------------------------------- home page
-
-
-@dataclass
-class PartyListing:
-    party: Party
-    hosting: bool
-    rsvp: Rsvp | None = None
-
-
-@dataclass
-class MyParties:
-    upcoming_hosting: list[PartyListing] = field(default_factory=list)
-    upcoming_attending: list[PartyListing] = field(default_factory=list)
-    past: list[PartyListing] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.upcoming_hosting or self.upcoming_attending or self.past)
-
-
-def parties_for_user(user: User, now: datetime | None = None, past_limit: int = 20) -> MyParties:
-    """A user's parties for the home page: upcoming hosted, upcoming attended, then past ones."""
-    now = now or utcnow()
-    hosted = db.session.scalars(
-        sa.select(Party).options(joinedload(Party.film)).where(Party.host_id == user.id)
-    ).all()
-    replies = db.session.scalars(
-        sa.select(Rsvp)
-        .options(joinedload(Rsvp.party).joinedload(Party.film))
-        .where(Rsvp.user_id == user.id, Rsvp.response != "declined")
-    ).all()
-    result = MyParties()
-    past: list[PartyListing] = []
-    for party in hosted:
-        listing = PartyListing(party, hosting=True)
-        (result.upcoming_hosting if party.ends_at > now else past).append(listing)
-    hosted_ids = {party.id for party in hosted}
-    for rsvp in replies:
-        if rsvp.party_id in hosted_ids:
-            continue
-        listing = PartyListing(rsvp.party, hosting=False, rsvp=rsvp)
-        (result.upcoming_attending if rsvp.party.ends_at > now else past).append(listing)
-    result.upcoming_hosting.sort(key=lambda listing: listing.party.starts_at)
-    result.upcoming_attending.sort(key=lambda listing: listing.party.starts_at)
-    past.sort(key=lambda listing: listing.party.starts_at, reverse=True)
-    result.past = past[:past_limit]
-    return result
