@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests import test_polls
 from tests.mailbox import first_link, text_body
 from tests.test_polls import create_poll_party, local, vote
-from watchparty import mail
+from watchparty import mail_worker
 from watchparty.extensions import db
 from watchparty.models import Party, PollVote
 from watchparty.polls import service as polls
@@ -75,7 +75,7 @@ def test_a_date_tie_at_the_closing_time_waits_for_the_host_who_is_emailed_once(a
     vote(app.test_client(), party, "Gita", dates={0: "yes", 1: "maybe"}, approve=(2,), email="gita@example.com")
     vote(app.test_client(), party, "Kim", dates={0: "maybe", 1: "yes"}, approve=(2,), email="kim@example.com")
     poll = polls.poll_of(party)
-    assert mail.run_timed_jobs(now=poll.closes_at + timedelta(seconds=30))["close_due_polls"] == 1
+    assert mail_worker.run_timed_jobs(now=poll.closes_at + timedelta(seconds=30))["close_due_polls"] == 1
     party = fresh(party)
     assert party.undecided and not polls.poll_of(party).is_open
     messages = outbox.messages()
@@ -87,7 +87,7 @@ def test_a_date_tie_at_the_closing_time_waits_for_the_host_who_is_emailed_once(a
     for when in (first, second):
         assert when.astimezone(ZoneInfo("Europe/London")).strftime("%a %-d %b %Y, %H:%M") in body
     # The worker's next runs send nothing more.
-    assert mail.run_timed_jobs(now=poll.closes_at + timedelta(minutes=5))["close_due_polls"] == 0
+    assert mail_worker.run_timed_jobs(now=poll.closes_at + timedelta(minutes=5))["close_due_polls"] == 0
     assert len(outbox.messages()) == 1
 
     page = host_client.get(first_link(messages[0], f"/p/{party.share_token}")).text
