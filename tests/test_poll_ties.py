@@ -37,6 +37,8 @@ def test_a_film_tie_closed_by_hand_asks_the_host_to_pick_among_the_tied_films(ap
     poll = polls.poll_of(party)
     assert not poll.is_open and party.undecided and party.decided_by_votes is None
     assert outbox.messages() == []  # nobody is told anything until the host picks
+    dashboard = host_client.get(f"/parties/{party.id}").text
+    assert "it's yours to pick" in dashboard and "are voting" not in dashboard
 
     page = host_client.get(f"/p/{party.share_token}").text
     assert "Pick the film" in page and "Pick the date" not in page

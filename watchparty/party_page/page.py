@@ -259,6 +259,7 @@ def render_dashboard(
             signup_error=signup_error,
             activity=activity or host_updates.activity_panel(party, HostUpdatesForm(formdata=None, host_updates=party.host_updates)),
             talk=talk_service.dashboard_talk(party),
+            poll=polls_service.poll_of(party) if party.undecided else None,
         ),
         status,
     )
