@@ -51,11 +51,6 @@ class ItemFullyClaimed(DomainError):
     field = "quantity"
 
 
-class QuantityBelowClaimed(DomainError):
-    status = 409
-    field = "quantity"
-
-
 class ItemGone(DomainError):
     """The host removed the item while this request was on its way."""
 
