@@ -12,6 +12,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result
 
 from watchparty.models.base import Base
@@ -29,6 +30,13 @@ def changed_rows(result: Result[Any]) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"{type(result).__name__} is no INSERT, UPDATE or DELETE result")
     return result.rowcount
+
+
+def conflict_insert(entity: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `entity` (a model or a table) that can say what to do ON
+    CONFLICT, in the dialect of the database in use: both spell it the same."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(entity)
 
 
 _writing: ContextVar[bool] = ContextVar("watchparty_writing", default=False)

@@ -20,10 +20,9 @@ from datetime import datetime
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from watchparty import clock
-from watchparty.extensions import db
+from watchparty.extensions import conflict_insert, db
 
 # Services hand Attachments to queue_template with the rest of a message's context.
 from watchparty.mail_messages import Attachment as Attachment
@@ -58,9 +57,8 @@ def queue_once(dedupe_key: str, to: str, subject: str, template: str, *, party_i
         "dedupe_key": dedupe_key, "kind": "message", "status": "pending", "attempts": 0, "last_error": "",
         "created_at": now, "next_attempt_at": not_before or now,
     }
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(OutboundEmail)
+        conflict_insert(OutboundEmail)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboundEmail.id)
@@ -107,9 +105,8 @@ def is_asked_for(kind: str) -> bool:
 
 def suppress(address: str) -> None:
     """Never email `address` again (idempotent: the unique key decides)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(
-        dialect.insert(SuppressedAddress)
+        conflict_insert(SuppressedAddress)
         .values(email=address.strip().lower(), created_at=clock.now())
         .on_conflict_do_nothing(index_elements=["email"])
     )

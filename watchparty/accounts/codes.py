@@ -25,12 +25,10 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from watchparty import clock, mail, mail_messages
 from watchparty.errors import DomainError
-from watchparty.extensions import changed_rows, db
+from watchparty.extensions import changed_rows, conflict_insert, db
 from watchparty.links import public_url
 from watchparty.models import PartyDraft, PendingRegistration, SignInCode, User, UTCDateTime
 
@@ -91,9 +89,8 @@ def issue(email: str, draft_id: int | None = None, now: datetime | None = None,
     now = now or clock.now()
     email = email.strip().lower()
     table = SignInCode.__table__
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     nonce = secrets.token_hex(16)
-    statement = insert(table).values(
+    statement = conflict_insert(table).values(
         email=email, nonce=nonce, issued_at=now, expires_at=now + CODE_LIFETIME, used_at=None, tries=0,
         window_start=now, window_failures=0, window_sends=1, draft_id=draft_id, registration_id=registration_id,
     )

@@ -9,14 +9,12 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import clock
 from watchparty.accounts import codes, passwords
 from watchparty.accounts.service import EmailTaken, email_taken_message
-from watchparty.extensions import db
+from watchparty.extensions import conflict_insert, db
 from watchparty.models import PendingRegistration, User, UTCDateTime
 from watchparty.timezones import canonical_timezone
 
@@ -48,9 +46,8 @@ def start_registration(email: str, display_name: str, password: str, timezone: s
     }
     table = PendingRegistration.__table__
     db.session.execute(sa.delete(table).where(table.c.expires_at <= _at(now)))
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     registration_id = db.session.scalar(
-        insert(table).values(email=email, **values)
+        conflict_insert(table).values(email=email, **values)
         .on_conflict_do_update(index_elements=["email"], set_=values)
         .returning(table.c.id)
     )

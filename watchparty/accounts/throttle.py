@@ -15,12 +15,10 @@ import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from watchparty.accounts import service as accounts
 from watchparty.errors import DomainError
-from watchparty.extensions import changed_rows, db
+from watchparty.extensions import changed_rows, conflict_insert, db
 from watchparty.models import LoginThrottle, User, UTCDateTime, utcnow
 
 MAX_FAILURES = 10
@@ -52,9 +50,8 @@ def _timestamp(value: datetime):
 def _ensure_row(key: str, now: datetime) -> None:
     """The address's row, made if missing (two requests making it at once: one wins, both go on)."""
     table = LoginThrottle.__table__
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     made = changed_rows(db.session.execute(
-        insert(table).values(email_key=key, failures=0, window_start=now, locked_until=None).on_conflict_do_nothing()
+        conflict_insert(table).values(email_key=key, failures=0, window_start=now, locked_until=None).on_conflict_do_nothing()
     ))
     if made:
         db.session.execute(

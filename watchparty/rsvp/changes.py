@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty import activity, clock
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import conflict_insert, db
 from watchparty.models import Invitation, Party, Rsvp, User, utcnow
 from watchparty.party_clock import party_phase
 from watchparty.rsvp import seats
@@ -105,6 +105,20 @@ def _normalise(fields: ReplyFields) -> ReplyFields:
     )
 
 
+def _insert_reply():
+    # The unique keys (one reply per address, one per account) decide a duplicate:
+    # the insert then writes nothing and returns no reply. Built once per database
+    # (building it costs more than running it).
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERT_REPLY.get(dialect)
+    if statement is None:
+        statement = _INSERT_REPLY[dialect] = conflict_insert(Rsvp).on_conflict_do_nothing().returning(Rsvp)
+    return statement
+
+
+_INSERT_REPLY: dict = {}
+
+
 def reply_to_party(
     party: Party, fields: ReplyFields, user: User | None = None, now: datetime | None = None
 ) -> Rsvp:
@@ -119,32 +133,32 @@ def reply_to_party(
     _check_open(party, now)
     fields = _normalise(fields)
     _check_plus_ones(party, fields.plus_ones)
-    try:
-        # A savepoint: a duplicate takes back its seat with it, and the transaction goes on.
-        with db.session.begin_nested():
-            state = "confirmed"
-            if fields.response == "going" and not seats.seat(party.id, 1 + fields.plus_ones):
-                state = "waitlisted"
-            stamp = _stamp(now)
-            rsvp = Rsvp(
-                party_id=party.id,
-                user_id=user.id if user is not None else None,
-                name=fields.name,
-                email=fields.email,
-                response=fields.response,
-                state=state,
-                plus_ones=fields.plus_ones,
-                seen_it=fields.seen_it,
-                dietary=fields.dietary,
-                note=fields.note,
-                queued_at=stamp if state == "waitlisted" else None,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-            db.session.add(rsvp)
-    except IntegrityError:
+    seated = fields.response == "going" and seats.seat(party.id, 1 + fields.plus_ones)
+    state = "waitlisted" if fields.response == "going" and not seated else "confirmed"
+    stamp = _stamp(now)
+    rsvp = db.session.scalar(
+        _insert_reply(),
+        {
+            "party_id": party.id,
+            "user_id": user.id if user is not None else None,
+            "name": fields.name,
+            "email": fields.email,
+            "response": fields.response,
+            "state": state,
+            "plus_ones": fields.plus_ones,
+            "seen_it": fields.seen_it,
+            "dietary": fields.dietary,
+            "note": fields.note,
+            "queued_at": stamp if state == "waitlisted" else None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        },
+    )
+    if rsvp is None:
+        if seated:
+            seats.release_seats(party.id, 1 + fields.plus_ones)
         seats.refresh_seats(party)
-        raise _already_replied(party, fields.email, user, now) from None
+        raise _already_replied(party, fields.email, user, now)
     seats.refresh_seats(party)
     send_confirmation(rsvp)
     activity.record_reply(rsvp, now)
