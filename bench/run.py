@@ -20,6 +20,9 @@ The RSVP posts go to a party of their own: each adds a reply, and they would
 otherwise swell the typical party while it is being measured.
 
     BENCH_DURATION=10 BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/test make bench
+
+BENCH_ONLY=RSVP measures /healthz and only the rows whose name contains that text,
+and leaves bench/results.md alone (a quick look while working on one path).
 """
 
 import os
@@ -44,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "5")))
+ONLY = os.environ.get("BENCH_ONLY", "")
 CONNECTIONS = 16
 WORKERS = 2
 PAUSE = 2.0  # seconds between wrk runs (see run_wrk)
@@ -351,6 +355,8 @@ def bench(kind: str) -> tuple[list[Result], list[float]]:
                 post_body=f"csrf_token={csrf}&name=Bench+guest&response=maybe",
             ),
         ]
+        if ONLY:
+            targets = targets[:1] + [target for target in targets[1:] if ONLY.lower() in target.name.lower()]
         for target in targets:  # warm every worker's caches and connections
             run_wrk(base, target, 1)
         measure_database = kind == "postgresql"
@@ -429,6 +435,8 @@ def main() -> None:
         "Large party: 300 replies, 60 items, 200 claims, 10 reviews × 10 sections, 40 cast.\n"
         "What the numbers mean and what stands in the way: bench/notes.md.\n\n"
     )
+    if ONLY:
+        return
     RESULTS.write_text(header + "\n".join(sections), encoding="utf-8")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 

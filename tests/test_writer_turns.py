@@ -5,7 +5,9 @@ What is proved: a writing transaction holds the turn from BEGIN to its COMMIT or
 ROLLBACK (another process sees the file locked), a reading one never takes it,
 a connection given back unfinished gives it back, a second thread waits for it
 and writes after the first commits, and a writer that cannot get its turn goes
-on to SQLite's own lock instead of waiting for ever.
+on to SQLite's own lock instead of waiting for ever. And a writing request's
+reads_before_the_writes block (a reply's party) reads without the turn, keeps
+what it read loaded, and leaves the turn to the writes after it.
 """
 
 import fcntl
@@ -114,3 +116,63 @@ def test_a_writer_that_cannot_get_its_turn_goes_on_to_sqlites_own_lock(engine, m
     with writing_transactions(), engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO seen VALUES (2)")
         assert turn_is_taken(engine)
+
+
+# ---------------------------------------------------------------- a reply's reads come before its turn
+
+
+@pytest.fixture
+def sqlite_app(app_factory, tmp_path):
+    """The app on a SQLite file of its own, in both passes: the turns exist only for SQLite."""
+    from watchparty.extensions import db
+
+    app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'reply.db'}")
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+
+
+def test_reads_before_the_writes_take_no_turn_and_stay_loaded(sqlite_app):
+    from tests.factories import make_party, make_user
+    from watchparty.extensions import db, reads_before_the_writes
+    from watchparty.models import Party
+
+    party_id = make_party(make_user()).id
+    db.session.remove()
+    engine = db.engine
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement))
+    with sqlite_app.test_request_context("/p/x/rsvp", method="POST"):
+        with reads_before_the_writes():
+            party = db.session.get(Party, party_id)
+            assert not turn_is_taken(engine)
+        assert not db.session().in_transaction()
+        read = len(statements)
+        assert party.title == "Film night"  # still loaded: no second read
+        assert len(statements) == read
+        party.title = "Film night, moved"
+        db.session.flush()  # the first write of the request takes the turn, at BEGIN IMMEDIATE
+        assert turn_is_taken(engine)
+        db.session.commit()
+    assert not turn_is_taken(engine)
+    assert statements[0] == "BEGIN" and "BEGIN IMMEDIATE" in statements[read:]
+
+
+def test_a_reply_reads_its_party_before_it_takes_the_write_lock(sqlite_app):
+    from tests.factories import make_party, make_user
+    from watchparty.extensions import db
+    from watchparty.models import Rsvp
+
+    token = make_party(make_user()).share_token
+    client = sqlite_app.test_client()
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement))
+    response = client.post(f"/p/{token}/rsvp", data={"name": "Ana", "response": "maybe"})
+    assert response.status_code == 302
+    immediate = statements.index("BEGIN IMMEDIATE")
+    assert any("FROM party" in statement for statement in statements[:immediate])
+    # Inside the lock: the writes, and no second read of the party.
+    assert not any("FROM party" in statement for statement in statements[immediate:])
+    assert any(statement.startswith("INSERT INTO rsvp") for statement in statements[immediate:])
+    assert db.session.scalar(sa.select(Rsvp.name)) == "Ana"

@@ -40,6 +40,7 @@ def conflict_insert(entity: Any) -> postgresql.Insert | sqlite.Insert:
 
 
 _writing: ContextVar[bool] = ContextVar("watchparty_writing", default=False)
+_reading_first: ContextVar[bool] = ContextVar("watchparty_reading_first", default=False)
 
 
 @contextmanager
@@ -51,6 +52,36 @@ def writing_transactions():
         yield
     finally:
         _writing.reset(token)
+
+
+@contextmanager
+def reads_before_the_writes():
+    """In a writing request: what is read inside this block is read without SQLite's
+    write lock, in a transaction that ends with the block; the request's writes
+    then hold the lock only for themselves (single writer: the shorter the better).
+
+    What was read stays loaded and is not read again. A later statement sees what
+    others committed meanwhile, as every statement does on PostgreSQL (READ
+    COMMITTED), where this changes nothing: so what decides a race must stay a
+    guarded write or a lock taken after the block, as it must on PostgreSQL anyway.
+    Inside a transaction already begun, the block changes nothing either.
+    """
+    session = db.session()  # the request's Session itself (expire_on_commit is its own)
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    token = _reading_first.set(True)
+    try:
+        yield
+    finally:
+        _reading_first.reset(token)
+    if session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False  # the rows read stay loaded: that is the point
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = keep
 
 
 @event.listens_for(Engine, "connect")
@@ -81,7 +112,9 @@ def _begin_sqlite(connection):
     """
     if connection.dialect.name != "sqlite":
         return
-    writing = _writing.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
+    writing = _writing.get() or (
+        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS") and not _reading_first.get()
+    )
     if not writing:
         connection.exec_driver_sql("BEGIN")
         return

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from watchparty import cards, clock
 from watchparty.errors import DomainError
-from watchparty.extensions import db
+from watchparty.extensions import db, reads_before_the_writes
 from watchparty.forms import EmptyForm, validated
 from watchparty.links import public_url
 from watchparty.models import Party, Rsvp
@@ -63,7 +63,8 @@ def party(token: str):
 @bp.post("/<token>/rsvp")
 @guest_rate_limit()
 def reply(token: str):
-    party = party_by_token(token)
+    with reads_before_the_writes():  # the reply's write then holds SQLite's lock for itself only
+        party = party_by_token(token)
     form = new_reply_form(party, formdata=request.form)
     if not form.validate_on_submit():
         return render_party_page(party, current_viewer(party), reply_form=form, status=422)
