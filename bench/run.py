@@ -406,7 +406,9 @@ def table(kind: str, results: list[Result], rss: list[float]) -> str:
 
 def servers_per_database(results: list[Result]) -> str:
     """How many app servers like this one a database core keeps up with, from the busiest page."""
-    party = next(result for result in results if result.target.name.startswith("party page, typical"))
+    party = next((result for result in results if result.target.name.startswith("party page, typical")), None)
+    if party is None:
+        return "Servers per database: the typical party page was not measured (BENCH_ONLY)."
     if not party.db_cpu_ms:
         return "Database CPU per request: not measured (no PostgreSQL process found)."
     per_core = 1000 / party.db_cpu_ms
