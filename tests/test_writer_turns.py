@@ -126,7 +126,10 @@ def sqlite_app(app_factory, tmp_path):
     """The app on a SQLite file of its own, in both passes: the turns exist only for SQLite."""
     from watchparty.extensions import db
 
-    app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'reply.db'}")
+    app = app_factory(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'reply.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 15}},  # not the PostgreSQL pass's options
+    )
     with app.app_context():
         db.create_all()
         yield app
