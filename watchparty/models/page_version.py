@@ -93,6 +93,9 @@ _ROWS = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}
 # temporary table, not on ours: a migration may still write rows and then alter
 # a table in one transaction.) The functions keep the search_path they were
 # made with, so a writer with another one still finds page_version.
+# The flush empties the table itself, so it is made ON COMMIT PRESERVE ROWS: with
+# DELETE ROWS, PostgreSQL truncated it at every writing commit, which cost ~0.85 ms
+# of the database's time per transaction (a truncate makes a new file for the table).
 _PG_FLUSH = """CREATE OR REPLACE FUNCTION page_version_flush() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
@@ -105,7 +108,7 @@ END $$"""
 _PG_PENDING = (
     "IF to_regclass('pg_temp.page_version_pending') IS NULL THEN "
     "CREATE TEMPORARY TABLE page_version_pending (scope text, scope_id bigint, PRIMARY KEY (scope, scope_id)) "
-    "ON COMMIT DELETE ROWS; "
+    "ON COMMIT PRESERVE ROWS; "
     "CREATE CONSTRAINT TRIGGER page_version_flush AFTER INSERT ON pg_temp.page_version_pending "
     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION page_version_flush(); END IF;"
 )
