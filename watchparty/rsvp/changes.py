@@ -105,18 +105,17 @@ def _normalise(fields: ReplyFields) -> ReplyFields:
     )
 
 
-def _insert_reply():
-    # The unique keys (one reply per address, one per account) decide a duplicate:
-    # the insert then writes nothing and returns no reply. Built once per database
-    # (building it costs more than running it).
+# The reply's INSERT, built once per database (building it costs more than running it).
+_INSERT_REPLY: dict[str, sa.Executable] = {}
+
+
+def _insert_reply() -> sa.Executable:
+    """One reply, or nothing: the unique keys (one reply per address, one per account)
+    decide a duplicate, and the insert then writes nothing and returns no reply."""
     dialect = db.session.get_bind().dialect.name
-    statement = _INSERT_REPLY.get(dialect)
-    if statement is None:
-        statement = _INSERT_REPLY[dialect] = conflict_insert(Rsvp).on_conflict_do_nothing().returning(Rsvp)
-    return statement
-
-
-_INSERT_REPLY: dict = {}
+    if dialect not in _INSERT_REPLY:
+        _INSERT_REPLY[dialect] = conflict_insert(Rsvp).on_conflict_do_nothing().returning(Rsvp)
+    return _INSERT_REPLY[dialect]
 
 
 def reply_to_party(
