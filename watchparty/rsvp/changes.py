@@ -114,7 +114,11 @@ def _insert_reply() -> sa.Executable:
     decide a duplicate, and the insert then writes nothing and returns no reply."""
     dialect = db.session.get_bind().dialect.name
     if dialect not in _INSERT_REPLY:
-        _INSERT_REPLY[dialect] = conflict_insert(Rsvp).on_conflict_do_nothing().returning(Rsvp)
+        # A table INSERT read back as a reply: the ORM's own INSERT … RETURNING (its bulk
+        # path) cost about 0.2 ms more per reply, a tenth of the whole reply POST.
+        table = Rsvp.__table__
+        insert = conflict_insert(table).on_conflict_do_nothing().returning(*table.c)
+        _INSERT_REPLY[dialect] = sa.select(Rsvp).from_statement(insert)
     return _INSERT_REPLY[dialect]
 
 
