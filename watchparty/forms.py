@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from flask import current_app
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from wtforms import Field, SubmitField, validators
 from wtforms.fields import EmailField, FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import Email, Optional, StopValidation, ValidationError
@@ -52,7 +54,16 @@ class Length(validators.Length):
 
 
 class BaseForm(FlaskForm):
-    """FlaskForm that refuses control characters in every text field."""
+    """FlaskForm that refuses control characters in every text field.
+
+    CSRF has one home: CSRFProtect (watchparty.extensions) checks the token of every
+    POST before its view runs. A form does not check it again, nor mint a token each
+    time it is built (a tenth of a millisecond on every reply POST); hidden_tag puts
+    the session's token in the page.
+    """
+
+    class Meta:
+        csrf = False
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -68,9 +79,11 @@ class BaseForm(FlaskForm):
         holds many forms, each with its csrf_token, and an id may be used once a page
         (the dashboard had eight `id="csrf_token"`). No label or script points at them."""
         chosen = (getattr(self, field, None) if isinstance(field, str) else field for field in (fields or self))
-        return Markup("\n".join(  # noqa: S704 - WTForms escapes every value it renders
-            str(field(id=False)) for field in chosen if field is not None and isinstance(field.widget, HiddenInput)
-        ))
+        inputs = [str(field(id=False)) for field in chosen if field is not None and isinstance(field.widget, HiddenInput)]
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+            inputs.insert(0, f'<input name="{escape(name)}" type="hidden" value="{escape(generate_csrf())}">')
+        return Markup("\n".join(inputs))  # noqa: S704 - WTForms and escape() escaped every value
 
     def error_summary(self) -> list[tuple[str, str, str]]:
         """Every field's errors as (field id, label, messages), in the form's order: the
