@@ -4,6 +4,7 @@ the site, a service, or straight into the database, it shows on the very next
 request; nothing one viewer may see leaks to another through the cache. (Whole
 pages per viewer: tests/test_kept_pages.py; the stamps: tests/test_page_version.py.)"""
 
+import sys
 from datetime import timedelta
 
 import pytest
@@ -198,18 +199,18 @@ def test_a_made_up_host_name_reaches_no_page_kept_or_not(client, party):
 
 
 def test_the_cache_drops_the_least_recently_used_fragments_beyond_its_size():
-    cache = FragmentCache(max_chars=1000)
+    cache = FragmentCache(max_bytes=2000)
     for number in range(10):
         cache.put(("fragment", number), "x" * 200)
     assert len(cache) < 10 and cache.get(("fragment", 9)) == "x" * 200 and cache.get(("fragment", 0)) is None
     cache.get(("fragment", 6))  # used: kept ahead of older ones
     cache.put(("fragment", 10), "y" * 200)
     assert cache.get(("fragment", 6)) is not None
-    cache.put(("huge",), "z" * 900)  # larger than a quarter of the cache: never stored
+    cache.put(("huge",), "z" * 600)  # larger than a quarter of the cache: never stored
     assert cache.get(("huge",)) is None
 
 
-def test_the_cache_counts_the_text_inside_keys_and_values_of_every_shape():
+def test_the_cache_counts_the_memory_of_keys_and_values_of_every_shape():
     from dataclasses import dataclass
 
     @dataclass(frozen=True)
@@ -217,17 +218,28 @@ def test_the_cache_counts_the_text_inside_keys_and_values_of_every_shape():
         meta: str
         content: str
 
-    cache = FragmentCache(max_chars=10_000)
+    cache = FragmentCache(max_bytes=10_000)
     cache.put(("page", ("a row", 1, None)), Parts("m" * 1000, "c" * 1000))
     cache.put(("page", ("another row", 2, None)), Parts("m" * 1000, "c" * 1000))
-    assert 4000 < cache._size < 4200
+    text = 2 * sys.getsizeof("m" * 1000)  # each value's two strings, with their headers
+    assert 2 * text < cache._size < 2 * text + 800  # plus the keys, tuples, numbers and dataclasses
+    cache.put(("page", "non-ASCII"), "é" * 1000)  # two bytes a character in memory
+    assert cache._size > 2 * text + 2000
     for number in range(10):
         cache.put(("page", number), Parts("m" * 1000, "c" * 1000))
     assert cache._size <= 10_000 and len(cache) <= 5
 
 
+def test_the_old_name_of_the_cache_bound_stops_the_app_instead_of_being_ignored(tmp_path):
+    from watchparty.config import Config
+
+    with pytest.raises(RuntimeError, match="PAGE_CACHE_MAX_BYTES"):
+        Config(tmp_path, environ={"FRAGMENT_CACHE_MAX_CHARS": "8000000"})
+    assert Config(tmp_path, environ={"PAGE_CACHE_MAX_BYTES": "4000000"}).PAGE_CACHE_MAX_BYTES == 4_000_000
+
+
 def test_a_cache_of_size_zero_stores_nothing_and_pages_still_work(app_factory, party):
-    app = app_factory(FRAGMENT_CACHE_MAX_CHARS=0)
+    app = app_factory(PAGE_CACHE_MAX_BYTES=0)
     client = app.test_client()
     with app.app_context():
         for _ in range(2):

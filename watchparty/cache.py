@@ -25,12 +25,13 @@ rendered again and compared, and a difference raises StaleCache: a write the
 triggers miss, or a page key that leaves something out, cannot pass the
 test suite unnoticed.
 
-The cache is a bounded LRU per worker (keys and values both count towards
-FRAGMENT_CACHE_MAX_CHARS); old entries simply fall out.
+The cache is a bounded LRU per worker: keys and values count towards
+PAGE_CACHE_MAX_BYTES by about the memory they take; old entries simply fall out.
 """
 
 import hmac
 import re
+import sys
 import threading
 import zlib
 from collections import OrderedDict
@@ -53,25 +54,27 @@ from watchparty.models import Film, PageVersion, Party, Rsvp
 from watchparty.models.party import film_end
 
 EXTENSION = "watchparty.fragments"
-DEFAULT_MAX_CHARS = 8_000_000
+DEFAULT_MAX_BYTES = 16_000_000
 
 
 def _weight(value) -> int:
-    """Roughly how many characters a key or fragment holds: its strings count, the rest a little."""
+    """About how many bytes a key or value takes in memory, with everything it holds.
+    (Objects shared with others count again: on the safe side of the bound.)"""
+    size = sys.getsizeof(value)
     if isinstance(value, (str, bytes)):
-        return len(value)
+        return size
     if isinstance(value, (tuple, list, Row)):
-        return 8 + sum(_weight(item) for item in value)
+        return size + sum(8 + _weight(item) for item in value)
     if is_dataclass(value):
-        return 8 + sum(_weight(getattr(value, item.name)) for item in fields(value))
-    return 8
+        return size + sum(8 + _weight(getattr(value, item.name)) for item in fields(value))
+    return size
 
 
 class FragmentCache:
     """A least-recently-used map of rendered HTML, bounded by size, shared by a worker's threads."""
 
-    def __init__(self, max_chars: int = DEFAULT_MAX_CHARS):
-        self.max_chars = max_chars
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
@@ -92,11 +95,11 @@ class FragmentCache:
             return entry[0]
 
     def put(self, key: Hashable, value, weight: int | None = None) -> None:
-        """Keep `value` under `key`; `weight` (what it costs to keep, in characters) if the
-        value's own text would overstate it (text shared with other entries)."""
+        """Keep `value` under `key`; `weight` (what it costs to keep, in bytes) if the
+        value's own size would overstate it (text shared with other entries)."""
         weight = _weight(key) + (_weight(value) if weight is None else weight)
         # One huge fragment must not push out everything else.
-        if weight > self.max_chars // 4:
+        if weight > self.max_bytes // 4:
             return
         with self._lock:
             old = self._entries.pop(key, None)
@@ -104,7 +107,7 @@ class FragmentCache:
                 self._size -= old[1]
             self._entries[key] = (value, weight)
             self._size += weight
-            while self._size > self.max_chars and self._entries:
+            while self._size > self.max_bytes and self._entries:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._size -= dropped
 
@@ -123,7 +126,7 @@ class FragmentCache:
 
 
 def init_fragments(app: Flask) -> None:
-    app.extensions[EXTENSION] = FragmentCache(app.config.get("FRAGMENT_CACHE_MAX_CHARS", DEFAULT_MAX_CHARS))
+    app.extensions[EXTENSION] = FragmentCache(app.config.get("PAGE_CACHE_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 def fragments(app: Flask | None = None) -> FragmentCache:
@@ -322,64 +325,60 @@ _RUN_TABLE_MAX = 50_000  # distinct runs remembered for sharing; beyond it, shar
 _runs: dict[bytes, bytes] = {}
 
 
-class KeptPage(NamedTuple):
-    """A page as kept: its text between the slots (shared runs of lines), and what each slot holds."""
+# A kept page: the runs of its lines (each the same bytes object as any equal run
+# kept for another page) in order, with its slots' own text between them, as the
+# module's two objects below, which a view fills. One flat tuple per page: a tuple
+# per stretch between slots and a string per slot would cost more memory than the
+# page's own new text.
+KeptPage = tuple[bytes, ...]
+_CSRF_PIECE = CSRF_SLOT.encode()
+_NOW_PIECE = NOW_SLOT.encode()
+_PIECE_OF_SLOT = {CSRF_SLOT: _CSRF_PIECE, NOW_SLOT: _NOW_PIECE}
+_PAGE_OVERHEAD = sys.getsizeof(()) + 100  # bytes: the tuple itself and its place in the cache
 
-    parts: tuple[tuple[bytes, ...], ...]
-    slots: tuple[str, ...]  # CSRF_SLOT or NOW_SLOT, one fewer than parts
 
-
-def _shared_runs(text: str) -> tuple[tuple[bytes, ...], int]:
-    """`text` as runs of lines, each the same object as any equal run already kept,
-    and how many bytes of them were new (what keeping them costs)."""
+def _shared_runs(text: str, pieces: list[bytes]) -> int:
+    """Add `text` to `pieces` as runs of lines, each the same object as any equal run
+    already kept, and return how many bytes the new ones take (what keeping them costs)."""
     if len(_runs) > _RUN_TABLE_MAX:
         _runs.clear()  # kept pages hold their runs; only later pages stop sharing with them
-    runs: list[bytes] = []
     new_bytes = 0
+    lines = text.encode().splitlines(keepends=True)
     run: list[bytes] = []
-    for line in text.encode().splitlines(keepends=True):
+    for number, line in enumerate(lines, 1):
         run.append(line)
-        if zlib.crc32(line) & _RUN_END_MASK == 0:
+        if zlib.crc32(line) & _RUN_END_MASK == 0 or number == len(lines):
             joined = b"".join(run)
             shared = _runs.setdefault(joined, joined)
-            new_bytes += len(joined) if shared is joined else 0
-            runs.append(shared)
+            new_bytes += sys.getsizeof(joined) + 50 if shared is joined else 0  # 50: its place in _runs
+            pieces.append(shared)
             run = []
-    if run:
-        joined = b"".join(run)
-        shared = _runs.setdefault(joined, joined)
-        new_bytes += len(joined) if shared is joined else 0
-        runs.append(shared)
-    return tuple(runs), new_bytes
+    return new_bytes
 
 
 def _keep(holed: str) -> tuple[KeptPage, int]:
-    """The holed page as kept, and its weight for the cache's size bound."""
-    pieces = _SLOTS.split(holed)
-    parts, weight = [], 0
-    for text in pieces[::2]:
-        runs, new_bytes = _shared_runs(text)
-        parts.append(runs)
-        weight += new_bytes + 8 * len(runs)
-    return KeptPage(tuple(parts), tuple(pieces[1::2])), weight
+    """The holed page as kept, and its weight for the cache's size bound (about the bytes it adds)."""
+    pieces: list[bytes] = []
+    weight = _PAGE_OVERHEAD
+    for number, piece in enumerate(_SLOTS.split(holed)):
+        if number % 2:
+            pieces.append(_PIECE_OF_SLOT[piece])  # the module's own object: no copy per page
+        else:
+            weight += _shared_runs(piece, pieces)
+    return tuple(pieces), weight + 8 * len(pieces)
 
 
 def _holed(kept: KeptPage) -> str:
     """The kept page with its slots, as it was cut (to compare with a fresh render)."""
-    texts = [b"".join(part).decode() for part in kept.parts]
-    return "".join(text + slot for text, slot in zip(texts, (*kept.slots, ""), strict=True))
+    return b"".join(kept).decode()
 
 
 def _fill(kept: KeptPage, now_text: str) -> bytes:
     """The kept page for this view: this session's CSRF token and the server's time in their slots."""
-    filling = {NOW_SLOT: NOW_ATTRIBUTE.format(now_text).encode()}
-    if CSRF_SLOT in kept.slots:  # no form: no token, and no session made for one
-        filling[CSRF_SLOT] = generate_csrf().encode()
-    out: list[bytes] = list(kept.parts[0])
-    for slot, part in zip(kept.slots, kept.parts[1:], strict=True):
-        out.append(filling[slot])
-        out += part
-    return b"".join(out)
+    filling = {_NOW_PIECE: NOW_ATTRIBUTE.format(now_text).encode()}
+    if _CSRF_PIECE in kept:  # no form: no token, and no session made for one
+        filling[_CSRF_PIECE] = generate_csrf().encode()
+    return b"".join(map(filling.get, kept, kept))
 
 
 def _csrf_field() -> str:

@@ -161,10 +161,12 @@ class Config:
         # so a browser may keep it for a year; a changed file has a new URL.
         self.SEND_FILE_MAX_AGE_DEFAULT = int(env("SEND_FILE_MAX_AGE_DEFAULT", str(365 * 24 * 3600)))
 
-        # What each worker keeps (watchparty.cache): fragments, rows and whole pages, in
-        # characters (a guest's kept party page: 6-12 kB compressed); 0 turns the cache off.
-        # The default holds the guests' pages of about 40 parties of 30, or two of 300.
-        self.FRAGMENT_CACHE_MAX_CHARS = int(env("FRAGMENT_CACHE_MAX_CHARS", "8000000"))
+        # What each worker keeps (watchparty.cache): fragments, rows and whole pages, by about
+        # the memory they take; 0 turns the cache off. The default holds the guests' pages of
+        # more than 40 parties of 30 (about 2 kB each beside the text they share).
+        if "FRAGMENT_CACHE_MAX_CHARS" in environ:
+            raise RuntimeError("FRAGMENT_CACHE_MAX_CHARS is now PAGE_CACHE_MAX_BYTES, in bytes of memory.")
+        self.PAGE_CACHE_MAX_BYTES = int(env("PAGE_CACHE_MAX_BYTES", "16000000"))
         # Keep whole party and film pages per viewer (on), or only the rows they read (off):
         # the bench compares the two (bench/notes.md).
         self.KEEP_WHOLE_PAGES = _flag(env("KEEP_WHOLE_PAGES"), True)
