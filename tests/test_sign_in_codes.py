@@ -262,6 +262,34 @@ def test_a_visitor_creates_a_party_and_publishes_it_with_the_emailed_code(client
     assert 'value="Anora night"' not in client.get("/parties/new").text  # the next party starts blank
 
 
+def test_a_film_search_answered_after_create_does_not_lose_the_draft(app_factory):
+    """The film picker's search, sent as the visitor tapped "Create", can be answered after
+    the create's redirect. The browser keeps whichever session cookie arrives last, so a
+    request that only reads must not write the session back: it used to (Flask-Login's
+    "basic" session protection marked every new session not-fresh), and the draft's token
+    was lost: "That party was not kept" a second after it was (CI, 2026-12-06)."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_film("Anora", 2024, runtime_minutes=139)
+        browser = app.test_client()
+        token = csrf_token_from(browser.get("/parties/new").text)
+        before_create = browser.get_cookie("session").value
+        created = browser.post("/parties/new", data=party_form(csrf_token=token))
+        assert created.headers["Location"] == "/parties/new/confirm"
+
+        search = app.test_client()  # the same browser's search, sent with the cookie it had before "Create"
+        search.set_cookie("session", before_create)
+        answer = search.get("/films/search?q=Anora")
+        assert answer.status_code == 200 and answer.json["results"]
+        assert answer.headers.getlist("Set-Cookie") == [], "a read-only answer wrote the session back"
+
+        confirm = browser.get("/parties/new/confirm").text
+        assert "Anora night" in confirm
+        response = browser.post("/parties/new/confirm", data={
+            "display_name": "Hana", "email": "hana@example.com", "csrf_token": csrf_token_from(confirm)})
+        assert response.headers["Location"] == "/accounts/code/verify"
+
+
 def test_send_a_new_code_keeps_the_party_waiting_for_it(client, outbox):
     """The code page's "Send a new code" from the browser that typed the party sends the code for that
     party (it used to send a bare sign-in code, which a visitor with no account never got)."""

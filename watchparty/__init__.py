@@ -73,7 +73,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
+    # Off: "basic" only marks a session not-fresh (nothing reads it: accounts.settings has its own
+    # freshness), and doing so wrote the cookie back on a visitor's first read, racing the draft's token.
+    login_manager.session_protection = None
     app.after_request(set_security_headers)
     app.after_request(set_cache_policy)
     links.init_app(app)  # every link that leaves the site starts with PUBLIC_URL
