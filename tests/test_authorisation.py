@@ -765,7 +765,8 @@ def own_header(value):
 def same_for_visitors():
     """Kept for a browser the site does not know; private for everyone it knows: an
     account, and a remembered guest (whose browser holds a guest cookie and a session
-    from the manage page's form, which Flask-Login touches on every request)."""
+    from the manage page's form: the session is what the site knows them by outside
+    the party's pages, where the guest cookie is not sent)."""
     return {**everyone(PRIVATE), "anonymous": KEPT}
 
 
@@ -854,6 +855,20 @@ def test_no_personal_answer_may_be_kept_by_a_cache(module_app):
                 wrong.append(f"GET {endpoint} as {role} ({response.status_code}): expected {CACHING[endpoint][role]!r}, "
                              f"got {actual!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_shared_page_stays_private_for_every_view_by_a_browser_holding_a_session(app_factory):
+    """A browser the site gave a session (here a form's CSRF token) is someone: the home page
+    is private to it on every view, not only on the first (it was private then only because
+    Flask-Login happened to write the session back). A browser with no cookie may have it kept."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        known = app.test_client()
+        call(known, "GET", "/accounts/login")
+        assert known.get_cookie("session") is not None
+        assert [caching_of(call(known, "GET", "/")) for _ in range(3)] == [PRIVATE] * 3
+        unknown = call(app.test_client(), "GET", "/")
+        assert caching_of(unknown) == KEPT and "Cookie" in unknown.vary
 
 
 def test_static_files_stay_cacheable_for_everyone(module_app):

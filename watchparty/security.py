@@ -73,11 +73,13 @@ GUEST_COOKIE_PREFIX = "wp_guest_"
 
 
 def _viewer_is_someone(response) -> bool:
-    """The response may show who is looking: a signed-in user, a remembered guest,
-    or a session or cookie made by this request (a CSRF token, a flash message)."""
+    """The response may show who is looking: a signed-in user, a remembered guest (whose
+    guest cookie is not sent outside the party's pages, but whose session is), or any
+    browser holding a session, kept or made by this request (a CSRF token, a flash message)."""
     return (
         current_user.is_authenticated
         or any(name.startswith(GUEST_COOKIE_PREFIX) for name in request.cookies)
+        or bool(session)
         or session.modified
         or "Set-Cookie" in response.headers
     )
